@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh clone: `make demo` and `make test`.
+# The only prerequisite is Python 3.11+; uv is bootstrapped into .venv and installs the lock.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+DEMO_ACCOUNTS ?= 2000
+
+.PHONY: demo test lint format install bench clean
+
+install: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet
+	touch $@
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo_users
+	$(PY) manage.py seed_demo --accounts $(DEMO_ACCOUNTS) --seed 42 --if-empty
+	@echo "Settle at http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
+	$(VENV)/bin/honcho -f Procfile.demo start
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) tests/bench/run.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache

@@ -1,0 +1,15 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request):
+    """The navigation bar, by role (pages check permissions themselves too)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [(_("Home"), reverse("home")), (_("Accounts"), reverse("accounts:list"))]
+    if user.has_role("supervisor", "admin"):
+        items.append((_("API docs"), reverse("api-docs")))
+    if user.is_staff:
+        items.append((_("Admin"), reverse("admin:index")))
+    return {"nav_items": items, "user_role": user.role}

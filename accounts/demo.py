@@ -1,0 +1,559 @@
+"""A realistic, reproducible demo portfolio (``manage.py seed_demo``).
+
+US and CN customers with local names, time zones and phone numbers, balances and DPD spread over
+every bucket, the bucket history each account went through, and contact points (some opted out,
+some invalid, some phones in another zone than the address). Rows are generated as tuples with
+explicit ids and written with COPY on PostgreSQL (``executemany`` on SQLite), so a million
+accounts build in minutes; sequences are moved past the ids afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from faker.providers.person.en_US import Provider as EnglishNames
+from faker.providers.person.zh_CN import Provider as ChineseNames
+
+from accounts import delinquency, risk
+from accounts.assignment import distribute
+from accounts.models import (
+    OPEN_STAGES,
+    Account,
+    BucketHistory,
+    Customer,
+    Role,
+    Stage,
+    Team,
+    User,
+)
+from contacts.models import ContactPoint
+
+logger = logging.getLogger(__name__)
+
+TEAMS = [
+    ("us-east", "US Collections East", "US"),
+    ("us-west", "US Collections West", "US"),
+    ("cn-shanghai", "上海催收一组 Shanghai", "CN"),
+    ("cn-beijing", "北京分期组 Beijing", "CN"),
+]
+SPECIALISTS_PER_TEAM = 5
+
+# (area code, IANA zone, city, state) — area codes in several US zones.
+US_PLACES = [
+    ("212", "America/New_York", "New York", "NY"),
+    ("617", "America/New_York", "Boston", "MA"),
+    ("305", "America/New_York", "Miami", "FL"),
+    ("404", "America/New_York", "Atlanta", "GA"),
+    ("312", "America/Chicago", "Chicago", "IL"),
+    ("214", "America/Chicago", "Dallas", "TX"),
+    ("303", "America/Denver", "Denver", "CO"),
+    ("602", "America/Phoenix", "Phoenix", "AZ"),
+    ("415", "America/Los_Angeles", "San Francisco", "CA"),
+    ("206", "America/Los_Angeles", "Seattle", "WA"),
+    ("907", "America/Anchorage", "Anchorage", "AK"),
+    ("808", "Pacific/Honolulu", "Honolulu", "HI"),
+]
+CN_PLACES = [
+    ("上海", "上海市", "310101", "Asia/Shanghai"),
+    ("北京", "北京市", "110101", "Asia/Shanghai"),
+    ("广州", "广东省", "440103", "Asia/Shanghai"),
+    ("成都", "四川省", "510104", "Asia/Shanghai"),
+    ("武汉", "湖北省", "420102", "Asia/Shanghai"),
+    ("乌鲁木齐", "新疆维吾尔自治区", "650102", "Asia/Urumqi"),
+]
+CN_MOBILE_PREFIXES = ["133", "135", "138", "139", "150", "158", "177", "186", "189", "199"]
+STREETS_US = ["Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Elm St", "Park Ave", "Pine Rd"]
+STREETS_CN = ["人民路", "解放路", "中山路", "建设路", "和平街", "长江路"]
+
+# Share of accounts per bucket (M0..M6) and the DPD range drawn within it.
+DPD_MIX = [
+    (0.08, 0, 0),
+    (0.30, 1, 29),
+    (0.20, 30, 59),
+    (0.12, 60, 89),
+    (0.09, 90, 119),
+    (0.09, 120, 179),
+    (0.12, 180, 720),
+]
+CN_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+CN_ID_CHECK = "10X98765432"
+
+
+def cn_national_id(rng: random.Random, region: str, born: date) -> str:
+    """An 18-digit resident ID in the GB 11643 format, with a valid check digit."""
+    body = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    check = CN_ID_CHECK[sum(int(d) * w for d, w in zip(body, CN_ID_WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+@dataclass
+class Tables:
+    customers: list[tuple] = field(default_factory=list)
+    accounts: list[tuple] = field(default_factory=list)
+    contact_points: list[tuple] = field(default_factory=list)
+    history: list[tuple] = field(default_factory=list)
+
+    def clear(self) -> None:
+        for rows in (self.customers, self.accounts, self.contact_points, self.history):
+            rows.clear()
+
+
+CUSTOMER_COLUMNS = [
+    "id",
+    "external_ref",
+    "name",
+    "national_id",
+    "date_of_birth",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "time_zone",
+    "jurisdiction",
+    "language",
+    "monthly_income",
+    "monthly_expenses",
+    "created_at",
+    "updated_at",
+]
+ACCOUNT_COLUMNS = [
+    "id",
+    "customer_id",
+    "number",
+    "product",
+    "currency",
+    "credit_limit",
+    "principal_balance",
+    "interest_balance",
+    "fee_balance",
+    "past_due_amount",
+    "minimum_due",
+    "delinquent_since",
+    "last_payment_date",
+    "last_payment_amount",
+    "charge_off_date",
+    "statute_of_limitations_date",
+    "stage",
+    "hardship_declared_at",
+    "team_id",
+    "assigned_to_id",
+    "risk_tier",
+    "risk_score",
+    "risk_factors",
+    "risk_scored_at",
+    "created_at",
+    "updated_at",
+]
+CONTACT_POINT_COLUMNS = [
+    "id",
+    "customer_id",
+    "kind",
+    "value",
+    "label",
+    "region",
+    "time_zone",
+    "is_primary",
+    "opted_out",
+    "opted_out_at",
+    "is_valid",
+    "invalid_reason",
+    "valid_from",
+    "valid_until",
+    "created_at",
+    "updated_at",
+]
+HISTORY_COLUMNS = [
+    "id",
+    "account_id",
+    "bucket",
+    "entered_on",
+    "entry_balance",
+    "entry_days_past_due",
+    "exited_on",
+    "exit_balance",
+    "exited_to",
+]
+
+
+def _money(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randrange(low * 100, high * 100)) / 100
+
+
+class PortfolioBuilder:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        as_of: date,
+        teams: dict[str, Team],
+        specialists: dict[int, list[tuple[int, int]]],
+    ):
+        self.rng = random.Random(seed)
+        self.as_of = as_of
+        self.now = datetime.now(UTC)
+        self.buckets = delinquency.configured_buckets()
+        self.us_teams = [t for t in teams.values() if t.jurisdiction == "US"]
+        self.cn_teams = [t for t in teams.values() if t.jurisdiction == "CN"]
+        self.assigners = {
+            team_id: distribute(loads, 10**9) if loads else iter(())
+            for team_id, loads in specialists.items()
+        }
+        self.us_first = list(EnglishNames.first_names_male) + list(EnglishNames.first_names_female)
+        self.us_last = list(EnglishNames.last_names)
+        self.cn_given = list(ChineseNames.first_names)
+        self.cn_family = list(ChineseNames.last_names)
+        self.dpd_weights = [w for w, _, _ in DPD_MIX]
+
+    def build(self, ids: dict[str, int], tables: Tables) -> None:  # noqa: C901 - a recipe
+        rng, as_of, now = self.rng, self.as_of, self.now
+        customer_id = ids["customer"]
+        is_us = rng.random() < 0.6
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 52))
+        if is_us:
+            area, zone, city, state = rng.choice(US_PLACES)
+            name = f"{rng.choice(self.us_first)} {rng.choice(self.us_last)}"
+            national_id = (
+                f"9{rng.randrange(10, 100)}-{rng.randrange(70, 100)}-{rng.randrange(10000):04d}"
+            )
+            address = f"{rng.randrange(1, 9999)} {rng.choice(STREETS_US)}"
+            postal = f"{rng.randrange(10000, 99999)}"
+            country, jurisdiction, language, currency = "US", "US", "en", "USD"
+            income = _money(rng, 1800, 9000)
+            team = rng.choice(self.us_teams)
+            # One in twenty moved: the phone keeps its old area code, in another zone.
+            phone_area = rng.choice(US_PLACES)[0] if rng.random() < 0.05 else area
+            phone = f"+1{phone_area}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
+            number = f"4{rng.randrange(10**14, 10**15)}"
+        else:
+            city, state, region_code, zone = rng.choice(CN_PLACES)
+            name = (
+                rng.choice(self.cn_family)
+                + rng.choice(self.cn_given)
+                + (rng.choice(self.cn_given) if rng.random() < 0.6 else "")
+            )
+            national_id = cn_national_id(rng, region_code, born)
+            address = f"{rng.choice(STREETS_CN)}{rng.randrange(1, 999)}号"
+            postal = f"{rng.randrange(100000, 999999)}"
+            country, jurisdiction, currency = "CN", "CN", "CNY"
+            language = "zh-hans"
+            income = _money(rng, 4000, 30000)
+            team = rng.choice(self.cn_teams)
+            phone = f"+86{rng.choice(CN_MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
+            number = f"62{rng.randrange(10**13, 10**14)}"
+        expenses = (income * Decimal(rng.randrange(55, 105)) / 100).quantize(Decimal("0.01"))
+        tables.customers.append(
+            (
+                customer_id,
+                f"C{customer_id:08d}",
+                name,
+                national_id,
+                born,
+                address,
+                city,
+                state,
+                postal,
+                country,
+                zone,
+                jurisdiction,
+                language,
+                income,
+                expenses,
+                now,
+                now,
+            )
+        )
+
+        band = rng.choices(DPD_MIX, weights=self.dpd_weights)[0]
+        dpd = rng.randint(band[1], band[2])
+        scale = 7 if currency == "CNY" else 1
+        limit = Decimal(rng.choice([1000, 2500, 5000, 10000, 15000, 25000]) * scale)
+        principal = (limit * Decimal(rng.randrange(40, 105)) / 100).quantize(Decimal("0.01"))
+        interest = (principal * Decimal(min(dpd, 360)) / Decimal(2000)).quantize(Decimal("0.01"))
+        fees = Decimal(min(dpd // 30, 6) * 35 * scale)
+        months_late = max(1, dpd // 30 + 1) if dpd else 0
+        minimum = (principal * Decimal("0.03")).quantize(Decimal("0.01"))
+        past_due = min(principal + interest + fees, minimum * months_late + fees)
+        delinquent_since = as_of - timedelta(days=dpd) if dpd else None
+        if dpd >= 180 and rng.random() < 0.25:
+            stage = rng.choice([Stage.LEGAL, Stage.PLACED, Stage.WRITTEN_OFF])
+        else:
+            stage = Stage.EARLY if dpd < 60 else Stage.LATE
+        last_paid = (
+            as_of - timedelta(days=rng.randrange(5, 80))
+            if rng.random() < (0.6 if dpd < 60 else 0.2)
+            else None
+        )
+        hardship = now - timedelta(days=rng.randrange(1, 60)) if rng.random() < 0.07 else None
+        assigned = next(self.assigners[team.id], None) if stage in OPEN_STAGES else None
+        result = risk.score(
+            risk.RiskInputs(
+                days_past_due=dpd,
+                total_balance=principal + interest + fees,
+                currency=currency,
+                payments_last_90_days=1 if last_paid else 0,
+                contactable=True,
+                hardship=hardship is not None,
+            )
+        )
+        account_id = ids["account"]
+        tables.accounts.append(
+            (
+                account_id,
+                customer_id,
+                number,
+                "credit_card",
+                currency,
+                limit,
+                principal,
+                interest,
+                fees,
+                past_due,
+                minimum,
+                delinquent_since,
+                last_paid,
+                (_money(rng, 25, 400) * scale) if last_paid else None,
+                delinquent_since + timedelta(days=180) if dpd >= 180 else None,
+                (delinquent_since + timedelta(days=365 * 3)) if delinquent_since else None,
+                stage,
+                hardship,
+                team.id,
+                assigned,
+                result.tier,
+                result.score,
+                result.factors_as_json(),
+                now,
+                now,
+                now,
+            )
+        )
+
+        def point(kind, value, label, *, opted_out=False, valid=True, zone_override=""):
+            ids["contact_point"] += 1
+            tables.contact_points.append(
+                (
+                    ids["contact_point"],
+                    customer_id,
+                    kind,
+                    value,
+                    label,
+                    country if kind == "phone" else "",
+                    zone_override,
+                    label == "mobile",
+                    opted_out,
+                    now if opted_out else None,
+                    valid,
+                    "" if valid else "wrong number",
+                    None,
+                    None,
+                    now,
+                    now,
+                )
+            )
+
+        point("phone", phone, "mobile", opted_out=rng.random() < 0.03, valid=rng.random() > 0.02)
+        if rng.random() < 0.7:
+            handle = f"{'user' if not is_us else name.split()[0].lower()}{customer_id}"
+            point(
+                "email",
+                f"{handle}@example.{'com' if is_us else 'cn'}",
+                "home",
+                opted_out=rng.random() < 0.05,
+            )
+        if rng.random() < 0.2:
+            work = (
+                f"+1{rng.choice(US_PLACES)[0]}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
+                if is_us
+                else f"+8621{rng.randrange(10**7, 10**8)}"
+            )
+            point("phone", work, "work")
+
+        # The account's path through the buckets up to today, one stay per bucket.
+        balance = principal + interest + fees
+        path = [b for b in self.buckets if b.min_days <= dpd] if dpd else [self.buckets[0]]
+        start = delinquent_since or as_of - timedelta(days=rng.randrange(30, 400))
+        for index, bucket in enumerate(path):
+            entered = start + timedelta(days=bucket.min_days) if dpd else start
+            last = index == len(path) - 1
+            ids["history"] += 1
+            exit_to = "" if last else path[index + 1].code
+            tables.history.append(
+                (
+                    ids["history"],
+                    account_id,
+                    bucket.code,
+                    entered,
+                    balance,
+                    bucket.min_days if dpd else 0,
+                    None if last else start + timedelta(days=path[index + 1].min_days),
+                    None if last else balance,
+                    exit_to,
+                )
+            )
+
+
+def _next_ids() -> dict[str, int]:
+    def top(model) -> int:
+        return model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    return {
+        "customer": top(Customer),
+        "account": top(Account),
+        "contact_point": top(ContactPoint),
+        "history": top(BucketHistory),
+    }
+
+
+def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow([_pg_text(value) for value in row])
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                buffer,
+            )
+    else:
+        placeholders = ", ".join(["%s"] * len(columns))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+                [tuple(_sqlite_value(v) for v in row) for row in rows],
+            )
+
+
+def _pg_text(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, list | dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _sqlite_value(value):
+    if isinstance(value, list | dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return value
+
+
+def _reset_sequences() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in (
+            "accounts_customer",
+            "accounts_account",
+            "contacts_contactpoint",
+            "accounts_buckethistory",
+        ):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            )
+
+
+def ensure_teams_and_specialists(password: str | None = None) -> dict[str, Team]:
+    """The demo teams, each with a few specialists and a supervisor."""
+    from django.contrib.auth.models import Group
+
+    specialist_group = Group.objects.get(name=Role.SPECIALIST)
+    supervisor_group = Group.objects.get(name=Role.SUPERVISOR)
+    teams = {}
+    for code, name, jurisdiction in TEAMS:
+        team, _ = Team.objects.get_or_create(
+            code=code, defaults={"name": name, "jurisdiction": jurisdiction}
+        )
+        teams[code] = team
+        for n in range(1, SPECIALISTS_PER_TEAM + 1):
+            user, created = User.objects.get_or_create(
+                username=f"{code}-agent{n}",
+                defaults={"team": team, "first_name": f"Agent {n}", "last_name": name},
+            )
+            if created:
+                user.set_unusable_password() if password is None else user.set_password(password)
+                user.save()
+                user.groups.add(specialist_group)
+        lead, created = User.objects.get_or_create(
+            username=f"{code}-lead", defaults={"team": team, "first_name": "Lead"}
+        )
+        if created:
+            lead.set_unusable_password()
+            lead.save()
+            lead.groups.add(supervisor_group)
+    return teams
+
+
+def seed_portfolio(
+    *,
+    accounts: int,
+    seed: int,
+    as_of: date | None = None,
+    chunk_size: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Add ``accounts`` accounts (one customer each) to the database; return row counts."""
+    from accounts.services import specialists_by_load
+
+    as_of = as_of or delinquency.business_date()
+    teams = ensure_teams_and_specialists()
+    builder = PortfolioBuilder(
+        seed=seed,
+        as_of=as_of,
+        teams=teams,
+        specialists={t.id: specialists_by_load(t) for t in teams.values()},
+    )
+    ids = _next_ids()
+    counts = {"customers": 0, "accounts": 0, "contact_points": 0, "bucket_history": 0}
+    tables = Tables()
+    done = 0
+    while done < accounts:
+        batch = min(chunk_size, accounts - done)
+        for _ in range(batch):
+            ids["customer"] += 1
+            ids["account"] += 1
+            builder.build(ids, tables)
+        with transaction.atomic():
+            _copy("accounts_customer", CUSTOMER_COLUMNS, tables.customers)
+            _copy("accounts_account", ACCOUNT_COLUMNS, tables.accounts)
+            _copy("contacts_contactpoint", CONTACT_POINT_COLUMNS, tables.contact_points)
+            _copy("accounts_buckethistory", HISTORY_COLUMNS, tables.history)
+        counts["customers"] += len(tables.customers)
+        counts["accounts"] += len(tables.accounts)
+        counts["contact_points"] += len(tables.contact_points)
+        counts["bucket_history"] += len(tables.history)
+        tables.clear()
+        done += batch
+        if progress:
+            progress(batch)
+    _reset_sequences()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in (
+                "accounts_customer",
+                "accounts_account",
+                "contacts_contactpoint",
+                "accounts_buckethistory",
+            ):
+                cursor.execute(f"ANALYZE {table}")
+    return counts

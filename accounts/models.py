@@ -1,0 +1,401 @@
+"""Customers, accounts, teams, buckets and the bucket history.
+
+Days past due and the bucket are *derived* from ``Account.delinquent_since`` and the business
+date (see ``accounts.delinquency``); nothing rewrites them nightly. Only a bucket *move* is
+stored, as a ``BucketHistory`` row, so roll and cure rates come from history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import masking
+from accounts.validators import validate_currency, validate_time_zone
+
+
+class Jurisdiction(models.TextChoices):
+    US = "US", _("United States")
+    CN = "CN", _("China")
+
+
+class Language(models.TextChoices):
+    EN = "en", _("English")
+    ZH_HANS = "zh-hans", _("Simplified Chinese")
+
+
+class Role(models.TextChoices):
+    """Django groups of the same names carry the permissions."""
+
+    SPECIALIST = "specialist", _("Specialist")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Admin")
+
+
+class Team(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=2, choices=Jurisdiction.choices, default=Jurisdiction.US
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A Settle user. ``team`` scopes what a specialist or supervisor may see."""
+
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions = [("reveal_personal_data", "Can reveal masked personal data")]
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser:
+            return True
+        names = getattr(self, "_role_names", None)
+        if names is None:
+            names = set(self.groups.values_list("name", flat=True))
+            self._role_names = names
+        return bool(names.intersection(roles))
+
+    @property
+    def role(self) -> str | None:
+        for role in (Role.ADMIN, Role.SUPERVISOR, Role.SPECIALIST):
+            if self.has_role(role):
+                return role.value
+        return None
+
+    @property
+    def sees_all_teams(self) -> bool:
+        """Admins, and supervisors without a team (heads of collections), see every team."""
+        return self.has_role(Role.ADMIN) or (self.has_role(Role.SUPERVISOR) and not self.team_id)
+
+
+class BucketRange(models.Model):
+    """A configurable delinquency bucket: ``min_days``..``max_days`` days past due inclusive."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    label = models.CharField(_("label"), max_length=40)
+    min_days = models.PositiveIntegerField(_("from day"), unique=True)
+    max_days = models.PositiveIntegerField(
+        _("to day"), null=True, blank=True, help_text=_("Empty for the open-ended last bucket.")
+    )
+
+    class Meta:
+        ordering = ["min_days"]
+        verbose_name = _("bucket range")
+        verbose_name_plural = _("bucket ranges")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.label})"
+
+    def clean(self) -> None:
+        if self.max_days is not None and self.max_days < self.min_days:
+            raise ValidationError({"max_days": _("Must not be below the first day.")})
+
+
+class Customer(models.Model):
+    external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    national_id = models.CharField(_("national ID"), max_length=40, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    address_line = models.CharField(_("address"), max_length=250, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.EN
+    )
+    monthly_income = models.DecimalField(
+        _("declared monthly income"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    monthly_expenses = models.DecimalField(
+        _("declared monthly expenses"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_national_id(self) -> str:
+        return masking.mask_identifier(self.national_id)
+
+    @property
+    def disposable_income(self) -> Decimal | None:
+        if self.monthly_income is None or self.monthly_expenses is None:
+            return None
+        return self.monthly_income - self.monthly_expenses
+
+
+class Stage(models.TextChoices):
+    EARLY = "early", _("Early")
+    LATE = "late", _("Late")
+    ON_PLAN = "on_plan", _("On plan")
+    LEGAL = "legal", _("Legal")
+    PLACED = "placed", _("Placed with agency")
+    SETTLED = "settled", _("Settled")
+    WRITTEN_OFF = "written_off", _("Written off")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN, Stage.LEGAL, Stage.PLACED)
+
+
+class RiskTier(models.TextChoices):
+    GOOD = "good", _("Good")
+    GENERAL = "general", _("General")
+    HIGH = "high", _("High risk")
+
+
+class Product(models.TextChoices):
+    CREDIT_CARD = "credit_card", _("Credit card")
+    PERSONAL_LOAN = "personal_loan", _("Personal loan")
+    AUTO_LOAN = "auto_loan", _("Auto loan")
+    CONSUMER_INSTALLMENT = "consumer_installment", _("Consumer installment")
+
+
+class AccountQuerySet(models.QuerySet):
+    def open(self) -> AccountQuerySet:
+        return self.filter(stage__in=OPEN_STAGES)
+
+    def visible_to(self, user) -> AccountQuerySet:
+        """The accounts ``user`` may see: their team's, or all for admins/heads."""
+        if not user.is_authenticated or user.role is None:
+            return self.none()
+        if user.sees_all_teams:
+            return self
+        return self.filter(team_id=user.team_id)
+
+    def with_delinquency(self, as_of: date | None = None) -> AccountQuerySet:
+        from accounts import delinquency
+
+        return delinquency.annotate(self, as_of=as_of)
+
+
+class Account(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    number = models.CharField(_("account number"), max_length=34, unique=True)
+    product = models.CharField(
+        _("product"), max_length=30, choices=Product.choices, default=Product.CREDIT_CARD
+    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    credit_limit = models.DecimalField(
+        _("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    principal_balance = models.DecimalField(
+        _("principal"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    interest_balance = models.DecimalField(
+        _("interest"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    fee_balance = models.DecimalField(
+        _("fees"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    past_due_amount = models.DecimalField(
+        _("past due"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    minimum_due = models.DecimalField(
+        _("minimum due"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    delinquent_since = models.DateField(
+        _("delinquent since"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Due date of the oldest unpaid amount; empty when current."),
+    )
+    last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
+    last_payment_amount = models.DecimalField(
+        _("last payment amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    charge_off_date = models.DateField(_("charge-off date"), null=True, blank=True)
+    statute_of_limitations_date = models.DateField(
+        _("statute of limitations date"), null=True, blank=True
+    )
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.EARLY, db_index=True
+    )
+    hardship_declared_at = models.DateTimeField(_("hardship declared"), null=True, blank=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    assigned_to = models.ForeignKey(
+        User,
+        verbose_name=_("specialist"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_accounts",
+    )
+    risk_tier = models.CharField(
+        _("risk tier"), max_length=10, choices=RiskTier.choices, default=RiskTier.GENERAL
+    )
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
+    risk_factors = models.JSONField(_("risk factors"), default=list, blank=True)
+    risk_scored_at = models.DateTimeField(_("risk scored"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [
+            models.Index(fields=["team", "stage"]),
+            models.Index(fields=["assigned_to", "stage"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal_balance__gte=0)
+                & Q(interest_balance__gte=0)
+                & Q(fee_balance__gte=0)
+                & Q(past_due_amount__gte=0)
+                & Q(minimum_due__gte=0),
+                name="account_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.masked_number
+
+    @property
+    def masked_number(self) -> str:
+        return masking.mask_identifier(self.number)
+
+    @property
+    def total_balance(self) -> Decimal:
+        return self.principal_balance + self.interest_balance + self.fee_balance
+
+    def days_past_due(self, as_of: date | None = None) -> int:
+        from accounts import delinquency
+
+        return delinquency.days_past_due(
+            self.delinquent_since, as_of or delinquency.business_date()
+        )
+
+    def bucket(self, as_of: date | None = None) -> BucketRange:
+        from accounts import delinquency
+
+        return delinquency.bucket_for(self.days_past_due(as_of))
+
+
+class BucketHistory(models.Model):
+    """One row per stay in a bucket: entered (date, balance) and exited (date, balance)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="bucket_history")
+    bucket = models.CharField(_("bucket"), max_length=10)
+    entered_on = models.DateField(_("entered"))
+    entry_balance = models.DecimalField(_("balance on entry"), max_digits=14, decimal_places=2)
+    entry_days_past_due = models.PositiveIntegerField(_("DPD on entry"), default=0)
+    exited_on = models.DateField(_("exited"), null=True, blank=True)
+    exit_balance = models.DecimalField(
+        _("balance on exit"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    exited_to = models.CharField(_("moved to"), max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["account_id", "entered_on", "id"]
+        verbose_name = _("bucket history")
+        verbose_name_plural = _("bucket history")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(exited_on__isnull=True),
+                name="one_open_bucket_stay_per_account",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["entered_on", "bucket"]),
+            models.Index(fields=["exited_on", "bucket"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} {self.entered_on}–{self.exited_on or ''}"
+
+
+class PersonalDataReveal(models.Model):
+    """Audit of every unmasking of personal data (PIPL art. 28; bank policy)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reveals")
+    revealed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="reveals")
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="reveals"
+    )
+    fields = models.JSONField(default=list)
+    channel = models.CharField(max_length=10, default="web")  # web, api, admin
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-revealed_at"]
+        verbose_name = _("personal data reveal")
+        verbose_name_plural = _("personal data reveals")
+
+    def __str__(self) -> str:
+        return f"{self.user} revealed {', '.join(self.fields)} of {self.customer_id}"
+
+
+class ImportBatch(models.Model):
+    """One run of ``import_accounts``; what it did, so a feed is traceable."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        REJECTED = "rejected", _("Rejected")
+        APPLIED = "applied", _("Applied")
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    rows = models.PositiveIntegerField(default=0)
+    customers_created = models.PositiveIntegerField(default=0)
+    customers_updated = models.PositiveIntegerField(default=0)
+    accounts_created = models.PositiveIntegerField(default=0)
+    accounts_updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

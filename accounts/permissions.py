@@ -1,0 +1,54 @@
+"""Role and team checks shared by pages and the API."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.models import Account, Customer, Role
+
+
+def user_can_see_account(user, account: Account) -> bool:
+    if not user.is_authenticated or user.role is None:
+        return False
+    return user.sees_all_teams or account.team_id == user.team_id
+
+
+def user_can_see_customer(user, customer: Customer) -> bool:
+    if not user.is_authenticated or user.role is None:
+        return False
+    if user.sees_all_teams:
+        return True
+    return customer.accounts.filter(team_id=user.team_id).exists()
+
+
+class IsStaffRole(BasePermission):
+    """Any authenticated user with a Settle role; object access limited to their team."""
+
+    message = "You need a Settle role (specialist, supervisor or admin)."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.role)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        account = getattr(obj, "account", None)
+        customer = getattr(obj, "customer", None)
+        if isinstance(obj, Account):
+            return user_can_see_account(request.user, obj)
+        if isinstance(obj, Customer):
+            return user_can_see_customer(request.user, obj)
+        if isinstance(account, Account):
+            return user_can_see_account(request.user, account)
+        if isinstance(customer, Customer):
+            return user_can_see_customer(request.user, customer)
+        return False
+
+
+class SupervisorWrites(IsStaffRole):
+    """Reads for every role; creating and editing only for supervisors and admins."""
+
+    message = "Only supervisors and admins may change this."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in SAFE_METHODS or request.user.has_role(Role.SUPERVISOR, Role.ADMIN)

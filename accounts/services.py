@@ -1,0 +1,228 @@
+"""Writes for the accounts app: every change goes through one of these (audited)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from auditlog.context import set_actor
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts import delinquency, risk
+from accounts.assignment import distribute
+from accounts.models import (
+    OPEN_STAGES,
+    Account,
+    BucketHistory,
+    Customer,
+    PersonalDataReveal,
+    Role,
+    Team,
+    User,
+)
+
+REVEALABLE_CUSTOMER_FIELDS = ("national_id",)
+REVEAL_PERMISSION = "accounts.reveal_personal_data"
+
+
+@contextlib.contextmanager
+def acting_as(user: User | None) -> Iterator[None]:
+    """Attribute the audit rows written inside to ``user`` (API token calls included)."""
+    if user is None or not user.is_authenticated:
+        yield
+        return
+    with set_actor(user):
+        yield
+
+
+def _apply(instance, data: dict[str, Any]) -> None:
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean(validate_unique=False, validate_constraints=False)
+
+
+# --- Customers -----------------------------------------------------------------------------
+@transaction.atomic
+def customer_create(*, by: User | None, **fields: Any) -> Customer:
+    customer = Customer(**fields)
+    customer.full_clean()
+    with acting_as(by):
+        customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by: User | None, data: dict[str, Any]) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    _apply(customer, data)
+    with acting_as(by):
+        customer.save()
+    return customer
+
+
+# --- Assignment ----------------------------------------------------------------------------
+def specialists_by_load(team: Team) -> list[tuple[int, int]]:
+    """``(user_id, open accounts)`` for the team's active specialists, least loaded first."""
+    rows = (
+        User.objects.filter(team=team, is_active=True, groups__name=Role.SPECIALIST)
+        .annotate(
+            load=Count("assigned_accounts", filter=Q(assigned_accounts__stage__in=OPEN_STAGES))
+        )
+        .order_by("load", "id")
+        .values_list("id", "load")
+    )
+    return list(rows)
+
+
+def least_loaded_specialist(team: Team) -> User | None:
+    loads = specialists_by_load(team)
+    return User.objects.get(pk=loads[0][0]) if loads else None
+
+
+def accounts_assign_unassigned(*, team: Team, chunk_size: int = 5000) -> int:
+    """Give each unassigned open account of ``team`` to the least-loaded specialist.
+
+    Greedy over current loads, so a large import spreads evenly; one UPDATE per specialist share.
+    """
+    loads = specialists_by_load(team)
+    if not loads:
+        return 0
+    pending = list(
+        Account.objects.filter(team=team, assigned_to__isnull=True, stage__in=OPEN_STAGES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    shares: dict[int, list[int]] = {}
+    for account_id, user_id in zip(pending, distribute(loads, len(pending)), strict=True):
+        shares.setdefault(user_id, []).append(account_id)
+    with transaction.atomic():
+        for user_id, ids in shares.items():
+            for start in range(0, len(ids), chunk_size):
+                Account.objects.filter(id__in=ids[start : start + chunk_size]).update(
+                    assigned_to_id=user_id
+                )
+    return len(pending)
+
+
+# --- Accounts ------------------------------------------------------------------------------
+@transaction.atomic
+def account_create(
+    *, by: User | None, customer: Customer, team: Team, as_of: date | None = None, **fields: Any
+) -> Account:
+    """Create an account, assign it to the team's least-loaded specialist, open its bucket stay."""
+    account = Account(customer=customer, team=team, **fields)
+    if account.assigned_to_id is None:
+        account.assigned_to = least_loaded_specialist(team)
+    account.full_clean()
+    with acting_as(by):
+        account.save()
+    as_of = as_of or delinquency.business_date()
+    dpd = delinquency.days_past_due(account.delinquent_since, as_of)
+    BucketHistory.objects.create(
+        account=account,
+        bucket=delinquency.bucket_for(dpd).code,
+        entered_on=as_of,
+        entry_balance=account.total_balance,
+        entry_days_past_due=dpd,
+    )
+    account_risk_refresh(account=account, as_of=as_of)
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, by: User | None, data: dict[str, Any]) -> Account:
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if "team" in data and data["team"] != account.team and "assigned_to" not in data:
+        data = {**data, "assigned_to": least_loaded_specialist(data["team"])}
+    _apply(account, data)
+    with acting_as(by):
+        account.save()
+    return account
+
+
+# --- Risk ----------------------------------------------------------------------------------
+def risk_inputs(account: Account, *, as_of: date, contactable: bool) -> risk.RiskInputs:
+    paid_recently = (
+        account.last_payment_date is not None
+        and account.last_payment_date >= as_of - timedelta(days=90)
+    )
+    return risk.RiskInputs(
+        days_past_due=delinquency.days_past_due(account.delinquent_since, as_of),
+        total_balance=account.total_balance,
+        currency=account.currency,
+        payments_last_90_days=1 if paid_recently else 0,
+        contactable=contactable,
+        hardship=account.hardship_declared_at is not None,
+    )
+
+
+def account_risk_refresh(*, account: Account, as_of: date, now: datetime | None = None) -> Account:
+    """Recompute one account's tier and store the factors (no audit row: derived data)."""
+    return accounts_risk_refresh(accounts=[account], as_of=as_of, now=now)[0]
+
+
+def accounts_risk_refresh(
+    *, accounts: Iterable[Account], as_of: date, now: datetime | None = None
+) -> list[Account]:
+    from contacts.models import ContactPoint
+
+    accounts = list(accounts)
+    customer_ids = {a.customer_id for a in accounts}
+    contactable = set(
+        ContactPoint.objects.filter(
+            customer_id__in=customer_ids,
+            kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL],
+            is_valid=True,
+            opted_out=False,
+        ).values_list("customer_id", flat=True)
+    )
+    now = now or timezone.now()
+    for account in accounts:
+        result = risk.score(
+            risk_inputs(account, as_of=as_of, contactable=account.customer_id in contactable)
+        )
+        account.risk_score = result.score
+        account.risk_tier = result.tier
+        account.risk_factors = result.factors_as_json()
+        account.risk_scored_at = now
+    Account.objects.bulk_update(
+        accounts, ["risk_score", "risk_tier", "risk_factors", "risk_scored_at"], batch_size=2000
+    )
+    return accounts
+
+
+# --- Personal data -------------------------------------------------------------------------
+def personal_data_reveal(
+    *,
+    user: User,
+    customer: Customer,
+    account: Account | None = None,
+    channel: str = "web",
+    remote_addr: str | None = None,
+) -> dict[str, str]:
+    """Return the unmasked personal data of ``customer`` and record who saw it, when."""
+    if not user.has_perm(REVEAL_PERMISSION):
+        raise PermissionDenied("You do not have permission to reveal personal data.")
+    from contacts.models import ContactPoint
+
+    revealed: dict[str, Any] = {"national_id": customer.national_id}
+    if account is not None:
+        revealed["account_number"] = account.number
+    revealed["contact_points"] = {
+        str(cp.id): cp.value
+        for cp in ContactPoint.objects.filter(customer=customer).only("id", "value")
+    }
+    PersonalDataReveal.objects.create(
+        user=user,
+        customer=customer,
+        account=account,
+        fields=sorted(revealed),
+        channel=channel,
+        remote_addr=remote_addr,
+    )
+    return revealed

@@ -1,0 +1,21 @@
+"""Field validators shared by models, serializers and the importer."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("'%(value)s' is not an IANA time zone (e.g. America/New_York, Asia/Shanghai).")
+            % {"value": value}
+        ) from exc
+
+
+def validate_currency(value: str) -> None:
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise ValidationError(_("Use a three-letter ISO 4217 code such as USD or CNY."))

@@ -1,0 +1,148 @@
+"""Pages for accounts. Thin: scope by team, call selectors and services, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from accounts import delinquency, services
+from accounts.models import Account, RiskTier, Stage
+from accounts.permissions import user_can_see_account
+
+
+def _require_role(request: HttpRequest) -> None:
+    if request.user.role is None:
+        raise PermissionDenied("Your user has no Settle role; ask an admin to add one.")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    as_of = delinquency.business_date()
+    visible = Account.objects.visible_to(request.user).open()
+    by_bucket = (
+        visible.with_delinquency(as_of)
+        .values("bucket_code")
+        .annotate(count=Count("id"), past_due=Sum("past_due_amount"))
+        .order_by("bucket_code")
+    )
+    mine = visible.filter(assigned_to=request.user).count()
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "as_of": as_of,
+            "by_bucket": by_bucket,
+            "mine": mine,
+            "total": sum(row["count"] for row in by_bucket),
+        },
+    )
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    as_of = delinquency.business_date()
+    accounts = (
+        Account.objects.visible_to(request.user)
+        .with_delinquency(as_of)
+        .select_related("customer", "assigned_to")
+        .order_by("delinquent_since", "id")
+    )
+    filters = {
+        "bucket": request.GET.get("bucket", ""),
+        "stage": request.GET.get("stage", ""),
+        "risk_tier": request.GET.get("risk_tier", ""),
+        "q": request.GET.get("q", "").strip(),
+        "mine": request.GET.get("mine", ""),
+    }
+    if filters["bucket"]:
+        accounts = accounts.filter(bucket_code=filters["bucket"])
+    if filters["stage"]:
+        accounts = accounts.filter(stage=filters["stage"])
+    if filters["risk_tier"]:
+        accounts = accounts.filter(risk_tier=filters["risk_tier"])
+    if filters["mine"]:
+        accounts = accounts.filter(assigned_to=request.user)
+    if filters["q"]:
+        q = filters["q"]
+        # Names and references match anywhere; a number matches on its last digits, as shown.
+        accounts = accounts.filter(
+            Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number__endswith=q)
+        )
+    page = Paginator(accounts, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/account_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "as_of": as_of,
+            "query": query.urlencode(),
+            "buckets": delinquency.configured_buckets(),
+            "stages": Stage.choices,
+            "tiers": RiskTier.choices,
+        },
+    )
+
+
+def _visible_account(request: HttpRequest, pk: int) -> Account:
+    _require_role(request)
+    account = get_object_or_404(
+        Account.objects.select_related("customer", "team", "assigned_to"), pk=pk
+    )
+    if not user_can_see_account(request.user, account):
+        raise PermissionDenied("This account belongs to another team.")
+    return account
+
+
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    as_of = delinquency.business_date()
+    dpd = delinquency.days_past_due(account.delinquent_since, as_of)
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "account": account,
+            "customer": account.customer,
+            "as_of": as_of,
+            "dpd": dpd,
+            "bucket": delinquency.bucket_for(dpd),
+            "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
+            "contact_points": account.customer.contact_points.all(),
+            "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
+        },
+    )
+
+
+@login_required
+@require_POST
+def account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    revealed = services.personal_data_reveal(
+        user=request.user,
+        customer=account.customer,
+        account=account,
+        channel="web",
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    points = {p.id: p for p in account.customer.contact_points.all()}
+    return render(
+        request,
+        "accounts/_revealed.html",
+        {
+            "revealed": revealed,
+            "contact_points": [
+                (points[int(pid)], value) for pid, value in revealed["contact_points"].items()
+            ],
+        },
+    )

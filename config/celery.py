@@ -1,0 +1,11 @@
+"""The Celery application; tasks live beside the logic they run (``<app>/tasks.py``)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("settle")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from contacts import api as contacts_api
+
+router = DefaultRouter()
+router.register("customers", accounts_api.CustomerViewSet, basename="customer")
+router.register("accounts", accounts_api.AccountViewSet, basename="account")
+
+api_v1 = [
+    path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
+    path(
+        "customers/<int:customer_id>/contact-points/",
+        contacts_api.CustomerContactPointsView.as_view(),
+        name="customer-contact-points",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
+
 
 def navigation(request):
     """The navigation bar, by role (pages check permissions themselves too)."""
@@ -12,4 +14,4 @@ def navigation(request):
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:
         items.append((_("Admin"), reverse("admin:index")))
-    return {"nav_items": items, "user_role": user.role}
+    return {"nav_items": items, "user_role": Role(user.role).label if user.role else ""}

@@ -12,12 +12,15 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import masking
 from accounts.validators import validate_currency, validate_time_zone
+
+NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
 
 class Jurisdiction(models.TextChoices):
@@ -132,10 +135,20 @@ class Customer(models.Model):
         _("language"), max_length=10, choices=Language.choices, default=Language.EN
     )
     monthly_income = models.DecimalField(
-        _("declared monthly income"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("declared monthly income"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        null=True,
+        blank=True,
     )
     monthly_expenses = models.DecimalField(
-        _("declared monthly expenses"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("declared monthly expenses"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        null=True,
+        blank=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -215,22 +228,43 @@ class Account(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
     credit_limit = models.DecimalField(
-        _("credit limit"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        null=True,
+        blank=True,
     )
     principal_balance = models.DecimalField(
-        _("principal"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("principal"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        default=Decimal("0"),
     )
     interest_balance = models.DecimalField(
-        _("interest"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("interest"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        default=Decimal("0"),
     )
     fee_balance = models.DecimalField(
-        _("fees"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("fees"), max_digits=14, decimal_places=2, validators=NOT_NEGATIVE, default=Decimal("0")
     )
     past_due_amount = models.DecimalField(
-        _("past due"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("past due"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        default=Decimal("0"),
     )
     minimum_due = models.DecimalField(
-        _("minimum due"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("minimum due"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        default=Decimal("0"),
     )
     delinquent_since = models.DateField(
         _("delinquent since"),
@@ -241,7 +275,12 @@ class Account(models.Model):
     )
     last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
     last_payment_amount = models.DecimalField(
-        _("last payment amount"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("last payment amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=NOT_NEGATIVE,
+        null=True,
+        blank=True,
     )
     charge_off_date = models.DateField(_("charge-off date"), null=True, blank=True)
     statute_of_limitations_date = models.DateField(

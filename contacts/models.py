@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import masking
 from accounts.models import Customer
@@ -18,8 +19,8 @@ class ContactPoint(models.Model):
 
     class Label(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
-        HOME = "home", _("Home")
-        WORK = "work", _("Work")
+        HOME = "home", pgettext_lazy("contact point label", "Home")
+        WORK = "work", pgettext_lazy("contact point label", "Work")
         OTHER = "other", _("Other")
 
     customer = models.ForeignKey(

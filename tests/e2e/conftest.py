@@ -1,0 +1,66 @@
+"""Playwright (sync API) driving Debian's Chromium against pytest-django's live server.
+
+Screenshots of each step land in ``test-artifacts/`` (CI keeps them as artifacts).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+ARTIFACTS = Path(os.environ.get("SETTLE_ARTIFACTS", "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # The live server runs in a thread; Playwright's sync API runs its own event loop, which
+    # Django would otherwise take for an async context.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium missing at {CHROMIUM}") if os.environ.get("CI") else pytest.skip(
+            f"Chromium missing at {CHROMIUM}"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    shots = ARTIFACTS / request.node.name
+    shots.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 100))
+    page.snap = lambda name: page.screenshot(
+        path=shots / f"{next(counter):02d}-{name}.png", full_page=True
+    )
+    yield page
+    context.close()
+
+
+def login(page, live_server, username: str, password: str = "pw-for-tests-123") -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")

@@ -9,10 +9,14 @@ accounts build in minutes; sequences are moved past the ids afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import logging
+import queue
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -101,10 +105,6 @@ class Tables:
     contact_points: list[tuple] = field(default_factory=list)
     history: list[tuple] = field(default_factory=list)
 
-    def clear(self) -> None:
-        for rows in (self.customers, self.accounts, self.contact_points, self.history):
-            rows.clear()
-
 
 CUSTOMER_COLUMNS = [
     "id",
@@ -171,6 +171,10 @@ CONTACT_POINT_COLUMNS = [
     "created_at",
     "updated_at",
 ]
+# Non-null text columns that may hold "" (COPY must not read those as NULL).
+CUSTOMER_TEXT = ("national_id", "address_line", "city", "region", "postal_code", "country")
+CONTACT_POINT_TEXT = ("region", "time_zone", "invalid_reason")
+HISTORY_TEXT = ("exited_to",)
 HISTORY_COLUMNS = [
     "id",
     "account_id",
@@ -329,7 +333,7 @@ class PortfolioBuilder:
                 assigned,
                 result.tier,
                 result.score,
-                result.factors_as_json(),
+                json.dumps(result.factors_as_json(), ensure_ascii=False),
                 now,
                 now,
                 now,
@@ -412,19 +416,28 @@ def _next_ids() -> dict[str, int]:
     }
 
 
-def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
+def _as_csv(rows: list[tuple]) -> io.StringIO:
+    """CSV for COPY: None and "" both come out empty; ``FORCE_NOT_NULL`` tells them apart."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    buffer.seek(0)
+    return buffer
+
+
+def _copy(
+    table: str, columns: list[str], rows: list[tuple] | str, not_null_text: tuple[str, ...] = ()
+) -> None:
+    """Write rows (or, on PostgreSQL, CSV already made from them) into ``table``."""
     if not rows:
         return
     if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow([_pg_text(value) for value in row])
-        buffer.seek(0)
+        buffer = io.StringIO(rows) if isinstance(rows, str) else _as_csv(rows)
+        force = f", FORCE_NOT_NULL ({', '.join(not_null_text)})" if not_null_text else ""
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force})",
                 buffer,
+                size=1 << 20,
             )
     else:
         placeholders = ", ".join(["%s"] * len(columns))
@@ -435,20 +448,8 @@ def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
             )
 
 
-def _pg_text(value):
-    if value is None:
-        return "\\N"
-    if isinstance(value, list | dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
 def _sqlite_value(value):
     if isinstance(value, list | dict):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Decimal):
         return str(value)
@@ -504,6 +505,47 @@ def ensure_teams_and_specialists(password: str | None = None) -> dict[str, Team]
     return teams
 
 
+def _produce(builder, ids, accounts, chunk_size, chunks, as_csv) -> None:
+    """Put ``(batch, row counts, [customers, accounts, points, history])`` chunks, then None."""
+    try:
+        done = 0
+        while done < accounts:
+            batch = min(chunk_size, accounts - done)
+            tables = Tables()
+            for _ in range(batch):
+                ids["customer"] += 1
+                ids["account"] += 1
+                builder.build(ids, tables)
+            parts = (tables.customers, tables.accounts, tables.contact_points, tables.history)
+            sizes = tuple(len(rows) for rows in parts)
+            chunks.put(
+                (batch, sizes, [_as_csv(rows).getvalue() if as_csv else rows for rows in parts])
+            )
+            done += batch
+    except Exception as exc:  # noqa: BLE001 - reported to the writing side
+        chunks.put(f"{type(exc).__name__}: {exc}")
+        return
+    chunks.put(None)
+
+
+@contextlib.contextmanager
+def _bulk_load_session():
+    """Skip per-row foreign-key triggers while loading, when allowed (as pg_restore does).
+
+    The generator makes every reference itself, so the checks add nothing but time; without
+    superuser rights they stay on and the load is merely slower.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cursor.fetchone()[0]
+        if superuser:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    yield
+
+
 def seed_portfolio(
     *,
     accounts: int,
@@ -525,27 +567,38 @@ def seed_portfolio(
     )
     ids = _next_ids()
     counts = {"customers": 0, "accounts": 0, "contact_points": 0, "bucket_history": 0}
-    tables = Tables()
-    done = 0
-    while done < accounts:
-        batch = min(chunk_size, accounts - done)
-        for _ in range(batch):
-            ids["customer"] += 1
-            ids["account"] += 1
-            builder.build(ids, tables)
-        with transaction.atomic():
-            _copy("accounts_customer", CUSTOMER_COLUMNS, tables.customers)
-            _copy("accounts_account", ACCOUNT_COLUMNS, tables.accounts)
-            _copy("contacts_contactpoint", CONTACT_POINT_COLUMNS, tables.contact_points)
-            _copy("accounts_buckethistory", HISTORY_COLUMNS, tables.history)
-        counts["customers"] += len(tables.customers)
-        counts["accounts"] += len(tables.accounts)
-        counts["contact_points"] += len(tables.contact_points)
-        counts["bucket_history"] += len(tables.history)
-        tables.clear()
-        done += batch
-        if progress:
-            progress(batch)
+    on_postgres = connection.vendor == "postgresql"
+    if on_postgres:
+        # A forked process generates chunk n+1 while this one copies chunk n: Python and
+        # PostgreSQL then each have a core. The child never touches the database.
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        chunks = context.Queue(maxsize=2)
+        producer = context.Process(
+            target=_produce, args=(builder, ids, accounts, chunk_size, chunks, True), daemon=True
+        )
+    else:
+        chunks = queue.Queue(maxsize=2)
+        producer = threading.Thread(
+            target=_produce, args=(builder, ids, accounts, chunk_size, chunks, False), daemon=True
+        )
+    producer.start()
+    # One transaction: a failure part-way leaves no half-built portfolio behind.
+    with transaction.atomic(), _bulk_load_session():
+        while (item := chunks.get()) is not None:
+            if isinstance(item, str):
+                raise RuntimeError(f"generating the portfolio failed: {item}")
+            batch, sizes, (customers, accounts_rows, points, history) = item
+            _copy("accounts_customer", CUSTOMER_COLUMNS, customers, CUSTOMER_TEXT)
+            _copy("accounts_account", ACCOUNT_COLUMNS, accounts_rows)
+            _copy("contacts_contactpoint", CONTACT_POINT_COLUMNS, points, CONTACT_POINT_TEXT)
+            _copy("accounts_buckethistory", HISTORY_COLUMNS, history, HISTORY_TEXT)
+            for key, size in zip(counts, sizes, strict=True):
+                counts[key] += size
+            if progress:
+                progress(batch)
+    producer.join()
     _reset_sequences()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -6,7 +6,7 @@ threshold on the sum. Pure: inputs in, score and factors out (no database).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 GOOD_BELOW = 25
@@ -45,7 +45,7 @@ class RiskScore:
     factors: tuple[RiskFactor, ...]
 
     def factors_as_json(self) -> list[dict]:
-        return [asdict(f) for f in self.factors]
+        return [{"code": f.code, "points": f.points, "detail": f.detail} for f in self.factors]
 
 
 def _dpd_points(dpd: int) -> int:

@@ -1,0 +1,85 @@
+"""The demo portfolio: reproducible, spread over every bucket, with local names and numbers."""
+
+from datetime import date
+
+import phonenumbers
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Account, BucketHistory, Customer
+from contacts.models import ContactPoint
+
+pytestmark = pytest.mark.django_db
+AS_OF = date(2026, 11, 23)
+
+
+def seed(n=400, seed=7):
+    call_command("seed_demo", accounts=n, seed=seed, as_of=AS_OF, no_progress=True,
+                 chunk_size=150)
+
+
+def test_seed_is_reproducible():
+    seed()
+    first = list(Customer.objects.order_by("id").values_list("name", "national_id", "time_zone"))
+    Account.objects.all().delete()
+    ContactPoint.objects.all().delete()
+    Customer.objects.all().delete()
+    seed()
+    again = list(Customer.objects.order_by("id").values_list("name", "national_id", "time_zone"))
+    assert again == first
+
+
+def test_seed_covers_every_bucket_and_both_jurisdictions():
+    seed()
+    buckets = set(Account.objects.with_delinquency(AS_OF).values_list("bucket_code", flat=True))
+    assert buckets == {"M0", "M1", "M2", "M3", "M4", "M5", "M6"}
+    assert set(Customer.objects.values_list("jurisdiction", flat=True)) == {"US", "CN"}
+    cn = Customer.objects.filter(jurisdiction="CN").first()
+    assert "\u4e00" <= cn.name[0] <= "\u9fff"  # a Chinese surname
+    assert len(cn.national_id) == 18
+
+
+def test_seeded_phone_numbers_are_valid_e164():
+    seed(n=100)
+    for value in ContactPoint.objects.filter(kind="phone").values_list("value", flat=True):
+        assert phonenumbers.is_valid_number(phonenumbers.parse(value)), value
+
+
+def test_history_ends_in_the_current_bucket_with_one_open_stay():
+    seed(n=200)
+    accounts = Account.objects.with_delinquency(AS_OF)
+    open_stays = dict(
+        BucketHistory.objects.filter(exited_on__isnull=True).values_list("account_id", "bucket")
+    )
+    assert len(open_stays) == accounts.count()
+    for account in accounts:
+        assert open_stays[account.pk] == account.bucket_code
+
+
+def test_open_accounts_are_assigned_evenly_within_each_team():
+    seed()
+    from django.db.models import Count
+
+    loads = (
+        Account.objects.open().exclude(assigned_to=None)
+        .values("team", "assigned_to").annotate(n=Count("id"))
+    )
+    by_team = {}
+    for row in loads:
+        by_team.setdefault(row["team"], []).append(row["n"])
+    for counts in by_team.values():
+        assert max(counts) - min(counts) <= 1
+
+
+def test_seeding_twice_with_if_empty_adds_nothing():
+    seed(n=50)
+    call_command("seed_demo", accounts=50, seed=1, if_empty=True, no_progress=True)
+    assert Account.objects.count() == 50
+
+
+def test_new_rows_after_seeding_get_fresh_ids():
+    from tests.factories import AccountFactory
+
+    seed(n=20)
+    account = AccountFactory()
+    assert account.pk > 20

@@ -35,8 +35,13 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Benchmarks print numbers; the PostgreSQL ones need DATABASE_URL=postgres://…
 bench: install
-	$(PY) tests/bench/run.py
+	$(PY) tests/bench/bench_quotes.py
+	@case "$$DATABASE_URL" in postgres*) \
+	  $(PY) tests/bench/bench_seed.py --accounts $${BENCH_ACCOUNTS:-1000000} && \
+	  $(PY) tests/bench/bench_import.py --rows $${BENCH_ACCOUNTS:-1000000} ;; \
+	  *) echo "set DATABASE_URL=postgres://… for the PostgreSQL benchmarks" ;; esac
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache

@@ -19,8 +19,9 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from faker.providers.person.en_US import Provider as EnglishNames
@@ -38,7 +39,7 @@ from accounts.models import (
     Team,
     User,
 )
-from contacts.models import ContactPoint
+from contacts.models import ContactLog, ContactPoint
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Tables:
     accounts: list[tuple] = field(default_factory=list)
     contact_points: list[tuple] = field(default_factory=list)
     history: list[tuple] = field(default_factory=list)
+    contacts: list[tuple] = field(default_factory=list)
 
 
 CUSTOMER_COLUMNS = [
@@ -171,10 +173,38 @@ CONTACT_POINT_COLUMNS = [
     "created_at",
     "updated_at",
 ]
+CONTACT_LOG_COLUMNS = [
+    "id",
+    "account_id",
+    "customer_id",
+    "contact_point_id",
+    "channel",
+    "direction",
+    "occurred_at",
+    "outcome",
+    "disposition",
+    "reason",
+    "notes",
+    "message",
+    "user_id",
+    "source",
+    "corrects_id",
+    "created_at",
+]
+CALL_OUTCOMES = ["no_answer", "voicemail", "conversation", "not_connected", "wrong_number"]
+CALL_OUTCOME_WEIGHTS = [40, 20, 20, 15, 5]
+CONVERSATION_RESULTS = ["promise_to_pay", "refused", "hardship", "callback_requested", ""]
+REASONS = ["unemployment", "income_cut", "illness", "over_spending", "business_failure", "other"]
+REMINDER_TEXT = {
+    "en": "Settle Bank: your card payment is past due. Please call us. Reply STOP to opt out.",
+    "zh-hans": "结算银行：您的信用卡还款已逾期，请尽快联系我们。回复TD退订。",
+}
+
 # Non-null text columns that may hold "" (COPY must not read those as NULL).
 CUSTOMER_TEXT = ("national_id", "address_line", "city", "region", "postal_code", "country")
 CONTACT_POINT_TEXT = ("region", "time_zone", "invalid_reason")
 HISTORY_TEXT = ("exited_to",)
+CONTACT_LOG_TEXT = ("disposition", "reason", "notes", "message")
 HISTORY_COLUMNS = [
     "id",
     "account_id",
@@ -216,6 +246,7 @@ class PortfolioBuilder:
         self.cn_given = list(ChineseNames.first_names)
         self.cn_family = list(ChineseNames.last_names)
         self.dpd_weights = [w for w, _, _ in DPD_MIX]
+        self.zones: dict[str, ZoneInfo] = {}
 
     def build(self, ids: dict[str, int], tables: Tables) -> None:  # noqa: C901 - a recipe
         rng, as_of, now = self.rng, self.as_of, self.now
@@ -364,6 +395,7 @@ class PortfolioBuilder:
             )
 
         point("phone", phone, "mobile", opted_out=rng.random() < 0.03, valid=rng.random() > 0.02)
+        phone_point = ids["contact_point"]
         if rng.random() < 0.7:
             handle = f"{'user' if not is_us else name.split()[0].lower()}{customer_id}"
             point(
@@ -403,6 +435,65 @@ class PortfolioBuilder:
                 )
             )
 
+        if dpd and rng.random() < 0.5:
+            self._contact_history(
+                ids, tables, account_id, customer_id, phone_point, zone, language, assigned, dpd
+            )
+
+    def _contact_history(
+        self, ids, tables, account_id, customer_id, phone_point, zone, language, user_id, dpd
+    ) -> None:
+        """A few past calls and reminders, at ordinary local hours, within the last 3 weeks."""
+        rng, local = self.rng, self.zones.setdefault(zone, ZoneInfo(zone))
+        for _ in range(rng.randint(1, 4)):
+            day = self.as_of - timedelta(days=rng.randint(1, min(21, dpd)))
+            at = datetime.combine(
+                day, time(rng.randint(9, 18), rng.randrange(0, 60, 5)), tzinfo=local
+            ).astimezone(UTC)
+            ids["contact"] += 1
+            if rng.random() < 0.75:
+                outcome = rng.choices(CALL_OUTCOMES, weights=CALL_OUTCOME_WEIGHTS)[0]
+                talked = outcome == "conversation"
+                disposition = rng.choice(CONVERSATION_RESULTS) if talked else ""
+                row = (
+                    ids["contact"],
+                    account_id,
+                    customer_id,
+                    phone_point,
+                    "call",
+                    "outbound",
+                    at,
+                    outcome,
+                    disposition,
+                    rng.choice(REASONS) if talked else "",
+                    "",
+                    "",
+                    user_id,
+                    "history",
+                    None,
+                    self.now,
+                )
+            else:
+                row = (
+                    ids["contact"],
+                    account_id,
+                    customer_id,
+                    phone_point,
+                    "sms",
+                    "outbound",
+                    at,
+                    "delivered",
+                    "",
+                    "",
+                    "",
+                    REMINDER_TEXT[language],
+                    None,
+                    "history",
+                    None,
+                    self.now,
+                )
+            tables.contacts.append(row)
+
 
 def _next_ids() -> dict[str, int]:
     def top(model) -> int:
@@ -413,6 +504,7 @@ def _next_ids() -> dict[str, int]:
         "account": top(Account),
         "contact_point": top(ContactPoint),
         "history": top(BucketHistory),
+        "contact": top(ContactLog),
     }
 
 
@@ -458,16 +550,20 @@ def _sqlite_value(value):
     return value
 
 
+SEEDED_TABLES = (
+    "accounts_customer",
+    "accounts_account",
+    "contacts_contactpoint",
+    "accounts_buckethistory",
+    "contacts_contactlog",
+)
+
+
 def _reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for table in (
-            "accounts_customer",
-            "accounts_account",
-            "contacts_contactpoint",
-            "accounts_buckethistory",
-        ):
+        for table in SEEDED_TABLES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
@@ -516,7 +612,13 @@ def _produce(builder, ids, accounts, chunk_size, chunks, as_csv) -> None:
                 ids["customer"] += 1
                 ids["account"] += 1
                 builder.build(ids, tables)
-            parts = (tables.customers, tables.accounts, tables.contact_points, tables.history)
+            parts = (
+                tables.customers,
+                tables.accounts,
+                tables.contact_points,
+                tables.history,
+                tables.contacts,
+            )
             sizes = tuple(len(rows) for rows in parts)
             chunks.put(
                 (batch, sizes, [_as_csv(rows).getvalue() if as_csv else rows for rows in parts])
@@ -566,7 +668,13 @@ def seed_portfolio(
         specialists={t.id: specialists_by_load(t) for t in teams.values()},
     )
     ids = _next_ids()
-    counts = {"customers": 0, "accounts": 0, "contact_points": 0, "bucket_history": 0}
+    counts = {
+        "customers": 0,
+        "accounts": 0,
+        "contact_points": 0,
+        "bucket_history": 0,
+        "contact_log": 0,
+    }
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
         # A forked process generates chunk n+1 while this one copies chunk n: Python and
@@ -589,11 +697,12 @@ def seed_portfolio(
         while (item := chunks.get()) is not None:
             if isinstance(item, str):
                 raise RuntimeError(f"generating the portfolio failed: {item}")
-            batch, sizes, (customers, accounts_rows, points, history) = item
+            batch, sizes, (customers, accounts_rows, points, history, contacts) = item
             _copy("accounts_customer", CUSTOMER_COLUMNS, customers, CUSTOMER_TEXT)
             _copy("accounts_account", ACCOUNT_COLUMNS, accounts_rows)
             _copy("contacts_contactpoint", CONTACT_POINT_COLUMNS, points, CONTACT_POINT_TEXT)
             _copy("accounts_buckethistory", HISTORY_COLUMNS, history, HISTORY_TEXT)
+            _copy("contacts_contactlog", CONTACT_LOG_COLUMNS, contacts, CONTACT_LOG_TEXT)
             for key, size in zip(counts, sizes, strict=True):
                 counts[key] += size
             if progress:
@@ -602,11 +711,6 @@ def seed_portfolio(
     _reset_sequences()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for table in (
-                "accounts_customer",
-                "accounts_account",
-                "contacts_contactpoint",
-                "accounts_buckethistory",
-            ):
+            for table in SEEDED_TABLES:
                 cursor.execute(f"ANALYZE {table}")
     return counts

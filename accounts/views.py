@@ -119,6 +119,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bucket": delinquency.bucket_for(dpd),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
             "contact_points": account.customer.contact_points.all(),
+        "contacts": account.contacts.select_related("user", "contact_point")[:20],
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
         },
     )

@@ -83,3 +83,121 @@ class ContactPoint(models.Model):
     @property
     def usable(self) -> bool:
         return self.is_valid and not self.opted_out
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The contact log is evidence: rows are never changed or removed, only corrected."""
+
+    def update(self, **kwargs):
+        raise PermissionError("The contact log is append-only; log a correction instead.")
+
+    def delete(self):
+        raise PermissionError("The contact log is append-only; log a correction instead.")
+
+
+class ContactLog(models.Model):
+    """One attempt or conversation. Append-only: a correction is a new row pointing back."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", _("Call")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+        VISIT = "visit", _("Visit")
+        INBOUND_CALL = "inbound_call", _("Inbound call")
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound", _("Outbound")
+        INBOUND = "inbound", _("Inbound")
+
+    class Outcome(models.TextChoices):
+        CONVERSATION = "conversation", _("Conversation (right party)")
+        THIRD_PARTY = "third_party", _("Third party")
+        NO_ANSWER = "no_answer", _("No answer")
+        VOICEMAIL = "voicemail", _("Voicemail")
+        NOT_CONNECTED = "not_connected", _("Busy / not connected")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")
+        FAILED = "failed", _("Failed")
+
+    class Disposition(models.TextChoices):
+        PROMISE_TO_PAY = "promise_to_pay", _("Promise to pay")
+        REFUSED = "refused", _("Refused to pay")
+        DISPUTE = "dispute", _("Dispute")
+        HARDSHIP = "hardship", _("Hardship")
+        CALLBACK_REQUESTED = "callback_requested", _("Callback requested")
+        COMPLAINT = "complaint", _("Complaint")
+        CEASE_REQUEST = "cease_request", _("Cease request")
+
+    class Reason(models.TextChoices):
+        UNEMPLOYMENT = "unemployment", _("Unemployment")
+        INCOME_CUT = "income_cut", _("Income cut")
+        ILLNESS = "illness", _("Illness")
+        OVER_SPENDING = "over_spending", _("Over-spending")
+        BUSINESS_FAILURE = "business_failure", _("Business failure")
+        FRAUD_CLAIM = "fraud_claim", _("Fraud claim")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        SPECIALIST = "specialist", _("Specialist")
+        SYSTEM = "system", _("System")
+        HISTORY = "history", _("Loaded history")
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="contacts"
+    )
+    # The debtor, kept on the row: frequency caps count per person across their debts.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    contact_point = models.ForeignKey(
+        ContactPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    disposition = models.CharField(
+        _("disposition"), max_length=30, choices=Disposition.choices, blank=True
+    )
+    reason = models.CharField(
+        _("reason for delinquency"), max_length=20, choices=Reason.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    message = models.TextField(_("message sent"), blank=True)
+    user = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        help_text=_("Empty when the system made the contact."),
+    )
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.SPECIALIST
+    )
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("contact log entry")
+        verbose_name_plural = _("contact log")
+        indexes = [
+            models.Index(fields=["account", "occurred_at"]),
+            models.Index(fields=["customer", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The contact log is append-only; log a correction instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The contact log is append-only; log a correction instead.")

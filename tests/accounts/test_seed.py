@@ -14,19 +14,43 @@ AS_OF = date(2026, 11, 23)
 
 
 def seed(n=400, seed=7):
-    call_command("seed_demo", accounts=n, seed=seed, as_of=AS_OF, no_progress=True,
-                 chunk_size=150)
+    call_command("seed_demo", accounts=n, seed=seed, as_of=AS_OF, no_progress=True, chunk_size=150)
+
+
+def build_in_memory(seed_value):
+    from accounts.demo import PortfolioBuilder, Tables, ensure_teams_and_specialists
+
+    teams = ensure_teams_and_specialists()
+    builder = PortfolioBuilder(
+        seed=seed_value, as_of=AS_OF, teams=teams, specialists={t.id: [] for t in teams.values()}
+    )
+    tables = Tables()
+    ids = {"customer": 0, "account": 0, "contact_point": 0, "history": 0, "contact": 0}
+    for _ in range(50):
+        ids["customer"] += 1
+        ids["account"] += 1
+        builder.build(ids, tables)
+    return [row[2:5] for row in tables.customers]  # name, national ID, date of birth
 
 
 def test_seed_is_reproducible():
+    assert build_in_memory(7) == build_in_memory(7)
+    assert build_in_memory(7) != build_in_memory(8)
+
+
+def test_seed_loads_some_contact_history_at_ordinary_local_hours():
+    from zoneinfo import ZoneInfo
+
+    from contacts.models import ContactLog
+
     seed()
-    first = list(Customer.objects.order_by("id").values_list("name", "national_id", "time_zone"))
-    Account.objects.all().delete()
-    ContactPoint.objects.all().delete()
-    Customer.objects.all().delete()
-    seed()
-    again = list(Customer.objects.order_by("id").values_list("name", "national_id", "time_zone"))
-    assert again == first
+    entries = ContactLog.objects.select_related("customer")
+    assert entries.count() > 50
+    assert {e.channel for e in entries} == {"call", "sms"}
+    for entry in entries:
+        local = entry.occurred_at.astimezone(ZoneInfo(entry.customer.time_zone))
+        assert 9 <= local.hour <= 18
+        assert entry.source == "history"
 
 
 def test_seed_covers_every_bucket_and_both_jurisdictions():
@@ -61,8 +85,10 @@ def test_open_accounts_are_assigned_evenly_within_each_team():
     from django.db.models import Count
 
     loads = (
-        Account.objects.open().exclude(assigned_to=None)
-        .values("team", "assigned_to").annotate(n=Count("id"))
+        Account.objects.open()
+        .exclude(assigned_to=None)
+        .values("team", "assigned_to")
+        .annotate(n=Count("id"))
     )
     by_team = {}
     for row in loads:

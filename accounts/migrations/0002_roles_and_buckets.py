@@ -31,9 +31,12 @@ ADMIN = SUPERVISOR + [
 
 def forwards(apps, schema_editor):
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # Historical app configs have no models module; create_permissions wants one. Also
+        # callable with the live registry (tests restore roles after a flush).
+        had = getattr(app_config, "models_module", None)
+        app_config.models_module = had or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = had
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
 

@@ -10,9 +10,10 @@ GRANTS = {
 
 def forwards(apps, schema_editor):
     app_config = apps.get_app_config("contacts")
-    app_config.models_module = True
+    had = getattr(app_config, "models_module", None)
+    app_config.models_module = had or True
     create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = had
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in GRANTS.items():

@@ -15,6 +15,24 @@ from tests.conftest import CHROMIUM
 ARTIFACTS = Path(os.environ.get("SETTLE_ARTIFACTS", "test-artifacts"))
 
 
+ROLE_MIGRATIONS = (
+    "accounts.migrations.0002_roles_and_buckets",
+    "contacts.migrations.0002_contact_point_permissions",
+)
+
+
+@pytest.fixture(autouse=True)
+def _roles(transactional_db):
+    """Live-server tests flush the database after each test, data migrations included:
+    put the role groups and default buckets back with the migrations' own code."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in ROLE_MIGRATIONS:
+        import_module(name).forwards(apps, None)
+
+
 @pytest.fixture(scope="session")
 def browser():
     # The live server runs in a thread; Playwright's sync API runs its own event loop, which

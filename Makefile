@@ -17,6 +17,8 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet
 	touch $@
 
+# The demo serves plain http on 127.0.0.1: debug on, so no HTTPS-only cookies or redirects.
+demo: export DJANGO_DEBUG ?= true
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo_users

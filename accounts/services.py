@@ -22,6 +22,7 @@ from accounts.models import (
     Customer,
     PersonalDataReveal,
     Role,
+    Stage,
     Team,
     User,
 )
@@ -143,6 +144,23 @@ def account_update(*, account: Account, by: User | None, data: dict[str, Any]) -
     with acting_as(by):
         account.save()
     return account
+
+
+@transaction.atomic
+def account_stage_set(*, account: Account, stage: str, by: User | None) -> Account:
+    """Move an account to ``stage`` (e.g. on_plan when a plan activates, back when it breaks)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.stage != stage:
+        account.stage = stage
+        with acting_as(by):
+            account.save(update_fields=["stage", "updated_at"])
+    return account
+
+
+def stage_after_plan(account: Account, *, as_of: date) -> str:
+    """The collections stage an account returns to when its plan ends without completing."""
+    dpd = delinquency.days_past_due(account.delinquent_since, as_of)
+    return Stage.EARLY if dpd < 60 else Stage.LATE
 
 
 # --- Risk ----------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "contacts",
+    "compliance",
+    "plans",
 ]
 
 MIDDLEWARE = [

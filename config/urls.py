@@ -22,6 +22,8 @@ api_v1 = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("plans.api_urls")),
+    path("", include("compliance.api_urls")),
     *router.urls,
 ]
 
@@ -29,6 +31,8 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
     path("accounts/", include("accounts.urls")),
+    path("plans/", include("plans.urls")),
+    path("compliance/", include("compliance.urls")),
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

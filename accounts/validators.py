@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 def validate_time_zone(value: str) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        # OSError: a name like "America" is a directory in the zone database, not a zone.
         raise ValidationError(
             _("'%(value)s' is not an IANA time zone (e.g. America/New_York, Asia/Shanghai).")
             % {"value": value}

@@ -1,0 +1,474 @@
+"""``import_accounts``: the same tests run on SQLite (Python path) and PostgreSQL (COPY path)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts.models import Account, BucketHistory, Customer, ImportBatch, Team, User
+from accounts.services import accounts_risk_refresh
+from contacts.models import ContactPoint
+
+BUSINESS_DATE = "2025-06-30"
+COLUMNS = [
+    "external_ref", "name", "national_id", "jurisdiction", "time_zone", "language", "phone",
+    "email", "account_number", "currency", "principal_balance", "interest_balance",
+    "fee_balance", "past_due_amount", "minimum_due", "delinquent_since",
+]
+
+
+def row(**overrides: str) -> dict[str, str]:
+    base = {
+        "external_ref": "C1", "name": "Jane Roe", "national_id": "123-45-6789",
+        "jurisdiction": "US", "time_zone": "America/New_York", "language": "en",
+        "phone": "(415) 555-0123", "email": "Jane.Roe@Example.com", "account_number": "4000001",
+        "currency": "USD", "principal_balance": "1000.00", "interest_balance": "50.5",
+        "fee_balance": "0", "past_due_amount": "200.00", "minimum_due": "35.00",
+        "delinquent_since": "2025-05-16",  # 45 days past due on the business date: M2
+    }
+    return {**base, **overrides}
+
+
+GOOD_ROWS = [
+    row(),
+    row(account_number="4000002", delinquent_since="", principal_balance="300"),
+    row(external_ref="C2", name="John Doe", national_id="987-65-4321", phone="+1 212 555 0199",
+        email="john@example.org", account_number="4000003", delinquent_since="2025-03-22"),
+    row(external_ref="C3", name="王芳", national_id="310101199001011234", jurisdiction="CN",
+        time_zone="Asia/Shanghai", language="zh-hans", phone="138 0013 8000",
+        email="wang@example.cn", account_number="6200001", currency="CNY",
+        delinquent_since="2025-06-20"),
+    row(external_ref="C4", name="Ann Lee", national_id="", phone="", email="",
+        account_number="4000004", delinquent_since="2024-12-01"),
+]
+
+
+def write_csv(directory: Path, rows: list[dict[str, str]], columns: list[str] | None = None,
+              name: str = "feed.csv") -> Path:
+    columns = columns or list(rows[0])
+    path = directory / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run(path: Path, *args: str) -> str:
+    out = io.StringIO()
+    call_command("import_accounts", str(path), "--no-progress", *args, stdout=out,
+                 stderr=io.StringIO())
+    return out.getvalue()
+
+
+def run_rejected(path: Path, *args: str) -> str:
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("import_accounts", str(path), "--no-progress", *args,
+                     stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
+def table_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count()
+            for model in (Customer, Account, ContactPoint, BucketHistory, LogEntry)}
+
+
+@pytest.fixture(autouse=True)
+def _business_date(settings):
+    settings.BUSINESS_DATE = BUSINESS_DATE
+
+
+@pytest.fixture
+def teams() -> dict[str, Team]:
+    us = Team.objects.create(code="us-east", name="US East", jurisdiction="US")
+    cn = Team.objects.create(code="cn-sh", name="Shanghai", jurisdiction="CN")
+    group = Group.objects.get(name="specialist")
+    for i in range(2):
+        user = User.objects.create_user(username=f"spec{i}", password="x", team=us)
+        user.groups.add(group)
+    return {"us": us, "cn": cn}
+
+
+@pytest.mark.django_db
+def test_a_good_file_creates_everything_and_spreads_the_work(tmp_path, teams):
+    output = run(write_csv(tmp_path, GOOD_ROWS))
+
+    assert "Customers: 4 created, 0 updated; accounts: 5 created, 0 updated" in output
+    assert Customer.objects.count() == 4
+    jane = Customer.objects.get(external_ref="C1")
+    assert (jane.name, jane.jurisdiction, jane.time_zone) == ("Jane Roe", "US", "America/New_York")
+    assert Customer.objects.get(external_ref="C4").national_id == ""
+
+    account = Account.objects.get(number="4000001")
+    assert account.customer == jane and account.team == teams["us"]
+    assert str(account.interest_balance) == "50.50"
+    assert account.delinquent_since == date(2025, 5, 16)
+    assert account.risk_scored_at is not None and account.risk_factors
+    assert Account.objects.get(number="6200001").team == teams["cn"]  # by jurisdiction
+
+    points = set(ContactPoint.objects.values_list("customer__external_ref", "kind", "value"))
+    assert points == {
+        ("C1", "phone", "+14155550123"), ("C1", "email", "jane.roe@example.com"),
+        ("C2", "phone", "+12125550199"), ("C2", "email", "john@example.org"),
+        ("C3", "phone", "+8613800138000"), ("C3", "email", "wang@example.cn"),
+    }
+    assert ContactPoint.objects.get(value="+14155550123").label == "mobile"
+    assert ContactPoint.objects.get(value="+8613800138000").region == "CN"
+
+    stays = dict(BucketHistory.objects.values_list("account__number", "bucket"))
+    assert stays == {"4000001": "M2", "4000002": "M0", "4000003": "M4", "6200001": "M1",
+                     "4000004": "M6"}
+    stay = BucketHistory.objects.get(account__number="4000001")
+    assert stay.entered_on == date(2025, 6, 30) and stay.entry_days_past_due == 45
+    assert str(stay.entry_balance) == "1050.50" and stay.exited_on is None
+
+    us_loads = sorted(
+        Account.objects.filter(team=teams["us"]).values_list("assigned_to", flat=True)
+    )
+    specialists = list(User.objects.filter(team=teams["us"]).values_list("id", flat=True))
+    assert sorted(us_loads.count(s) for s in specialists) == [2, 2]
+    assert Account.objects.get(number="6200001").assigned_to is None  # no CN specialist
+
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.APPLIED and len(batch.sha256) == 64
+    assert (batch.rows, batch.customers_created, batch.accounts_created) == (5, 4, 5)
+
+    entries = LogEntry.objects.filter(
+        content_type__in=ContentType.objects.get_for_models(Customer, Account).values()
+    )
+    assert entries.count() == 9  # 4 customers + 5 accounts
+    assert {e.action for e in entries} == {LogEntry.Action.CREATE}
+    assert all(e.actor_id is None for e in entries)
+    assert all(e.additional_data == {"import_batch": batch.pk, "file": "feed.csv"}
+               for e in entries)
+    customer_entry = LogEntry.objects.get_for_object(jane).get()
+    assert customer_entry.changes["name"] == ["None", "Jane Roe"]
+    assert "6789" in customer_entry.changes["national_id"][1]
+    assert "123-4" not in customer_entry.changes["national_id"][1]  # masked like auditlog
+    account_entry = LogEntry.objects.get_for_object(account).get()
+    assert account_entry.changes["principal_balance"] == ["None", "1000.00"]
+    assert account_entry.changes["customer"] == [None, jane.pk]
+    assert account_entry.object_repr == account.masked_number
+
+
+@pytest.mark.django_db
+def test_importing_the_same_file_again_changes_nothing(tmp_path, teams):
+    path = write_csv(tmp_path, GOOD_ROWS)
+    run(path)
+    before = table_counts()
+    stamps = dict(Account.objects.values_list("number", "updated_at"))
+
+    output = run(path)
+
+    assert "Customers: 0 created, 0 updated; accounts: 0 created, 0 updated" in output
+    assert table_counts() == before
+    assert dict(Account.objects.values_list("number", "updated_at")) == stamps
+    assert list(ImportBatch.objects.values_list("status", flat=True)) == ["applied"] * 2
+
+
+@pytest.mark.django_db
+def test_a_changed_balance_updates_with_one_audit_row(tmp_path, teams):
+    run(write_csv(tmp_path, GOOD_ROWS))
+    rows = [dict(r) for r in GOOD_ROWS]
+    rows[0]["principal_balance"] = "1250.5"
+    last_entry = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    output = run(write_csv(tmp_path, rows, name="feed2.csv"))
+
+    assert "Customers: 0 created, 0 updated; accounts: 0 created, 1 updated" in output
+    account = Account.objects.get(number="4000001")
+    assert str(account.principal_balance) == "1250.50"
+    entries = list(LogEntry.objects.filter(pk__gt=last_entry))
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.action == LogEntry.Action.UPDATE
+    assert entry.content_type == ContentType.objects.get_for_model(Account)
+    assert entry.object_id == account.pk
+    assert entry.changes == {"principal_balance": ["1000.00", "1250.50"]}
+    assert entry.additional_data["file"] == "feed2.csv"
+    assert BucketHistory.objects.filter(account=account).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_bad_file_reports_every_bad_row_and_changes_nothing(tmp_path, teams):
+    run(write_csv(tmp_path, GOOD_ROWS))  # something to leave untouched
+    before = table_counts()
+    bad = [
+        row(account_number="5000001", principal_balance="12.345"),  # line 2: bad money
+        row(account_number="5000002", delinquent_since="2024-02-30"),  # line 3: bad date
+        row(external_ref="C9", account_number="5000003", jurisdiction="UK"),  # line 4
+        row(external_ref="C10", account_number="5000004", time_zone="Mars/Olympus"),  # 5
+        row(external_ref="C11", account_number="5000005", name=""),  # line 6: missing name
+        row(external_ref="C12", account_number="5000006", phone="12345"),  # line 7
+        row(external_ref="C13", account_number="5000007", name="Fine Row"),  # line 8: good
+        row(external_ref="C14", account_number="5000008", currency="usd",
+            fee_balance="-1", email="not-an-email"),  # line 9: three errors
+    ]
+
+    errors = run_rejected(write_csv(tmp_path, bad, name="bad.csv")).splitlines()
+
+    assert errors == [
+        "line 2: principal_balance: must be a non-negative amount with at most 2 decimal places",
+        "line 3: delinquent_since: must be a date as YYYY-MM-DD",
+        "line 4: jurisdiction: must be one of US, CN",
+        "line 5: time_zone: is not an IANA time zone",
+        "line 6: name: is required",
+        "line 7: phone: is not a valid phone number",
+        "line 9: email: is not a valid email address",
+        "line 9: currency: must be a 3-letter ISO 4217 code in capitals",
+        "line 9: fee_balance: must be a non-negative amount with at most 2 decimal places",
+    ]
+    assert table_counts() == before
+    assert not Customer.objects.filter(external_ref="C13").exists()
+    batch = ImportBatch.objects.get(file_name="bad.csv")
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert batch.errors == errors and batch.customers_created == 0 and batch.rows == 8
+
+
+@pytest.mark.django_db
+def test_a_missing_required_column_and_an_unknown_one_are_reported_once(tmp_path, teams):
+    columns = [c for c in COLUMNS if c != "currency"] + ["colour"]
+    rows = [{**row(), "colour": "blue"}, {**row(account_number="4000009"), "colour": "red"}]
+    before = table_counts()
+
+    errors = run_rejected(write_csv(tmp_path, rows, columns)).splitlines()
+
+    assert errors == ["line 1: currency: missing required column",
+                      "line 1: colour: unknown column"]
+    assert table_counts() == before
+    assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
+
+
+@pytest.mark.django_db
+def test_duplicate_keys_must_agree(tmp_path, teams):
+    rows = [
+        row(),
+        row(),  # line 3: an identical repeat is harmless
+        row(principal_balance="999.00"),  # line 4: same account, other data
+        row(account_number="4000002", name="Jane R."),  # line 5: same customer, other name
+    ]
+
+    errors = run_rejected(write_csv(tmp_path, rows)).splitlines()
+
+    assert errors == [
+        "line 4: account_number: same account number as line 2 with different values",
+        "line 5: external_ref: same external_ref as line 2 with different customer data",
+    ]
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_identical_repeats_import_once(tmp_path, teams):
+    output = run(write_csv(tmp_path, [row(), row(), row(account_number="4000002")]))
+
+    assert "Customers: 1 created, 0 updated; accounts: 2 created, 0 updated" in output
+    assert ContactPoint.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_account_of_another_customer_and_an_unknown_team_are_refused(tmp_path, teams):
+    run(write_csv(tmp_path, [row()]))
+    columns = [*COLUMNS, "team"]
+    rows = [{**row(external_ref="C2", name="John Doe"), "team": ""},
+            {**row(external_ref="C3", account_number="4000010"), "team": "nope"},
+            {**row(external_ref="C4", account_number="4000011"), "team": "cn-sh"}]
+
+    errors = run_rejected(write_csv(tmp_path, rows, columns, name="other.csv")).splitlines()
+
+    assert errors == [
+        "line 2: account_number: account already belongs to customer C1",
+        "line 3: team: is not an active team code",
+        "line 4: team: team serves another jurisdiction",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_unknown_team_option_rejects_the_file(tmp_path, teams):
+    errors = run_rejected(write_csv(tmp_path, [row()]), "--team", "nope").splitlines()
+
+    assert errors == ["--team: 'nope' is not an active team code"]
+    assert Customer.objects.count() == 0
+    assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
+
+
+@pytest.mark.django_db
+def test_team_option_and_optional_columns(tmp_path, teams):
+    other = Team.objects.create(code="us-west", name="US West", jurisdiction="US")
+    columns = [*COLUMNS, "product", "credit_limit", "date_of_birth", "last_payment_amount"]
+    rows = [{**row(), "product": "personal_loan", "credit_limit": "5000",
+             "date_of_birth": "1980-02-29", "last_payment_amount": ""}]
+
+    run(write_csv(tmp_path, rows, columns), "--team", "us-west")
+
+    account = Account.objects.get()
+    assert account.team == other and account.product == "personal_loan"
+    assert str(account.credit_limit) == "5000.00" and account.last_payment_amount is None
+    assert account.customer.date_of_birth == date(1980, 2, 29)
+
+
+@pytest.mark.django_db
+def test_moving_an_account_to_another_team_reassigns_it(tmp_path, teams):
+    run(write_csv(tmp_path, [row()]))
+    first_specialist = Account.objects.get().assigned_to_id
+    west = Team.objects.create(code="us-west", name="US West", jurisdiction="US")
+    agent = User.objects.create_user(username="west1", password="x", team=west)
+    agent.groups.add(Group.objects.get(name="specialist"))
+
+    run(write_csv(tmp_path, [{**row(), "team": "us-west"}], [*COLUMNS, "team"]))
+
+    account = Account.objects.get()
+    assert account.team == west and account.assigned_to == agent
+    entry = LogEntry.objects.get_for_object(account).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.changes["team"] == [teams["us"].pk, west.pk]
+    assert entry.changes["assigned_to"][0] == first_specialist
+
+
+@pytest.mark.django_db
+def test_a_settled_account_moves_team_without_a_specialist(tmp_path, teams):
+    run(write_csv(tmp_path, [row()]))
+    Account.objects.update(stage="settled")
+    west = Team.objects.create(code="us-west", name="US West", jurisdiction="US")
+    agent = User.objects.create_user(username="west1", password="x", team=west)
+    agent.groups.add(Group.objects.get(name="specialist"))
+
+    run(write_csv(tmp_path, [{**row(), "team": "us-west"}], [*COLUMNS, "team"]))
+
+    account = Account.objects.get()
+    assert account.team == west and account.assigned_to is None
+
+
+@pytest.mark.django_db
+def test_a_header_only_file_is_applied_with_nothing_to_do(tmp_path, teams):
+    path = tmp_path / "empty.csv"
+    path.write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
+
+    output = run(path)
+
+    assert "0 rows" in output and ImportBatch.objects.get().status == "applied"
+
+
+@pytest.mark.django_db
+def test_dry_run_counts_without_writing(tmp_path, teams):
+    before = table_counts()
+    output = run(write_csv(tmp_path, GOOD_ROWS), "--dry-run")
+
+    assert "Customers: 4 created, 0 updated; accounts: 5 created, 0 updated would be" in output
+    assert table_counts() == before
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_row_with_the_wrong_number_of_fields_is_refused(tmp_path, teams):
+    path = write_csv(tmp_path, [row()])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("C2,John\n")
+
+    errors = run_rejected(path).splitlines()
+
+    assert len(errors) == 1 and errors[0].startswith("line 3: row: ")
+    assert Customer.objects.count() == 0
+
+
+def risk_of_all_accounts() -> dict[str, tuple]:
+    return {a.number: (a.risk_score, a.risk_tier, a.risk_factors)
+            for a in Account.objects.order_by("number")}
+
+
+@pytest.mark.django_db
+def test_risk_tiers_match_the_risk_service(tmp_path, teams):
+    """The PostgreSQL path scores in SQL; it must agree with services.accounts_risk_refresh."""
+    dpd_dates = ["", "2025-06-29", "2025-06-01", "2025-05-31", "2025-05-02", "2025-05-01",
+                 "2025-04-01", "2025-03-31", "2025-01-02", "2025-01-01", "2024-05-01",
+                 "2025-07-15"]
+    balances = [("999.99", "USD"), ("1000", "USD"), ("4999.99", "USD"), ("5000", "USD"),
+                ("20000", "USD"), ("6999.99", "CNY"), ("7000", "CNY"), ("35000", "CNY"),
+                ("140000", "CNY"), ("1000", "EUR"), ("0", "USD"), ("19999.99", "USD")]
+    payments = ["", "2025-04-01", "2025-03-31"]  # as_of - 90 counts as recent, - 91 does not
+    rows = []
+    for i, (since, (balance, currency)) in enumerate(zip(dpd_dates, balances, strict=True)):
+        reachable = i % 3 != 0
+        rows.append({**row(external_ref=f"R{i}", account_number=f"70000{i:02d}",
+                           delinquent_since=since, principal_balance=balance,
+                           interest_balance="0", fee_balance="0", currency=currency,
+                           phone="(415) 555-0123" if reachable else "",
+                           email="" if i % 2 else ("r@example.com" if reachable else "")),
+                     "last_payment_date": payments[i % 3]})
+    columns = [*COLUMNS, "last_payment_date"]
+    run(write_csv(tmp_path, rows, columns))
+    Account.objects.filter(number="7000004").update(hardship_declared_at=timezone.now())
+    rows[4]["principal_balance"] = "20001"  # changed: rescored with the hardship
+    rows[3]["phone"] = "(415) 555-0199"  # unchanged account, customer becomes reachable
+    run(write_csv(tmp_path, rows, columns, name="again.csv"))
+
+    imported = risk_of_all_accounts()
+    accounts_risk_refresh(accounts=Account.objects.all(), as_of=date(2025, 6, 30))
+
+    assert imported == risk_of_all_accounts()
+    tiers = {tier for _, tier, _ in imported.values()}
+    assert tiers == {"good", "general", "high"}
+    assert any(f["code"] == "hardship" for f in imported["7000004"][2])
+    assert not any(f["code"] == "contactability" for f in imported["7000003"][2])
+
+
+CHECK_SAMPLES: dict[str, list[str]] = {
+    "principal_balance": ["0", "1", "12.3", "12.34", "12.345", ".5", "5.", "1.2.3", "-1", "1e3",
+                          "123456789012", "1234567890123", "123456789012.99", "٣", "1,000",
+                          "NaN", "00.10"],
+    "delinquent_since": ["2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31",
+                         "2024-04-30", "0000-01-01", "0001-01-01", "2024-1-01", "20240101",
+                         "2024/01/01", "2024-01-01x", "9999-12-31", "abcd-ef-gh", "2024-01-00",
+                         "1900-02-29", "2000-02-29", "２０２４-01-01"],
+    "currency": ["USD", "usd", "US", "USDD", "ÄÖÜ", "U$D"],
+    "email": ["a@b.co", "a@b", "@b.co", "a@.co", "a@b.", "a@@b.co", "a b@c.co", "a@b@c.co",
+              "a@.b.co", "a@b..co", "x@a.", "x@ab", "x@a.b.c", "A@B.CO", "a@b.c\td"],
+    "jurisdiction": ["US", "CN", "us", "UK"],
+    "name": ["x" * 200, "x" * 201],
+    "time_zone": ["Asia/Shanghai", "Mars/Olympus", "UTC", "America", "../etc/passwd"],
+}
+PHONE_SAMPLES = [("(415) 555-0123", "US"), ("+1 212 555 0199", "US"), ("1-212-555-0199", "US"),
+                 ("138 0013 8000", "CN"), ("+86 138 0013 8000", "US"), ("8613800138000", "CN"),
+                 ("010 6552 9988", "CN"), ("12345", "US"), ("(212) 155-0123", "US"),
+                 ("+44 20 7946 0958", "CN"), ("phone", "US"), ("+1 212 555 019", "US")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_sql_checks_agree_with_the_python_checks():
+    """Each column rule exists twice (Python for SQLite, SQL for COPY); they must agree."""
+    from django.db import connection
+
+    from accounts.importer import BY_NAME, Context, SqlCols, known_time_zone
+
+    cols = SqlCols(["value", "jurisdiction"])
+    samples = [(name, value, "US") for name, values in CHECK_SAMPLES.items() for value in values]
+    samples += [("phone", value, jurisdiction) for value, jurisdiction in PHONE_SAMPLES]
+    with connection.cursor() as cursor:
+        for name, value, jurisdiction in samples:
+            column = BY_NAME[name]
+            params = {"v": value, "j": jurisdiction, "team_opt": None,
+                      "bad_time_zones": [value] if not known_time_zone(value) else []}
+            row_ = {name: value, "jurisdiction": jurisdiction}
+            source = 'FROM (SELECT %(v)s::text AS "value", %(j)s::text AS "jurisdiction") r'
+            python_ok = True
+            for check in column.checks:
+                cursor.execute(f"SELECT {check.sql(cols('value'), cols)} {source}", params)
+                sql_bad = cursor.fetchone()[0]
+                python_bad = check.python(value, row_, Context())
+                assert bool(sql_bad) == python_bad, (name, value, check.message)
+                python_ok = python_ok and not python_bad
+            if python_ok:
+                cursor.execute(f"SELECT {column.to_sql(cols('value'), cols)} {source}", params)
+                converted = column.to_python(value, row_)
+                if name == "phone":
+                    converted = converted[0]
+                assert cursor.fetchone()[0] == converted, (name, value)

@@ -1,3 +1,30 @@
 """API routes of the plans app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from plans import api
+
+router = SimpleRouter()
+router.register("plans", api.PlanViewSet, basename="plan")
+
+urlpatterns = [
+    # Before the router, whose plans/<pk>/ would otherwise be tried first.
+    path("plans/quote/", api.QuoteView.as_view(), name="plan-quote"),
+    path(
+        "accounts/<int:account_id>/plan-options/",
+        api.AccountPlanOptionsView.as_view(),
+        name="account-plan-options",
+    ),
+    path(
+        "accounts/<int:account_id>/payments/",
+        api.AccountPaymentsView.as_view(),
+        name="account-payments",
+    ),
+    path(
+        "accounts/<int:account_id>/promises/",
+        api.AccountPromisesView.as_view(),
+        name="account-promises",
+    ),
+    *router.urls,
+]

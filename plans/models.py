@@ -1,1 +1,563 @@
-"""Models of the plans app."""
+"""Installment plans, their installments and history, payments, allocations and promises.
+
+State changes go through ``plans.services`` only: each checks the current status, writes the
+change under a row lock and records a ``PlanEvent`` (and a django-auditlog entry) in the same
+transaction. Amounts are ``Decimal`` in the account's currency.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Jurisdiction, Role
+from accounts.validators import validate_currency
+from plans.schedule import DayCount, Frequency, Method, Rounding
+
+ZERO = Decimal("0")
+NOT_NEGATIVE = [MinValueValidator(ZERO)]
+
+
+def _money(verbose_name, **kwargs) -> models.DecimalField:
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(
+        verbose_name, max_digits=14, decimal_places=2, validators=NOT_NEGATIVE, **kwargs
+    )
+
+
+# The values the data migration stores; also what applies to a jurisdiction without a row (a
+# flushed test database, a jurisdiction added before its policy). Limits are in the plan's
+# currency; an admin has no limit.
+DEFAULT_POLICIES: dict[str, dict] = {
+    Jurisdiction.US: {
+        "max_installments": 60,
+        "specialist_concession_limit": Decimal("500.00"),
+        "supervisor_concession_limit": Decimal("5000.00"),
+    },
+    # PLANS.md: CN personalised installments run at most 60 monthly installments.
+    Jurisdiction.CN: {
+        "max_installments": 60,
+        "specialist_concession_limit": Decimal("3000.00"),
+        "supervisor_concession_limit": Decimal("30000.00"),
+    },
+}
+DEFAULT_MINIMUM_INSTALLMENTS: dict[str, Decimal] = {
+    "USD": Decimal("25.00"),
+    "CNY": Decimal("100.00"),
+}
+
+
+class PlanPolicy(models.Model):
+    """Plan limits of one jurisdiction, editable in the admin.
+
+    Self-contained on purpose: the compliance app will own jurisdiction profiles later and can
+    take these values over.
+    """
+
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=2, choices=Jurisdiction.choices, unique=True
+    )
+    max_installments = models.PositiveSmallIntegerField(
+        _("maximum installments"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(360)],
+    )
+    affordability_share = models.DecimalField(
+        _("affordable share of disposable income"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1.00"))],
+    )
+    missed_installments_to_break = models.PositiveSmallIntegerField(
+        _("missed installments that break a plan"), default=2, validators=[MinValueValidator(1)]
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace days"),
+        default=10,
+        help_text=_("An installment is missed when still unpaid this many days after it is due."),
+    )
+    promise_grace_days = models.PositiveSmallIntegerField(
+        _("promise grace days"),
+        default=0,
+        help_text=_("Payments this many days after a promise's date still count towards it."),
+    )
+    specialist_concession_limit = _money(_("specialist concession limit"))
+    supervisor_concession_limit = _money(_("supervisor concession limit"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["jurisdiction"]
+        verbose_name = _("plan policy")
+        verbose_name_plural = _("plan policies")
+
+    def __str__(self) -> str:
+        return self.get_jurisdiction_display()
+
+    @classmethod
+    def for_jurisdiction(cls, jurisdiction: str) -> PlanPolicy:
+        """The stored policy, or the defaults (unsaved) when there is none."""
+        policy = cls.objects.prefetch_related("minimums").filter(jurisdiction=jurisdiction).first()
+        if policy is None:
+            policy = cls(jurisdiction=jurisdiction, **DEFAULT_POLICIES.get(jurisdiction, {}))
+        return policy
+
+    def min_installment(self, currency: str) -> Decimal:
+        if self.pk is None:
+            return DEFAULT_MINIMUM_INSTALLMENTS.get(currency, ZERO)
+        for minimum in self.minimums.all():
+            if minimum.currency == currency:
+                return minimum.amount
+        return ZERO
+
+    def concession_limit(self, user) -> Decimal | None:
+        """The concessions ``user`` may grant alone; None means unlimited (admins)."""
+        if user is None or not user.is_authenticated:
+            return ZERO
+        if user.has_role(Role.ADMIN):  # superusers included
+            return None
+        if user.has_role(Role.SUPERVISOR):
+            return self.supervisor_concession_limit
+        if user.has_role(Role.SPECIALIST):
+            return self.specialist_concession_limit
+        return ZERO
+
+
+class MinimumInstallment(models.Model):
+    policy = models.ForeignKey(PlanPolicy, on_delete=models.CASCADE, related_name="minimums")
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    amount = _money(_("minimum installment"))
+
+    class Meta:
+        ordering = ["policy", "currency"]
+        verbose_name = _("minimum installment")
+        verbose_name_plural = _("minimum installments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "currency"], name="one_minimum_installment_per_currency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.amount}"
+
+
+METHOD_CHOICES = [
+    (Method.EQUAL_INSTALLMENT.value, _("Equal installments")),
+    (Method.EQUAL_PRINCIPAL.value, _("Equal principal")),
+    (Method.FLAT_FEE.value, _("Fixed fee per period")),
+    (Method.INTEREST_FREE.value, _("Interest free")),
+]
+FREQUENCY_CHOICES = [
+    (Frequency.MONTHLY.value, _("Monthly")),
+    (Frequency.BIWEEKLY.value, _("Every two weeks")),
+    (Frequency.WEEKLY.value, _("Weekly")),
+]
+DAY_COUNT_CHOICES = [(d.value, d.value) for d in DayCount]
+ROUNDING_CHOICES = [
+    (Rounding.HALF_UP.value, _("Half up")),
+    (Rounding.HALF_EVEN.value, _("Half even")),
+]
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    BROKEN = "broken", _("Broken")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_PLAN_STATUSES = (PlanStatus.PENDING_APPROVAL, PlanStatus.ACTIVE)
+
+
+class AcceptanceChannel(models.TextChoices):
+    RECORDED_CALL = "recorded_call", _("Recorded phone call")
+    E_SIGNATURE = "e_signature", _("Electronic signature")
+    IN_BRANCH = "in_branch", _("Signed in branch")
+    WRITTEN = "written", _("Signed letter")
+
+
+class Plan(models.Model):
+    """An installment plan restructuring what an account owes (PLANS.md, DESIGN.md)."""
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="plans",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PlanStatus.choices,
+        default=PlanStatus.DRAFT,
+        db_index=True,
+    )
+    # Terms (plans.schedule.Terms) -------------------------------------------------------------
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    method = models.CharField(_("method"), max_length=20, choices=METHOD_CHOICES)
+    principal = _money(_("amount restructured"))
+    annual_rate = models.DecimalField(
+        _("annual rate"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    period_fee_rate = models.DecimalField(
+        _("fee rate per period"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    installment_count = models.PositiveSmallIntegerField(_("installments"))
+    frequency = models.CharField(_("frequency"), max_length=10, choices=FREQUENCY_CHOICES)
+    start_date = models.DateField(_("start date"))
+    first_due_date = models.DateField(_("first due date"))
+    down_payment = _money(_("down payment"))
+    day_count = models.CharField(_("day count"), max_length=12, choices=DAY_COUNT_CHOICES)
+    rounding = models.CharField(_("rounding"), max_length=10, choices=ROUNDING_CHOICES)
+    # What the engine computed --------------------------------------------------------------
+    amount_financed = _money(_("amount financed"))
+    total_interest = _money(_("total interest"))
+    total_fees = _money(_("total fees"))
+    total_payable = _money(_("total payable"))
+    apr = models.DecimalField(_("APR"), max_digits=9, decimal_places=4)
+    # Concessions ---------------------------------------------------------------------------
+    waived_interest = _money(_("waived interest"))
+    waived_fees = _money(_("waived fees"))
+    principal_reduction = _money(_("principal reduction"))
+    concessions_conditional = models.BooleanField(
+        _("concessions conditional on completion"),
+        default=False,
+        help_text=_("Reinstated on the account if the plan breaks or is cancelled while active."),
+    )
+    concessions_reinstated_at = models.DateTimeField(
+        _("concessions reinstated"), null=True, blank=True
+    )
+    # People and moments --------------------------------------------------------------------
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="plans_proposed",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plans_approved",
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted by the customer"), null=True, blank=True)
+    acceptance_channel = models.CharField(
+        _("accepted how"), max_length=20, choices=AcceptanceChannel.choices, blank=True
+    )
+    acceptance_reference = models.CharField(
+        _("acceptance evidence"),
+        max_length=100,
+        blank=True,
+        help_text=_("Call recording, e-signature envelope or letter reference."),
+    )
+    acceptance_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acceptance recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    broken_at = models.DateTimeField(_("broken"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling or rejecting"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("installment plan")
+        verbose_name_plural = _("installment plans")
+        constraints = [
+            # One plan in force (or waiting for approval) per account at a time.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["pending_approval", "active"]),
+                name="one_open_plan_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal__gt=0) & Q(down_payment__lt=F("principal")),
+                name="plan_principal_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(waived_interest__gte=0)
+                & Q(waived_fees__gte=0)
+                & Q(principal_reduction__gte=0),
+                name="plan_concessions_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"Plan {self.pk} ({self.status})"
+
+    @property
+    def concessions_total(self) -> Decimal:
+        return self.waived_interest + self.waived_fees + self.principal_reduction
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_PLAN_STATUSES
+
+
+class PlanEvent(models.Model):
+    """One lifecycle step of a plan: who moved it from which status to which, when, and why."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        ACCEPTED = "accepted", _("Customer accepted")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        ACTIVATED = "activated", _("Activated")
+        COMPLETED = "completed", _("Completed")
+        BROKEN = "broken", _("Broken")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(_("from"), max_length=20, choices=PlanStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=PlanStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when the nightly job acted."),
+    )
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "at", "id"]
+        verbose_name = _("plan event")
+        verbose_name_plural = _("plan events")
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_status or '-'} → {self.to_status}"
+
+
+class InstallmentStatus(models.TextChoices):
+    DUE = "due", _("Due")
+    PARTIAL = "partial", _("Partly paid")
+    PAID = "paid", _("Paid")
+    MISSED = "missed", _("Missed")
+
+
+class Installment(models.Model):
+    """One row of a plan's schedule. Number 0 is the down payment, due on the start date."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="installments")
+    number = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due date"))
+    principal = _money(_("principal"))
+    interest = _money(_("interest"))
+    fee = _money(_("fee"))
+    amount = _money(_("amount"))
+    paid_principal = _money(_("principal paid"))
+    paid_interest = _money(_("interest paid"))
+    paid_fee = _money(_("fee paid"))
+    paid_amount = _money(_("paid"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=InstallmentStatus.choices, default=InstallmentStatus.DUE
+    )
+    paid_at = models.DateTimeField(_("paid in full"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "number"]
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="one_installment_per_number"),
+            # Allocation never pays a part beyond what it is, nor below zero. (That the parts add
+            # up is not a constraint: SQLite would compare the sums as floats.)
+            models.CheckConstraint(
+                condition=Q(paid_principal__gte=0)
+                & Q(paid_interest__gte=0)
+                & Q(paid_fee__gte=0)
+                & Q(paid_principal__lte=F("principal"))
+                & Q(paid_interest__lte=F("interest"))
+                & Q(paid_fee__lte=F("fee")),
+                name="installment_paid_within_parts",
+            ),
+        ]
+        indexes = [models.Index(fields=["due_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.amount} due {self.due_date}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.paid_amount
+
+
+class Payment(models.Model):
+    """Money received for an account. Immutable once posted; its allocations say where it went.
+
+    ``reference`` is the bank's reference and unique across all accounts: posting it again is
+    idempotent (same amount) or a conflict (different amount).
+    """
+
+    class Source(models.TextChoices):
+        API = "api", _("API")
+        FILE = "file", _("Payment file")
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    received_at = models.DateTimeField(_("received"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source_detail = models.CharField(
+        _("source detail"), max_length=255, blank=True, help_text=_("File name and line.")
+    )
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan in force"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("posted"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
+        indexes = [models.Index(fields=["account", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount}"
+
+
+class Allocation(models.Model):
+    """Part of a payment applied to one component of an installment, or of the account.
+
+    ``installment`` empty: applied to the account's own balance (no active plan), or kept as
+    ``credit`` when nothing was left to pay.
+    """
+
+    class Component(models.TextChoices):
+        FEE = "fee", _("Fee")
+        INTEREST = "interest", _("Interest")
+        PRINCIPAL = "principal", _("Principal")
+        CREDIT = "credit", _("Credit")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    installment = models.ForeignKey(
+        Installment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    component = models.CharField(_("component"), max_length=10, choices=Component.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["payment_id", "id"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
+            models.CheckConstraint(
+                condition=~Q(component="credit") | Q(installment__isnull=True),
+                name="credit_not_on_installment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component} {self.amount}"
+
+
+class PromiseStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    KEPT = "kept", _("Kept")
+    PARTIALLY_KEPT = "partially_kept", _("Partially kept")
+    BROKEN = "broken", _("Broken")
+
+
+class PromiseToPay(models.Model):
+    """The customer's promise to pay ``amount`` by ``due_date``; resolved from payments."""
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="promises",
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    due_date = models.DateField(_("promised by"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=PromiseStatus.choices,
+        default=PromiseStatus.PENDING,
+        db_index=True,
+    )
+    paid_amount = _money(_("paid towards it"))
+    contact = models.ForeignKey(
+        "contacts.ContactLog",
+        verbose_name=_("made in contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="promises",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_date", "-id"]
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_positive"),
+            # Payments count towards the one pending promise; two at once would count twice.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="pending"),
+                name="one_pending_promise_per_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} by {self.due_date} ({self.status})"

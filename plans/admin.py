@@ -1,0 +1,132 @@
+"""Admin: policies are edited here; plans, payments and promises only change through services,
+so they are read-only (searchable and filterable)."""
+
+from django.contrib import admin
+
+from accounts.admin import ReadOnlyAdmin
+from plans.models import (
+    Allocation,
+    Installment,
+    MinimumInstallment,
+    Payment,
+    Plan,
+    PlanEvent,
+    PlanPolicy,
+    PromiseToPay,
+)
+
+
+class MinimumInstallmentInline(admin.TabularInline):
+    model = MinimumInstallment
+    extra = 1
+
+
+@admin.register(PlanPolicy)
+class PlanPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "jurisdiction",
+        "max_installments",
+        "affordability_share",
+        "missed_installments_to_break",
+        "grace_days",
+        "specialist_concession_limit",
+        "supervisor_concession_limit",
+    ]
+    inlines = [MinimumInstallmentInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a missing policy silently falls back to the defaults
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InstallmentInline(ReadOnlyInline):
+    model = Installment
+    fields = [
+        "number",
+        "due_date",
+        "principal",
+        "interest",
+        "fee",
+        "amount",
+        "paid_amount",
+        "status",
+        "paid_at",
+    ]
+
+
+class PlanEventInline(ReadOnlyInline):
+    model = PlanEvent
+    fields = ["at", "action", "from_status", "to_status", "by", "note"]
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "account",
+        "status",
+        "method",
+        "principal",
+        "installment_count",
+        "apr",
+        "currency",
+        "proposed_by",
+        "approved_by",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "frequency", "currency", "concessions_conditional"]
+    search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account", "proposed_by", "approved_by"]
+    date_hierarchy = "created_at"
+    inlines = [InstallmentInline, PlanEventInline]
+
+
+@admin.register(PlanEvent)
+class PlanEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "plan", "action", "from_status", "to_status", "by"]
+    list_filter = ["action", "to_status"]
+    search_fields = ["=plan__id", "by__username", "note"]
+    list_select_related = ["plan", "by"]
+    date_hierarchy = "at"
+
+
+class AllocationInline(ReadOnlyInline):
+    model = Allocation
+    fields = ["installment", "component", "amount"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "account", "amount", "received_at", "source", "plan"]
+    list_filter = ["source"]
+    search_fields = ["reference", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account", "plan"]
+    date_hierarchy = "received_at"
+    inlines = [AllocationInline]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyAdmin):
+    list_display = ["payment", "installment", "component", "amount"]
+    list_filter = ["component"]
+    search_fields = ["payment__reference"]
+    list_select_related = ["payment", "installment"]
+
+
+@admin.register(PromiseToPay)
+class PromiseToPayAdmin(ReadOnlyAdmin):
+    list_display = ["account", "amount", "due_date", "status", "paid_amount", "created_by"]
+    list_filter = ["status"]
+    search_fields = ["account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account", "created_by"]
+    date_hierarchy = "due_date"

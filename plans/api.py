@@ -1,0 +1,305 @@
+"""REST endpoints for quotes, plans, plan options, payments and promises (shared API.md).
+
+Thin: input serializer → service → output serializer. Services raise ValidationError (400 naming
+the field), PermissionDenied (403), PlanStateError and ConflictError (409 here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import delinquency
+from accounts.models import Account, Role
+from accounts.permissions import IsStaffRole, user_can_see_account
+from config.api import Conflict
+from plans import selectors, services
+from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay
+from plans.schedule import ScheduleError, build_schedule
+from plans.serializers import (
+    PaymentInputSerializer,
+    PaymentSerializer,
+    PlanAcceptSerializer,
+    PlanCreateSerializer,
+    PlanDetailSerializer,
+    PlanOptionsQuerySerializer,
+    PlanOptionsSerializer,
+    PlanSerializer,
+    PromiseInputSerializer,
+    PromiseSerializer,
+    QuoteRequestSerializer,
+    QuoteSerializer,
+    ReasonSerializer,
+    money,
+    option_data,
+    quote_data,
+)
+
+
+@contextlib.contextmanager
+def conflicts_as_409() -> Iterator[None]:
+    """Domain conflicts become a 409 whose detail says what is stored (e.g. the plan's status)."""
+    try:
+        yield
+    except services.PlanStateError as error:
+        raise Conflict({"detail": error.message, "status": error.plan_status}) from error
+    except services.ConflictError as error:
+        raise Conflict({"detail": error.message, **error.details}) from error
+
+
+def schedule_errors_as_400(error: ScheduleError) -> DRFValidationError:
+    return DRFValidationError({error.field: [error.message]})
+
+
+def visible_account(request: Request, account_id: int) -> Account:
+    """The account, or 404; another team's account is a 403 (not hidden as a 404)."""
+    account = get_object_or_404(Account.objects.select_related("customer"), pk=account_id)
+    if not user_can_see_account(request.user, account):
+        raise PermissionDenied("This account belongs to another team.")
+    return account
+
+
+# --- Quote ---------------------------------------------------------------------------------
+class QuoteView(APIView):
+    """``POST /plans/quote/``: a schedule and its APR without saving anything. Any role."""
+
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(request=QuoteRequestSerializer, responses=QuoteSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = QuoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        account = data.pop("account", None)
+        jurisdiction = data.pop("jurisdiction", None)
+        currency = data.pop("currency", None)
+        if account is not None:
+            if not user_can_see_account(request.user, account):
+                raise PermissionDenied("This account belongs to another team.")
+            jurisdiction = account.customer.jurisdiction
+            currency = currency or account.currency
+        jurisdiction = jurisdiction or getattr(request.user.team, "jurisdiction", None) or "US"
+        policy = PlanPolicy.for_jurisdiction(jurisdiction)
+        terms = services.plan_terms(currency=currency or "USD", **data)
+        try:
+            schedule = build_schedule(terms, max_installments=policy.max_installments)
+        except ScheduleError as error:
+            raise schedule_errors_as_400(error) from None
+        return Response(quote_data(schedule, terms.currency))
+
+
+# --- Plans ---------------------------------------------------------------------------------
+class PlanFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices)
+
+    class Meta:
+        model = Plan
+        fields = ["account", "status"]
+
+
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Plans of the accounts the user may see. Writes go through the lifecycle actions."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+    ordering_fields = ["created_at", "id", "status"]
+    ordering = ["-created_at", "-id"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Plan.objects.none()
+        queryset = Plan.objects.select_related("proposed_by", "approved_by")
+        if self.action == "list":
+            return queryset.filter(account__in=Account.objects.visible_to(self.request.user))
+        return queryset.prefetch_related("installments", "events__by")
+
+    def get_serializer_class(self):
+        return PlanSerializer if self.action == "list" else PlanDetailSerializer
+
+    def _respond(self, plan: Plan, code: int = status.HTTP_200_OK) -> Response:
+        return Response(PlanDetailSerializer(selectors.plan_with_schedule(plan.pk)).data, code)
+
+    @extend_schema(request=PlanCreateSerializer, responses={201: PlanDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """A draft for an account the user can see: the quote fields plus concessions."""
+        serializer = PlanCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        account = visible_account(request, data.pop("account").pk)
+        with conflicts_as_409():
+            plan = services.plan_create(account=account, by=request.user, **data)
+        return self._respond(plan, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanAcceptSerializer, responses=PlanDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        """Record the customer's acceptance of a draft (when, how, evidence)."""
+        plan = self.get_object()
+        serializer = PlanAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with conflicts_as_409():
+            plan = services.plan_accept(
+                plan=plan,
+                channel=data["acceptance_channel"],
+                accepted_at=data["accepted_at"],
+                reference=data["acceptance_reference"],
+                by=request.user,
+            )
+        return self._respond(plan)
+
+    @extend_schema(request=None, responses=PlanDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk=None) -> Response:
+        """Active at once within the proposer's authority, else pending approval."""
+        plan = self.get_object()
+        with conflicts_as_409():
+            plan = services.plan_submit(plan=plan, by=request.user)
+        return self._respond(plan)
+
+    @extend_schema(request=None, responses=PlanDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        """Supervisors and admins, not the proposer, within their own authority."""
+        plan = self.get_object()
+        with conflicts_as_409():
+            plan = services.plan_approve(plan=plan, by=request.user)
+        return self._respond(plan)
+
+    @extend_schema(request=ReasonSerializer, responses=PlanDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        plan = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            plan = services.plan_reject(
+                plan=plan, by=request.user, reason=serializer.validated_data["reason"]
+            )
+        return self._respond(plan)
+
+    @extend_schema(request=ReasonSerializer, responses=PlanDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        """Drafts and pending plans by any role; active plans by supervisors and admins."""
+        plan = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            plan = services.plan_cancel(
+                plan=plan, by=request.user, reason=serializer.validated_data["reason"]
+            )
+        return self._respond(plan)
+
+
+# --- Plan options --------------------------------------------------------------------------
+class AccountPlanOptionsView(APIView):
+    """``GET /accounts/{id}/plan-options/``: terms side by side and the shortest affordable."""
+
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(parameters=[PlanOptionsQuerySerializer], responses=PlanOptionsSerializer)
+    def get(self, request: Request, account_id: int) -> Response:
+        account = visible_account(request, account_id)
+        query = PlanOptionsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        params.setdefault("start_date", delinquency.business_date())
+        try:
+            found = selectors.plan_options_for_account(account, **params)
+        except ScheduleError as error:
+            raise schedule_errors_as_400(error) from None
+        currency = account.currency
+        return Response(
+            {
+                "account": account.pk,
+                "currency": currency,
+                "principal": money(found.principal, currency),
+                "disposable_income": money(found.disposable_income, currency),
+                "affordability_share": str(found.policy.affordability_share),
+                "budget": money(found.result.budget, currency),
+                "min_installment": money(found.min_installment, currency),
+                "max_installments": found.policy.max_installments,
+                "options": [option_data(o, currency) for o in found.result.options],
+                "recommended": option_data(found.result.recommended, currency),
+            }
+        )
+
+
+# --- Payments ------------------------------------------------------------------------------
+class AccountPaymentsView(generics.ListAPIView):
+    """``GET/POST /accounts/{id}/payments/``. Posting needs a supervisor or admin (the bank's
+    feed user is one); the same reference and amount again is a 200 with the stored payment."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = PaymentSerializer
+    ordering_fields = ["received_at", "id"]
+    ordering = ["-received_at", "-id"]
+    filterset_fields: list[str] = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        return selectors.payments_of(visible_account(self.request, self.kwargs["account_id"]))
+
+    @extend_schema(
+        request=PaymentInputSerializer,
+        responses={
+            201: PaymentSerializer,
+            200: PaymentSerializer,
+            409: OpenApiResponse(description="The reference was posted with another amount."),
+        },
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account = visible_account(request, account_id)
+        if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied("Only supervisors, admins and the bank's feed post payments.")
+        serializer = PaymentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            posted = services.payment_post(
+                account=account, by=request.user, **serializer.validated_data
+            )
+        payment = selectors.payments_of(account).get(pk=posted.payment.pk)
+        code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
+        return Response(PaymentSerializer(payment).data, status=code)
+
+
+# --- Promises ------------------------------------------------------------------------------
+class AccountPromisesView(generics.ListAPIView):
+    """``GET/POST /accounts/{id}/promises/``: any role that can see the account."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = PromiseSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["due_date", "created_at", "id"]
+    ordering = ["-due_date", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PromiseToPay.objects.none()
+        return selectors.promises_of(visible_account(self.request, self.kwargs["account_id"]))
+
+    @extend_schema(request=PromiseInputSerializer, responses={201: PromiseSerializer})
+    def post(self, request: Request, account_id: int) -> Response:
+        account = visible_account(request, account_id)
+        serializer = PromiseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            promise = services.promise_create(
+                account=account, by=request.user, **serializer.validated_data
+            )
+        return Response(PromiseSerializer(promise).data, status=status.HTTP_201_CREATED)

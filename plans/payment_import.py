@@ -1,0 +1,247 @@
+"""Payment file import (``manage.py import_payments PATH.csv``).
+
+UTF-8 CSV with a header row; columns in any order, values trimmed:
+
+==================  =============================================================================
+``reference``       The bank's payment reference (≤ 64 characters), unique across all accounts.
+``account_number``  An account Settle knows.
+``amount``          Positive, no thousands separators, at most the currency's decimal places.
+``received_at``     ISO 8601 with a UTC offset (``2026-12-05T10:30:00+08:00``, ``…Z``), or
+                    ``YYYY-MM-DD`` meaning midnight UTC. Not in the future.
+==================  =============================================================================
+
+The whole file is checked before anything is posted. Every bad row is reported as
+``line N: field: message`` (line 1 is the header; N counts CSV records) and then nothing is
+posted. A reference twice in the file, or already posted, with the same account and amount is a
+duplicate: reported and skipped. With a different account or amount it is an error. Otherwise
+every row is posted through ``payment_post`` (allocation, promises) in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, User
+from plans.models import Payment
+from plans.schedule import CURRENCY_PLACES
+from plans.services import CLOCK_SKEW, ConflictError, payment_post
+
+COLUMNS = ("reference", "account_number", "amount", "received_at")
+_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    line: int
+    reference: str
+    account_number: str
+    amount: Decimal
+    received_at: datetime
+
+
+@dataclass
+class PaymentImportResult:
+    file_name: str
+    rows: int = 0
+    posted: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _RowFailed(Exception):
+    pass
+
+
+def parse_received_at(value: str) -> datetime:
+    """ISO 8601 with an offset, or a bare date meaning midnight UTC; ValueError otherwise."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    parsed = datetime.fromisoformat(value)
+    if timezone.is_naive(parsed):
+        raise ValueError("needs a UTC offset, e.g. 2026-12-05T10:30:00+08:00")
+    return parsed
+
+
+def payments_import(
+    path: Path, *, by: User | None = None, dry_run: bool = False, now: datetime | None = None
+) -> PaymentImportResult:
+    now = now or timezone.now()
+    result = PaymentImportResult(file_name=path.name, dry_run=dry_run)
+    raw_rows = _read(path, result)
+    if raw_rows is None:  # the header is wrong: the rows cannot be read
+        return result
+    result.rows = len(raw_rows)
+    numbers = {row["account_number"] for _, row in raw_rows}
+    accounts = {a.number: a for a in Account.objects.filter(number__in=numbers)}
+    rows = [r for line, raw in raw_rows if (r := _parse(line, raw, accounts, now, result))]
+
+    first_seen: dict[str, PaymentRow] = {}
+    to_post: list[PaymentRow] = []
+    for row in rows:
+        first = first_seen.setdefault(row.reference, row)
+        if first is row:
+            to_post.append(row)
+        elif (first.account_number, first.amount) == (row.account_number, row.amount):
+            result.duplicates.append(
+                f"line {row.line}: reference {row.reference} repeats line {first.line}; skipped"
+            )
+        else:
+            result.errors.append(
+                f"line {row.line}: reference: {row.reference} is on line {first.line} with"
+                " another account or amount"
+            )
+    posted = {
+        p.reference: p
+        for p in Payment.objects.filter(reference__in=[r.reference for r in to_post])
+        .only("reference", "amount", "account__number")
+        .select_related("account")
+    }
+    fresh = []
+    for row in to_post:
+        existing = posted.get(row.reference)
+        if existing is None:
+            fresh.append(row)
+        elif (existing.account.number, existing.amount) == (row.account_number, row.amount):
+            result.duplicates.append(
+                f"line {row.line}: reference {row.reference} was already posted; skipped"
+            )
+        else:
+            result.errors.append(
+                f"line {row.line}: reference: {row.reference} was already posted with another"
+                f" account or amount ({existing.amount})"
+            )
+    result.errors.sort(key=_line_number)
+    if result.errors or dry_run:
+        return result
+    try:
+        with transaction.atomic():
+            for row in fresh:
+                _post(row, accounts[row.account_number], by=by, now=now, file_name=path.name)
+    except _RowFailed as failure:
+        result.errors.append(str(failure))
+        return result
+    result.posted = len(fresh)
+    return result
+
+
+def _line_number(message: str) -> int:
+    match = re.match(r"line (\d+)", message)
+    return int(match.group(1)) if match else 0
+
+
+def _read(path: Path, result: PaymentImportResult) -> list[tuple[int, dict[str, str]]] | None:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            records = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        result.errors.append(f"line 1: file: unreadable ({error})")
+        return None
+    if not records or not any(cell.strip() for cell in records[0]):
+        result.errors.append("line 1: header: the file has no header row")
+        return None
+    header = [name.strip().lower() for name in records[0]]
+    for name in header:
+        if name not in COLUMNS:
+            result.errors.append(f"line 1: {name or '(empty)'}: unknown column")
+    for name in COLUMNS:
+        if name not in header:
+            result.errors.append(f"line 1: {name}: missing required column")
+    if len(set(header)) != len(header):
+        result.errors.append("line 1: header: a column appears twice")
+    if result.errors:
+        return None
+    rows = []
+    for line, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line, e.g. at the end of the file
+        if len(record) != len(header):
+            result.errors.append(
+                f"line {line}: row: {len(record)} values for {len(header)} columns"
+            )
+            continue
+        rows.append((line, {name: cell.strip() for name, cell in zip(header, record, strict=True)}))
+    return rows
+
+
+def _parse(
+    line: int,
+    raw: dict[str, str],
+    accounts: dict[str, Account],
+    now: datetime,
+    result: PaymentImportResult,
+) -> PaymentRow | None:
+    errors = []
+    reference = raw["reference"]
+    if not reference:
+        errors.append("reference: required")
+    elif len(reference) > 64:
+        errors.append("reference: longer than 64 characters")
+    account = accounts.get(raw["account_number"])
+    if not raw["account_number"]:
+        errors.append("account_number: required")
+    elif account is None:
+        errors.append("account_number: unknown account")
+    amount = None
+    if not _AMOUNT.match(raw["amount"]):
+        errors.append("amount: not a positive amount like 1234.50")
+    else:
+        try:
+            amount = Decimal(raw["amount"])
+        except InvalidOperation:
+            errors.append("amount: not a positive amount like 1234.50")
+        else:
+            if amount <= 0:
+                errors.append("amount: must be greater than zero")
+            elif amount >= Decimal("1e12"):
+                errors.append("amount: too large")
+            elif account is not None:
+                places = CURRENCY_PLACES.get(account.currency, 2)
+                if amount != round(amount, places):
+                    errors.append(f"amount: more decimal places than {account.currency} allows")
+    received_at = None
+    try:
+        received_at = parse_received_at(raw["received_at"])
+    except ValueError as error:
+        message = str(error) if "offset" in str(error) else "not an ISO 8601 date or time"
+        errors.append(f"received_at: {message}")
+    else:
+        if received_at > now + CLOCK_SKEW:
+            errors.append("received_at: in the future")
+    if errors:
+        result.errors += [f"line {line}: {error}" for error in errors]
+        return None
+    return PaymentRow(line, reference, raw["account_number"], amount, received_at)
+
+
+def _post(row: PaymentRow, account: Account, *, by, now: datetime, file_name: str) -> None:
+    try:
+        payment_post(
+            account=account,
+            amount=row.amount,
+            received_at=row.received_at,
+            reference=row.reference,
+            by=by,
+            source=Payment.Source.FILE,
+            source_detail=f"{file_name}:{row.line}",
+            now=now,
+        )
+    except ConflictError as error:  # posted through the API since the check above
+        raise _RowFailed(f"line {row.line}: reference: {error.message}") from error
+    except ValidationError as error:
+        by_field = error.message_dict if hasattr(error, "error_dict") else {"row": error.messages}
+        messages = "; ".join(f"{name}: {', '.join(texts)}" for name, texts in by_field.items())
+        raise _RowFailed(f"line {row.line}: {messages}") from error

@@ -1,0 +1,180 @@
+"""Reads for the plans app: what a user may see, plan options, the agreement's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from accounts.models import Account
+from plans.affordability import PlanOptions, plan_options
+from plans.models import Installment, Payment, Plan, PlanPolicy, PromiseToPay
+from plans.schedule import CURRENCY_PLACES, Frequency, Method
+from plans.services import plan_needs_approval, plan_terms
+
+
+def plans_visible_to(user) -> QuerySet[Plan]:
+    return Plan.objects.filter(account__in=Account.objects.visible_to(user))
+
+
+def payments_of(account: Account) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(account=account)
+        .select_related("account", "created_by")
+        .prefetch_related("allocations__installment")
+    )
+
+
+def promises_of(account: Account) -> QuerySet[PromiseToPay]:
+    return PromiseToPay.objects.filter(account=account).select_related("account", "created_by")
+
+
+@dataclass(frozen=True)
+class AccountPlanOptions:
+    account: Account
+    policy: PlanPolicy
+    principal: Decimal
+    disposable_income: Decimal | None
+    min_installment: Decimal
+    result: PlanOptions
+
+
+def plan_options_for_account(
+    account: Account,
+    *,
+    start_date: date,
+    method: str = Method.EQUAL_INSTALLMENT,
+    annual_rate: Decimal | None = None,
+    period_fee_rate: Decimal | None = None,
+    frequency: str = Frequency.MONTHLY,
+    day_count: str = "30/360",
+    rounding: str = "half_up",
+    principal: Decimal | None = None,
+) -> AccountPlanOptions:
+    """Options over the account's whole balance (or ``principal``) against the customer's
+    declared income and expenses and the jurisdiction's limits. Raises ScheduleError."""
+    customer = account.customer
+    policy = PlanPolicy.for_jurisdiction(customer.jurisdiction)
+    principal = account.total_balance if principal is None else principal
+    minimum = policy.min_installment(account.currency)
+    terms = plan_terms(
+        principal=principal,
+        method=method,
+        installments=1,
+        start_date=start_date,
+        currency=account.currency,
+        annual_rate=annual_rate,
+        period_fee_rate=period_fee_rate,
+        frequency=frequency,
+        day_count=day_count,
+        rounding=rounding,
+    )
+    result = plan_options(
+        terms,
+        disposable_income=customer.disposable_income,
+        share=policy.affordability_share,
+        min_installment=minimum,
+        max_installments=policy.max_installments,
+        places=CURRENCY_PLACES.get(account.currency, 2),
+    )
+    return AccountPlanOptions(
+        account=account,
+        policy=policy,
+        principal=principal,
+        disposable_income=customer.disposable_income,
+        min_installment=minimum,
+        result=result,
+    )
+
+
+def plan_with_schedule(pk: int) -> Plan:
+    return (
+        Plan.objects.select_related(
+            "account__customer", "account__team", "proposed_by", "approved_by"
+        )
+        .prefetch_related("installments", "events__by")
+        .get(pk=pk)
+    )
+
+
+def _display(value: Decimal, currency: str) -> str:
+    """A printed amount: thousands separators and the currency's places (10,661.86)."""
+    places = CURRENCY_PLACES.get(currency, 2)
+    return f"{value:,.{places}f}"
+
+
+def _percent(rate: Decimal | None) -> str | None:
+    """A fraction as a percentage with at least two places and no precision lost (7.355)."""
+    if rate is None:
+        return None
+    value = rate * 100
+    places = max(2, -value.normalize().as_tuple().exponent)
+    return f"{value:.{places}f}"
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    number: int
+    due_date: date
+    principal: str
+    interest: str
+    fee: str
+    amount: str
+    paid: str
+    status: str
+    is_down_payment: bool
+
+
+def agreement_context(plan: Plan) -> dict:
+    """Everything the printable agreement shows, formatted once here rather than in the page."""
+    currency = plan.currency
+    rows: list[Installment] = list(plan.installments.all())
+    policy = PlanPolicy.for_jurisdiction(plan.account.customer.jurisdiction)
+    return {
+        "policy": policy,
+        "plan": plan,
+        "account": plan.account,
+        "customer": plan.account.customer,
+        "currency": currency,
+        "in_force": plan.status not in ("draft", "pending_approval", "cancelled"),
+        "needs_approval": plan.status == "draft" and plan_needs_approval(plan),
+        "apr_percent": _percent(plan.apr),
+        "annual_rate_percent": _percent(plan.annual_rate) if plan.annual_rate else None,
+        "period_fee_rate_percent": _percent(plan.period_fee_rate) if plan.period_fee_rate else None,
+        "regular_installment": _display(
+            next((r.amount for r in rows if r.number == 1), Decimal(0)), currency
+        ),
+        "figures": {
+            "principal": _display(plan.principal, currency),
+            "down_payment": _display(plan.down_payment, currency),
+            "amount_financed": _display(plan.amount_financed, currency),
+            "total_interest": _display(plan.total_interest, currency),
+            "total_fees": _display(plan.total_fees, currency),
+            "finance_charge": _display(plan.total_interest + plan.total_fees, currency),
+            "total_payable": _display(plan.total_payable, currency),
+            "paid": _display(sum((r.paid_amount for r in rows), Decimal(0)), currency),
+            "outstanding": _display(
+                sum((r.amount - r.paid_amount for r in rows), Decimal(0)), currency
+            ),
+            "waived_interest": _display(plan.waived_interest, currency),
+            "waived_fees": _display(plan.waived_fees, currency),
+            "principal_reduction": _display(plan.principal_reduction, currency),
+            "concessions_total": _display(plan.concessions_total, currency),
+        },
+        "rows": [
+            AgreementRow(
+                number=row.number,
+                due_date=row.due_date,
+                principal=_display(row.principal, currency),
+                interest=_display(row.interest, currency),
+                fee=_display(row.fee, currency),
+                amount=_display(row.amount, currency),
+                paid=_display(row.paid_amount, currency),
+                status=row.get_status_display(),
+                is_down_payment=row.number == 0,
+            )
+            for row in rows
+        ],
+    }

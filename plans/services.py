@@ -1,0 +1,1015 @@
+"""Writes for plans, payments and promises to pay. Every change goes through one of these.
+
+Each plan transition locks the rows it changes, checks the current status, and writes a
+``PlanEvent`` plus a django-auditlog entry in the same transaction. Lock order, everywhere: the
+account, then the plan, then its installments by number, so two writers never wait on each other
+in opposite orders (the nightly break job and a payment posting at the same moment included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from accounts import delinquency
+from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
+from accounts.services import account_stage_set, account_update, acting_as, stage_after_plan
+from plans.affordability import meets_minimum, smallest_installment
+from plans.allocation import Owed, allocate
+from plans.models import (
+    OPEN_PLAN_STATUSES,
+    ZERO,
+    AcceptanceChannel,
+    Allocation,
+    Installment,
+    InstallmentStatus,
+    Payment,
+    Plan,
+    PlanEvent,
+    PlanPolicy,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from plans.schedule import (
+    DayCount,
+    Frequency,
+    Method,
+    Rounding,
+    Schedule,
+    ScheduleError,
+    Terms,
+    build_schedule,
+    currency_places,
+)
+
+# A bank's clock may run a little ahead of ours; later than this a time is "in the future".
+CLOCK_SKEW = timedelta(minutes=10)
+RATE_PLACES = 6  # Plan.annual_rate and period_fee_rate are stored with six decimals
+Action = PlanEvent.Action
+
+
+class PlanStateError(ValidationError):
+    """A transition asked of a plan in the wrong state; the API answers 409 naming the status."""
+
+    def __init__(self, plan: Plan, message: str) -> None:
+        super().__init__(message)
+        self.plan_status = plan.status
+
+
+class ConflictError(Exception):
+    """The request contradicts what is stored (the API answers 409)."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class PaymentConflict(ConflictError):
+    pass
+
+
+class PromiseConflict(ConflictError):
+    pass
+
+
+# --- Helpers -------------------------------------------------------------------------------
+def business_day(moment: datetime) -> date:
+    """The collections department's calendar day at ``moment``."""
+    return timezone.localtime(moment, ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
+
+
+def _today(now: datetime | None) -> date:
+    """The business day of an injected ``now``; else the business date (which a demo may pin)."""
+    return business_day(now) if now is not None else delinquency.business_date()
+
+
+def _start_of_business_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
+
+
+def _places(currency: str) -> int:
+    try:
+        return currency_places(currency)
+    except ScheduleError as error:
+        raise ValidationError({"currency": [error.message]}) from None
+
+
+def _money(value: object, field: str, currency: str, *, positive: bool) -> Decimal:
+    """``value`` as an amount of ``currency``, or a ValidationError naming ``field``."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError({field: ["Must be a decimal amount."]})
+    if abs(value) >= Decimal("1e12"):
+        raise ValidationError({field: ["Must be below 1,000,000,000,000."]})
+    if value < 0 or (positive and value == 0):
+        raise ValidationError(
+            {field: ["Must be greater than zero." if positive else "Must not be negative."]}
+        )
+    if value != round(value, _places(currency)):
+        raise ValidationError({field: [f"Has more decimal places than {currency} allows."]})
+    return value
+
+
+def _aware(value: object, field: str, now: datetime) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise ValidationError({field: ["Must be a date and time with a UTC offset."]})
+    if value > now + CLOCK_SKEW:
+        raise ValidationError({field: ["Must not be in the future."]})
+    return value
+
+
+def _require_role(user: User | None, *roles: str, message: str) -> None:
+    if user is None or not user.is_authenticated or not user.has_role(*roles):
+        raise PermissionDenied(message)
+
+
+def _require_status(plan: Plan, allowed: tuple[str, ...], doing: str) -> None:
+    if plan.status not in allowed:
+        wanted = " or ".join(PlanStatus(s).label.lower() for s in allowed)
+        raise PlanStateError(
+            plan,
+            f"Plan {plan.pk} is {PlanStatus(plan.status).label.lower()}; only a {wanted} plan"
+            f" can be {doing}.",
+        )
+
+
+def _locked(plan: Plan) -> Plan:
+    """Lock the plan's account, then the plan; return the plan as stored now."""
+    list(Account.objects.select_for_update().filter(pk=plan.account_id).values_list("pk"))
+    return (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("account__customer", "proposed_by")
+        .get(pk=plan.pk)
+    )
+
+
+def _policy(plan_or_account: Plan | Account) -> PlanPolicy:
+    account = getattr(plan_or_account, "account", plan_or_account)
+    return PlanPolicy.for_jurisdiction(account.customer.jurisdiction)
+
+
+def _event(
+    plan: Plan, action: str, from_status: str, by: User | None, at: datetime, note: str = ""
+) -> PlanEvent:
+    return PlanEvent.objects.create(
+        plan=plan,
+        action=action,
+        from_status=from_status,
+        to_status=plan.status,
+        by=by if by is not None and by.is_authenticated else None,
+        at=at,
+        note=note,
+    )
+
+
+def _save(plan: Plan, by: User | None, fields: list[str]) -> None:
+    with acting_as(by):
+        plan.save(update_fields=[*fields, "updated_at"])
+
+
+# --- Plans ---------------------------------------------------------------------------------
+def plan_terms(
+    *,
+    principal: Decimal,
+    method: str,
+    installments: int,
+    start_date: date,
+    currency: str,
+    annual_rate: Decimal | None = None,
+    period_fee_rate: Decimal | None = None,
+    frequency: str = Frequency.MONTHLY,
+    first_due_date: date | None = None,
+    down_payment: Decimal = ZERO,
+    day_count: str = DayCount.THIRTY_360,
+    rounding: str = Rounding.HALF_UP,
+) -> Terms:
+    return Terms(
+        principal=principal,
+        method=method,
+        installments=installments,
+        start_date=start_date,
+        annual_rate=annual_rate,
+        period_fee_rate=period_fee_rate,
+        frequency=frequency,
+        first_due_date=first_due_date,
+        down_payment=down_payment,
+        day_count=day_count,
+        rounding=rounding,
+        currency=currency,
+    )
+
+
+def schedule_build(terms: Terms, *, max_installments: int) -> Schedule:
+    """The engine's schedule, with its ScheduleError as a ValidationError naming the field."""
+    try:
+        return build_schedule(terms, max_installments=max_installments)
+    except ScheduleError as error:
+        raise ValidationError({error.field: [error.message]}) from None
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    account: Account,
+    by: User,
+    method: str,
+    installments: int,
+    annual_rate: Decimal | None = None,
+    period_fee_rate: Decimal | None = None,
+    principal: Decimal | None = None,
+    frequency: str = Frequency.MONTHLY,
+    start_date: date | None = None,
+    first_due_date: date | None = None,
+    down_payment: Decimal = ZERO,
+    day_count: str = DayCount.THIRTY_360,
+    rounding: str = Rounding.HALF_UP,
+    waived_interest: Decimal = ZERO,
+    waived_fees: Decimal = ZERO,
+    principal_reduction: Decimal = ZERO,
+    concessions_conditional: bool = False,
+    now: datetime | None = None,
+) -> Plan:
+    """Schedule the terms with the engine and store the plan as a draft.
+
+    The plan restructures everything the account owes after the concessions, so ``principal``
+    defaults to the balance less concessions and, when given, must equal it; each concession is
+    at most the balance it waives. The term is capped by the jurisdiction's policy and every
+    regular installment must reach its minimum.
+    """
+    _require_role(
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+    )
+    today = _today(now)
+    now = now or timezone.now()
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=account.pk)
+    )
+    if account.stage not in OPEN_STAGES:
+        stage = account.get_stage_display().lower()
+        message = f"The account is {stage}; plans are for accounts in collections."
+        raise ValidationError({"account": [message]})
+    currency = account.currency
+    concessions = {
+        "waived_interest": (waived_interest, account.interest_balance),
+        "waived_fees": (waived_fees, account.fee_balance),
+        "principal_reduction": (principal_reduction, account.principal_balance),
+    }
+    for field, (value, balance) in concessions.items():
+        _money(value, field, currency, positive=False)
+        if value > balance:
+            raise ValidationError({field: [f"Must not exceed the account's balance of {balance}."]})
+    concessions_total = waived_interest + waived_fees + principal_reduction
+    expected = account.total_balance - concessions_total
+    if expected <= 0:
+        raise ValidationError(
+            {"principal": ["Nothing is left to restructure after the concessions."]}
+        )
+    if principal is None:
+        principal = expected
+    elif principal != expected:
+        message = (
+            f"Must be the account's balance {account.total_balance} less the concessions"
+            f" {concessions_total}: {expected}."
+        )
+        raise ValidationError({"principal": [message]})
+    start_date = start_date or today
+    if isinstance(start_date, date) and start_date < today:
+        raise ValidationError({"start_date": [f"Must not be before today ({today})."]})
+
+    policy = _policy(account)
+    terms = plan_terms(
+        principal=principal,
+        method=method,
+        installments=installments,
+        start_date=start_date,
+        currency=currency,
+        annual_rate=annual_rate,
+        period_fee_rate=period_fee_rate,
+        frequency=frequency,
+        first_due_date=first_due_date,
+        down_payment=down_payment,
+        day_count=day_count,
+        rounding=rounding,
+    )
+    schedule = schedule_build(terms, max_installments=policy.max_installments)
+    # After the engine, which has bounded the rates: what the plan stores, it stores exactly.
+    for field, rate in (("annual_rate", annual_rate), ("period_fee_rate", period_fee_rate)):
+        if rate is not None and rate != round(rate, RATE_PLACES):
+            raise ValidationError({field: [f"Use at most {RATE_PLACES} decimal places."]})
+    minimum = policy.min_installment(currency)
+    if not meets_minimum(schedule, minimum):
+        message = (
+            f"An installment of {smallest_installment(schedule)} is below the minimum of"
+            f" {minimum} {currency}; choose fewer installments."
+        )
+        raise ValidationError({"installments": [message]})
+    first = schedule.installments[0]
+    plan = Plan(
+        account=account,
+        status=PlanStatus.DRAFT,
+        currency=currency,
+        method=Method(method),
+        principal=principal,
+        annual_rate=annual_rate,
+        period_fee_rate=period_fee_rate,
+        installment_count=installments,
+        frequency=Frequency(frequency),
+        start_date=start_date,
+        first_due_date=first.due_date,
+        down_payment=schedule.down_payment,
+        day_count=DayCount(day_count),
+        rounding=Rounding(rounding),
+        amount_financed=schedule.amount_financed,
+        total_interest=schedule.total_interest,
+        total_fees=schedule.total_fees,
+        total_payable=schedule.total_payable,
+        apr=schedule.apr,
+        waived_interest=waived_interest,
+        waived_fees=waived_fees,
+        principal_reduction=principal_reduction,
+        concessions_conditional=concessions_conditional,
+        proposed_by=by,
+        created_at=now,
+    )
+    with acting_as(by):
+        plan.save()
+    rows = []
+    if schedule.down_payment > 0:
+        rows.append(
+            Installment(
+                plan=plan,
+                number=0,
+                due_date=start_date,
+                principal=schedule.down_payment,
+                amount=schedule.down_payment,
+            )
+        )
+    rows += [
+        Installment(
+            plan=plan,
+            number=row.number,
+            due_date=row.due_date,
+            principal=row.principal,
+            interest=row.interest,
+            fee=row.fee,
+            amount=row.amount,
+        )
+        for row in schedule.installments
+    ]
+    Installment.objects.bulk_create(rows)
+    _event(plan, Action.CREATED, "", by, now)
+    return plan
+
+
+@transaction.atomic
+def plan_accept(
+    *,
+    plan: Plan,
+    channel: str,
+    accepted_at: datetime,
+    by: User,
+    reference: str = "",
+    now: datetime | None = None,
+) -> Plan:
+    """Record that the customer accepted the draft's terms: when, how, and the evidence."""
+    _require_role(
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+    )
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(plan, (PlanStatus.DRAFT,), "accepted")
+    if channel not in AcceptanceChannel.values:
+        raise ValidationError(
+            {"acceptance_channel": [f"Must be one of {', '.join(AcceptanceChannel.values)}."]}
+        )
+    _aware(accepted_at, "accepted_at", now)
+    if accepted_at < plan.created_at:
+        raise ValidationError({"accepted_at": ["Must not be before the plan was drafted."]})
+    plan.accepted_at = accepted_at
+    plan.acceptance_channel = channel
+    plan.acceptance_reference = reference.strip()
+    plan.acceptance_recorded_by = by
+    _save(
+        plan,
+        by,
+        ["accepted_at", "acceptance_channel", "acceptance_reference", "acceptance_recorded_by"],
+    )
+    _event(
+        plan,
+        Action.ACCEPTED,
+        plan.status,
+        by,
+        now,
+        f"{AcceptanceChannel(channel).label} at {accepted_at.isoformat()}",
+    )
+    return plan
+
+
+def plan_needs_approval(plan: Plan) -> bool:
+    """Whether the concessions exceed the proposer's authority (PLANS.md "Limits")."""
+    limit = _policy(plan).concession_limit(plan.proposed_by)
+    return limit is not None and plan.concessions_total > limit
+
+
+@transaction.atomic
+def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
+    """Put an accepted draft in force, or before a supervisor when it exceeds the authority.
+
+    The customer's acceptance comes first, so an approval is the last step before activation.
+    """
+    _require_role(
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+    )
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(plan, (PlanStatus.DRAFT,), "submitted")
+    if plan.accepted_at is None:
+        raise PlanStateError(plan, "Record the customer's acceptance before submitting the plan.")
+    _require_no_other_open_plan(plan)
+    limit = _policy(plan).concession_limit(plan.proposed_by)
+    if limit is not None and plan.concessions_total > limit:
+        plan.status = PlanStatus.PENDING_APPROVAL
+        _save(plan, by, ["status"])
+        _event(
+            plan,
+            Action.SUBMITTED,
+            PlanStatus.DRAFT,
+            by,
+            now,
+            f"Concessions of {plan.concessions_total} {plan.currency} exceed the proposer's"
+            f" authority of {limit}.",
+        )
+        return plan
+    _plan_activate(
+        plan,
+        by=by,
+        now=now,
+        action=Action.ACTIVATED,
+        note=f"Concessions of {plan.concessions_total} {plan.currency} are within the"
+        " proposer's authority.",
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_approve(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
+    """A supervisor or admin other than the proposer approves, within their own authority."""
+    _require_role(
+        by, Role.SUPERVISOR, Role.ADMIN, message="Only a supervisor or an admin may approve plans."
+    )
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "approved")
+    if by.pk == plan.proposed_by_id:
+        raise PermissionDenied(
+            "You proposed this plan; another supervisor or an admin must approve it."
+        )
+    limit = _policy(plan).concession_limit(by)
+    if limit is not None and plan.concessions_total > limit:
+        raise PermissionDenied(
+            f"The concessions of {plan.concessions_total} {plan.currency} exceed your authority"
+            f" of {limit}; an admin must approve this plan."
+        )
+    plan.approved_by = by
+    plan.approved_at = now
+    _plan_activate(
+        plan, by=by, now=now, action=Action.APPROVED, extra_fields=["approved_by", "approved_at"]
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_reject(*, plan: Plan, by: User, reason: str, now: datetime | None = None) -> Plan:
+    _require_role(
+        by, Role.SUPERVISOR, Role.ADMIN, message="Only a supervisor or an admin may reject plans."
+    )
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "rejected")
+    reason = _reason(reason)
+    plan.status = PlanStatus.CANCELLED
+    plan.cancelled_at = now
+    plan.cancel_reason = reason
+    _save(plan, by, ["status", "cancelled_at", "cancel_reason"])
+    _event(plan, Action.REJECTED, PlanStatus.PENDING_APPROVAL, by, now, reason)
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = None) -> Plan:
+    """Withdraw a draft or pending plan, or end an active one (supervisors and admins only).
+
+    An active plan ends like a broken one: conditional concessions come back and the account
+    returns to collections.
+    """
+    _require_role(
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+    )
+    as_of = _today(now)
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(
+        plan, (PlanStatus.DRAFT, PlanStatus.PENDING_APPROVAL, PlanStatus.ACTIVE), "cancelled"
+    )
+    if plan.status == PlanStatus.ACTIVE and not by.has_role(Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied("Only a supervisor or an admin may cancel an active plan.")
+    reason = _reason(reason)
+    from_status = plan.status
+    note = reason
+    if from_status == PlanStatus.ACTIVE:
+        note = f"{reason} {_plan_unwind(plan, by=by, now=now, as_of=as_of)}".strip()
+    plan.status = PlanStatus.CANCELLED
+    plan.cancelled_at = now
+    plan.cancel_reason = reason
+    _save(plan, by, ["status", "cancelled_at", "cancel_reason", "concessions_reinstated_at"])
+    _event(plan, Action.CANCELLED, from_status, by, now, note)
+    return plan
+
+
+@transaction.atomic
+def plan_complete(*, plan: Plan, by: User | None = None, now: datetime | None = None) -> Plan:
+    """Close an active plan whose installments are all paid (posting does this by itself)."""
+    as_of = _today(now)
+    now = now or timezone.now()
+    plan = _locked(plan)
+    _require_status(plan, (PlanStatus.ACTIVE,), "completed")
+    unpaid = plan.installments.filter(paid_amount__lt=F("amount")).count()
+    if unpaid:
+        raise PlanStateError(plan, f"{unpaid} installment(s) of plan {plan.pk} are still unpaid.")
+    _plan_complete(plan, by=by, now=now, as_of=as_of)
+    return plan
+
+
+def plans_break_overdue(
+    *, as_of: date, now: datetime | None = None, by: User | None = None
+) -> list[int]:
+    """The nightly job: mark missed installments and break the plans that missed too many.
+
+    An installment is missed when it is unpaid after its due date plus the policy's grace days
+    (so on ``due + grace + 1``); a plan with the policy's number of missed installments breaks.
+    Each plan breaks in its own transaction, re-checked under its locks, so a payment posted
+    meanwhile wins and a second run does nothing. Returns the ids of the plans broken.
+    """
+    now = now or timezone.now()
+    broken = []
+    for jurisdiction in Jurisdiction.values:
+        policy = PlanPolicy.for_jurisdiction(jurisdiction)
+        cutoff = as_of - timedelta(days=policy.grace_days)  # due before cutoff = past grace
+        overdue = Q(due_date__lt=cutoff, paid_amount__lt=F("amount"))
+        in_scope = Q(
+            plan__status=PlanStatus.ACTIVE, plan__account__customer__jurisdiction=jurisdiction
+        )
+        Installment.objects.filter(in_scope & overdue).exclude(
+            status=InstallmentStatus.MISSED
+        ).update(status=InstallmentStatus.MISSED)
+        candidates = (
+            Plan.objects.filter(
+                status=PlanStatus.ACTIVE, account__customer__jurisdiction=jurisdiction
+            )
+            .annotate(
+                missed=Count(
+                    "installments",
+                    filter=Q(
+                        installments__due_date__lt=cutoff,
+                        installments__paid_amount__lt=F("installments__amount"),
+                    ),
+                )
+            )
+            .filter(missed__gte=policy.missed_installments_to_break)
+            .order_by("pk")
+        )
+        for plan in candidates:
+            if _plan_break(plan, policy=policy, as_of=as_of, by=by, now=now):
+                broken.append(plan.pk)
+    return broken
+
+
+@transaction.atomic
+def _plan_break(
+    plan: Plan, *, policy: PlanPolicy, as_of: date, by: User | None, now: datetime
+) -> bool:
+    cutoff = as_of - timedelta(days=policy.grace_days)
+    plan = _locked(plan)
+    if plan.status != PlanStatus.ACTIVE:
+        return False
+    missed = list(
+        plan.installments.filter(due_date__lt=cutoff, paid_amount__lt=F("amount"))
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    if len(missed) < policy.missed_installments_to_break:
+        return False
+    note = (
+        f"Installment(s) {', '.join(map(str, missed))} unpaid after {policy.grace_days} grace"
+        f" days. {_plan_unwind(plan, by=by, now=now, as_of=as_of)}"
+    ).strip()
+    plan.status = PlanStatus.BROKEN
+    plan.broken_at = now
+    _save(plan, by, ["status", "broken_at", "concessions_reinstated_at"])
+    _event(plan, Action.BROKEN, PlanStatus.ACTIVE, by, now, note)
+    return True
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give a reason."]})
+    return reason
+
+
+def _require_no_other_open_plan(plan: Plan) -> None:
+    other = (
+        Plan.objects.filter(account_id=plan.account_id, status__in=OPEN_PLAN_STATUSES)
+        .exclude(pk=plan.pk)
+        .first()
+    )
+    if other is not None:
+        raise PlanStateError(
+            plan,
+            f"The account already has plan {other.pk}, which is"
+            f" {PlanStatus(other.status).label.lower()}; cancel it first.",
+        )
+
+
+def _plan_activate(
+    plan: Plan,
+    *,
+    by: User | None,
+    now: datetime,
+    action: str,
+    note: str = "",
+    extra_fields: list[str] | None = None,
+) -> None:
+    """Put the plan in force: concessions come off the balances, the account goes on plan.
+
+    The balances must still be the ones the plan was drafted on: a payment or a feed update in
+    between would make the plan restructure the wrong amount.
+    """
+    account = plan.account
+    owed = plan.principal + plan.concessions_total
+    balances = {
+        "interest_balance": account.interest_balance - plan.waived_interest,
+        "fee_balance": account.fee_balance - plan.waived_fees,
+        "principal_balance": account.principal_balance - plan.principal_reduction,
+    }
+    if account.total_balance != owed or min(balances.values()) < 0:
+        raise PlanStateError(
+            plan,
+            f"The account's balance is now {account.total_balance}, not the {owed} plan"
+            f" {plan.pk} was drafted on; cancel it and draft a new one.",
+        )
+    if plan.concessions_total:
+        account_update(account=account, by=by, data=balances)
+    account_stage_set(account=account, stage=Stage.ON_PLAN, by=by)
+    from_status = plan.status
+    plan.status = PlanStatus.ACTIVE
+    plan.activated_at = now
+    _save(plan, by, ["status", "activated_at", *(extra_fields or [])])
+    _event(plan, action, from_status, by, now, note)
+
+
+def _plan_unwind(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> str:
+    """An active plan ends unfinished: reinstate conditional concessions, back to collections."""
+    note = ""
+    account = Account.objects.get(pk=plan.account_id)
+    if plan.concessions_conditional and plan.concessions_total:
+        account = account_update(
+            account=account,
+            by=by,
+            data={
+                "interest_balance": account.interest_balance + plan.waived_interest,
+                "fee_balance": account.fee_balance + plan.waived_fees,
+                "principal_balance": account.principal_balance + plan.principal_reduction,
+            },
+        )
+        plan.concessions_reinstated_at = now
+        note = f"Conditional concessions of {plan.concessions_total} {plan.currency} reinstated."
+    if account.stage == Stage.ON_PLAN:
+        account_stage_set(account=account, stage=stage_after_plan(account, as_of=as_of), by=by)
+    return note
+
+
+def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> None:
+    """All paid: the concessions become final and a fully paid account is settled."""
+    plan.status = PlanStatus.COMPLETED
+    plan.completed_at = now
+    _save(plan, by, ["status", "completed_at"])
+    _event(plan, Action.COMPLETED, PlanStatus.ACTIVE, by, now)
+    account = Account.objects.get(pk=plan.account_id)
+    if account.stage == Stage.ON_PLAN:
+        stage = (
+            Stage.SETTLED if account.total_balance == 0 else stage_after_plan(account, as_of=as_of)
+        )
+        account_stage_set(account=account, stage=stage, by=by)
+
+
+# --- Payments ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PostedPayment:
+    payment: Payment
+    created: bool  # False: the reference was already posted with this amount
+
+
+@transaction.atomic
+def payment_post(
+    *,
+    account: Account,
+    amount: Decimal,
+    received_at: datetime,
+    reference: str,
+    by: User | None,
+    source: str = Payment.Source.API,
+    source_detail: str = "",
+    now: datetime | None = None,
+) -> PostedPayment:
+    """Post a payment once, allocate it, and resolve the account's promise.
+
+    Idempotent on ``reference``: the same reference and amount again returns the stored payment;
+    a different amount or account raises PaymentConflict. Allocation follows PLANS.md: with an
+    active plan, oldest installment first (fee, interest, principal), the rest rolling forward
+    and, once everything is paid, kept as credit; without one, the account's fee, interest and
+    principal balances, then credit.
+    """
+    today = _today(now)
+    now = now or timezone.now()
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError({"reference": ["This field may not be blank."]})
+    if len(reference) > 64:
+        raise ValidationError({"reference": ["Use at most 64 characters."]})
+    _money(amount, "amount", account.currency, positive=True)
+    _aware(received_at, "received_at", now)
+    # Posts for one account queue on this lock, so the reference check below sees every
+    # committed post of the account and allocation reads installments nobody else is changing.
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    existing = Payment.objects.filter(reference=reference).first()
+    if existing is not None:
+        return PostedPayment(_payment_repeat(existing, account, amount), created=False)
+    plan = (
+        Plan.objects.select_for_update().filter(account=account, status=PlanStatus.ACTIVE).first()
+    )
+    payment = Payment(
+        account=account,
+        reference=reference,
+        amount=amount,
+        received_at=received_at,
+        source=source,
+        source_detail=source_detail[:255],
+        plan=plan,
+        created_by=by if by is not None and by.is_authenticated else None,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic(), acting_as(by):
+            payment.save()
+    except IntegrityError:
+        # Posted meanwhile for another account (that post held another account's lock).
+        existing = Payment.objects.filter(reference=reference).first()
+        if existing is None:
+            raise
+        return PostedPayment(_payment_repeat(existing, account, amount), created=False)
+    _payment_allocate(payment, account=account, plan=plan, by=by, now=now, as_of=today)
+    _promises_resolve_locked(account, as_of=today, now=now)
+    return PostedPayment(payment, created=True)
+
+
+def _payment_repeat(existing: Payment, account: Account, amount: Decimal) -> Payment:
+    if existing.account_id != account.pk:
+        raise PaymentConflict(
+            f"Reference {existing.reference} was already posted to another account.",
+            payment=existing.pk,
+        )
+    if existing.amount != amount:
+        raise PaymentConflict(
+            f"Reference {existing.reference} was already posted with the amount"
+            f" {existing.amount}, not {amount}.",
+            payment=existing.pk,
+        )
+    return existing
+
+
+def _payment_allocate(
+    payment: Payment,
+    *,
+    account: Account,
+    plan: Plan | None,
+    by: User | None,
+    now: datetime,
+    as_of: date,
+) -> None:
+    allocations: list[Allocation] = []
+    if plan is not None:
+        rows = list(plan.installments.select_for_update().order_by("number"))
+        by_pk = {row.pk: row for row in rows}
+        owed = [
+            Owed(
+                row.pk,
+                fee=row.fee - row.paid_fee,
+                interest=row.interest - row.paid_interest,
+                principal=row.principal - row.paid_principal,
+            )
+            for row in rows
+            if row.paid_amount < row.amount
+        ]
+        shares, rest = allocate(payment.amount, owed)
+        touched: dict[int, Installment] = {}
+        for share in shares:
+            row = by_pk[share.key]
+            field = f"paid_{share.component}"
+            setattr(row, field, getattr(row, field) + share.amount)
+            row.paid_amount += share.amount
+            touched[row.pk] = row
+            allocations.append(
+                Allocation(
+                    payment=payment,
+                    installment=row,
+                    component=share.component,
+                    amount=share.amount,
+                )
+            )
+        for row in touched.values():
+            if row.paid_amount == row.amount:
+                row.status = InstallmentStatus.PAID
+                row.paid_at = payment.received_at
+            elif row.status != InstallmentStatus.MISSED:
+                row.status = InstallmentStatus.PARTIAL
+        Installment.objects.bulk_update(
+            list(touched.values()),
+            ["paid_principal", "paid_interest", "paid_fee", "paid_amount", "status", "paid_at"],
+        )
+        # The plan's principal is what the account owed; its interest and fees are the plan's
+        # own charges, never booked on the account. So only principal lowers the balances.
+        paid_principal = sum((s.amount for s in shares if s.component == "principal"), ZERO)
+        balances = _balances_less(account, paid_principal)
+    else:
+        shares, rest = allocate(
+            payment.amount,
+            [Owed(None, account.fee_balance, account.interest_balance, account.principal_balance)],
+        )
+        allocations += [
+            Allocation(payment=payment, component=s.component, amount=s.amount) for s in shares
+        ]
+        paid = {s.component: s.amount for s in shares}
+        balances = {
+            f"{component}_balance": getattr(account, f"{component}_balance")
+            - paid.get(component, ZERO)
+            for component in ("fee", "interest", "principal")
+        }
+    if rest > 0:
+        allocations.append(
+            Allocation(payment=payment, component=Allocation.Component.CREDIT, amount=rest)
+        )
+    Allocation.objects.bulk_create(allocations)
+
+    applied = payment.amount - rest
+    paid_off = sum(balances.values(), ZERO) == 0
+    data = {
+        **balances,
+        # Nothing can be past due on a balance of zero, whatever the last statement said.
+        "past_due_amount": ZERO if paid_off else max(ZERO, account.past_due_amount - applied),
+        "minimum_due": ZERO if paid_off else max(ZERO, account.minimum_due - applied),
+    }
+    received_on = business_day(payment.received_at)
+    if account.last_payment_date is None or received_on >= account.last_payment_date:
+        data.update(last_payment_date=received_on, last_payment_amount=payment.amount)
+    account_update(account=account, by=by, data=data)
+    if plan is not None and all(row.paid_amount == row.amount for row in rows):
+        _plan_complete(plan, by=by, now=now, as_of=as_of)
+
+
+def _balances_less(account: Account, amount: Decimal) -> dict[str, Decimal]:
+    """Take ``amount`` off the fee, interest and principal balances in that order, not below 0."""
+    balances = {}
+    for field in ("fee_balance", "interest_balance", "principal_balance"):
+        take = min(amount, getattr(account, field))
+        balances[field] = getattr(account, field) - take
+        amount -= take
+    return balances
+
+
+# --- Promises to pay -----------------------------------------------------------------------
+@transaction.atomic
+def promise_create(
+    *,
+    account: Account,
+    amount: Decimal,
+    due_date: date,
+    by: User | None,
+    contact=None,
+    now: datetime | None = None,
+) -> PromiseToPay:
+    """Record a promise, directly or from the contact in which the customer made it.
+
+    One promise is pending per account at a time, so a payment counts towards one promise only.
+    A pending promise whose date has passed is resolved first, so it does not stand in the way.
+    """
+    today = _today(now)
+    now = now or timezone.now()
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    _money(amount, "amount", account.currency, positive=True)
+    if not isinstance(due_date, date) or isinstance(due_date, datetime):
+        raise ValidationError({"due_date": ["Must be a date."]})
+    if due_date < today:
+        raise ValidationError({"due_date": [f"Must not be before today ({today})."]})
+    if contact is not None and contact.account_id != account.pk:
+        raise ValidationError({"contact": ["That contact was with another account."]})
+    _promises_resolve_locked(account, as_of=today, now=now)
+    pending = PromiseToPay.objects.filter(account=account, status=PromiseStatus.PENDING).first()
+    if pending is not None:
+        raise PromiseConflict(
+            f"The account already has a pending promise of {pending.amount} due"
+            f" {pending.due_date}.",
+            promise=pending.pk,
+        )
+    promise = PromiseToPay(
+        account=account,
+        amount=amount,
+        due_date=due_date,
+        contact=contact,
+        created_by=by if by is not None and by.is_authenticated else None,
+        created_at=now,
+    )
+    with acting_as(by):
+        promise.save()
+    return promise
+
+
+def promises_resolve(
+    *, as_of: date, account_ids: list[int] | None = None, now: datetime | None = None
+) -> int:
+    """Resolve pending promises from payments; the nightly job and every payment call this.
+
+    A promise counts the payments received from its recording to the end of its date (plus the
+    policy's promise grace days). Paid in full: kept at once. Once the date has passed: partially
+    kept if anything was paid, else broken. Returns how many promises were resolved.
+    """
+    now = now or timezone.now()
+    pending = PromiseToPay.objects.filter(status=PromiseStatus.PENDING)
+    if account_ids is not None:
+        pending = pending.filter(account_id__in=account_ids)
+    resolved = 0
+    for jurisdiction in Jurisdiction.values:
+        grace = PlanPolicy.for_jurisdiction(jurisdiction).promise_grace_days
+        candidates = (
+            pending.filter(account__customer__jurisdiction=jurisdiction)
+            .filter(
+                Q(due_date__lt=as_of - timedelta(days=grace))
+                | Q(account__payments__received_at__gte=F("created_at"))
+            )
+            .order_by("account_id")
+            .values_list("account_id", flat=True)
+            .distinct()
+        )
+        for account_id in list(candidates):
+            with transaction.atomic():
+                account = Account.objects.select_for_update().get(pk=account_id)
+                resolved += _promises_resolve_locked(account, as_of=as_of, now=now, grace=grace)
+    return resolved
+
+
+def _promises_resolve_locked(
+    account: Account, *, as_of: date, now: datetime, grace: int | None = None
+) -> int:
+    if grace is None:
+        grace = PlanPolicy.for_jurisdiction(account.customer.jurisdiction).promise_grace_days
+    resolved = 0
+    for promise in PromiseToPay.objects.select_for_update().filter(
+        account=account, status=PromiseStatus.PENDING
+    ):
+        last_day = promise.due_date + timedelta(days=grace)
+        paid = (
+            Payment.objects.filter(
+                account=account,
+                received_at__gte=promise.created_at,
+                received_at__lt=_start_of_business_day(last_day + timedelta(days=1)),
+            ).aggregate(total=Sum("amount"))["total"]
+            or ZERO
+        )
+        status = None
+        if paid >= promise.amount:
+            status = PromiseStatus.KEPT
+        elif as_of > last_day:
+            status = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
+        if status is None and paid == promise.paid_amount:
+            continue
+        promise.paid_amount = paid
+        fields = ["paid_amount"]
+        if status is not None:
+            promise.status = status
+            promise.resolved_at = now
+            fields += ["status", "resolved_at"]
+            resolved += 1
+        with acting_as(None):
+            promise.save(update_fields=fields)
+    return resolved

@@ -186,6 +186,7 @@ CONTACT_LOG_COLUMNS = [
     "reason",
     "notes",
     "message",
+    "attachment",
     "user_id",
     "source",
     "corrects_id",
@@ -204,7 +205,7 @@ REMINDER_TEXT = {
 CUSTOMER_TEXT = ("national_id", "address_line", "city", "region", "postal_code", "country")
 CONTACT_POINT_TEXT = ("region", "time_zone", "invalid_reason")
 HISTORY_TEXT = ("exited_to",)
-CONTACT_LOG_TEXT = ("disposition", "reason", "notes", "message")
+CONTACT_LOG_TEXT = ("disposition", "reason", "notes", "message", "attachment")
 HISTORY_COLUMNS = [
     "id",
     "account_id",
@@ -468,6 +469,7 @@ class PortfolioBuilder:
                     rng.choice(REASONS) if talked else "",
                     "",
                     "",
+                    "",
                     user_id,
                     "history",
                     None,
@@ -487,6 +489,7 @@ class PortfolioBuilder:
                     "",
                     "",
                     REMINDER_TEXT[language],
+                    "",
                     None,
                     "history",
                     None,

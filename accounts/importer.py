@@ -188,17 +188,16 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _pattern_check(
-    message: str, pattern: str, sql: Callable[[str], str] | None = None
-) -> Check:
+def _pattern_check(message: str, pattern: str, sql: Callable[[str], str] | None = None) -> Check:
     """A regular-expression rule; ``sql`` may give a cheaper equivalent for PostgreSQL, where a
     regex costs ~1.5 µs a row (test_import checks the two agree)."""
     compiled = re.compile(pattern)
     return Check(
         message,
         lambda v, row, ctx: compiled.fullmatch(v) is None,
-        (lambda v, cols: sql(v)) if sql else
-        (lambda v, cols: f"{v} !~ {_lit('^(?:' + pattern + ')$')}"),
+        (lambda v, cols: sql(v))
+        if sql
+        else (lambda v, cols: f"{v} !~ {_lit('^(?:' + pattern + ')$')}"),
     )
 
 
@@ -242,16 +241,25 @@ MONEY_PATTERN = r"[0-9]{1,12}(\.[0-9]{1,2})?"  # numeric(14, 2), never negative
 
 
 def _bad_money_sql(v: str) -> str:
-    return (f"CASE translate({v}, '{DIGITS}', '') WHEN '' THEN length({v}) > 12 "
-            f"WHEN '.' THEN NOT (strpos({v}, '.') BETWEEN 2 AND 13 "
-            f"AND length({v}) - strpos({v}, '.') BETWEEN 1 AND 2) ELSE true END")
+    return (
+        f"CASE translate({v}, '{DIGITS}', '') WHEN '' THEN length({v}) > 12 "
+        f"WHEN '.' THEN NOT (strpos({v}, '.') BETWEEN 2 AND 13 "
+        f"AND length({v}) - strpos({v}, '.') BETWEEN 1 AND 2) ELSE true END"
+    )
 
 
 def money(name: str, *, required: bool = True) -> Column:
     return Column(
-        name, required, not required,
-        (_pattern_check("must be a non-negative amount with at most 2 decimal places",
-                        MONEY_PATTERN, _bad_money_sql),),
+        name,
+        required,
+        not required,
+        (
+            _pattern_check(
+                "must be a non-negative amount with at most 2 decimal places",
+                MONEY_PATTERN,
+                _bad_money_sql,
+            ),
+        ),
         lambda v, row: Decimal(v).quantize(_TWO_PLACES),
         lambda v, cols: f"{v}::numeric(14, 2)",
     )
@@ -275,16 +283,23 @@ def _bad_date_sql(v: str, cols: SqlCols) -> str:
     # The shape first (CASE fixes the order), then the calendar: no cast that could raise.
     y, m, d = f"substr({v}, 1, 4)::int", f"substr({v}, 6, 2)::int", f"substr({v}, 9, 2)::int"
     leap = f"((mod({y}, 4) = 0 AND mod({y}, 100) <> 0) OR mod({y}, 400) = 0)"
-    days = (f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} = 2 THEN "
-            f"CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END")
-    return (f"CASE WHEN length({v}) <> 10 OR translate({v}, '{DIGITS}', '') <> '--' "
-            f"OR substr({v}, 5, 1) <> '-' OR substr({v}, 8, 1) <> '-' THEN true "
-            f"ELSE NOT ({y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days}) END")
+    days = (
+        f"CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 WHEN {m} = 2 THEN "
+        f"CASE WHEN {leap} THEN 29 ELSE 28 END ELSE 31 END"
+    )
+    return (
+        f"CASE WHEN length({v}) <> 10 OR translate({v}, '{DIGITS}', '') <> '--' "
+        f"OR substr({v}, 5, 1) <> '-' OR substr({v}, 8, 1) <> '-' THEN true "
+        f"ELSE NOT ({y} >= 1 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days}) END"
+    )
 
 
 def a_date(name: str, *, required: bool = False, blank: bool = True) -> Column:
     return Column(
-        name, required, blank, (Check(DATE_MESSAGE, _bad_date_py, _bad_date_sql),),
+        name,
+        required,
+        blank,
+        (Check(DATE_MESSAGE, _bad_date_py, _bad_date_sql),),
         lambda v, row: date.fromisoformat(v),
         lambda v, cols: f"{v}::date",
     )
@@ -300,21 +315,37 @@ def known_time_zone(value: str) -> bool:
 
 
 TIME_ZONE = Column(
-    "time_zone", True, False,
-    (_max_length(64),
-     Check("is not an IANA time zone",
-           lambda v, row, ctx: not known_time_zone(v),
-           # zoneinfo decides: the few distinct values are checked in Python first.
-           lambda v, cols: f"{v} = ANY(%(bad_time_zones)s::text[])")),
-    _identity, _same_sql,
+    "time_zone",
+    True,
+    False,
+    (
+        _max_length(64),
+        Check(
+            "is not an IANA time zone",
+            lambda v, row, ctx: not known_time_zone(v),
+            # zoneinfo decides: the few distinct values are checked in Python first.
+            lambda v, cols: f"{v} = ANY(%(bad_time_zones)s::text[])",
+        ),
+    ),
+    _identity,
+    _same_sql,
 )
 
 CURRENCY = Column(
-    "currency", True, False,
-    (_pattern_check("must be a 3-letter ISO 4217 code in capitals", "[A-Z]{3}",
-                    lambda v: f"NOT (length({v}) = 3 AND translate({v}, "
-                              f"'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '') = '')"),),
-    _identity, _same_sql,
+    "currency",
+    True,
+    False,
+    (
+        _pattern_check(
+            "must be a 3-letter ISO 4217 code in capitals",
+            "[A-Z]{3}",
+            lambda v: (
+                f"NOT (length({v}) = 3 AND translate({v}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '') = '')"
+            ),
+        ),
+    ),
+    _identity,
+    _same_sql,
 )
 
 PHONE_JURISDICTIONS = ("US", "CN")
@@ -349,36 +380,55 @@ def _phone_sql(v: str, cols: SqlCols) -> str:
 
 
 def phone_region_sql(e164: str, jurisdiction: str) -> str:
-    return (f"CASE WHEN {jurisdiction} = 'US' AND left({e164}, 2) = '+1' THEN 'US' "
-            f"WHEN {jurisdiction} = 'CN' AND left({e164}, 3) = '+86' THEN 'CN' ELSE '' END")
+    return (
+        f"CASE WHEN {jurisdiction} = 'US' AND left({e164}, 2) = '+1' THEN 'US' "
+        f"WHEN {jurisdiction} = 'CN' AND left({e164}, 3) = '+86' THEN 'CN' ELSE '' END"
+    )
 
 
 PHONE = Column(
-    "phone", True, True,
-    (_max_length(40),
-     Check("is not a valid phone number",
-           # Checked only when the jurisdiction is valid (it is the default region).
-           lambda v, row, ctx: row.get("jurisdiction") in PHONE_JURISDICTIONS
-           and parse_phone(v, row["jurisdiction"] or "") is None,
-           lambda v, cols: f"({cols('jurisdiction')} IN ('US', 'CN') "
-                           f"AND ({_phone_sql(v, cols)}) IS NULL)")),
+    "phone",
+    True,
+    True,
+    (
+        _max_length(40),
+        Check(
+            "is not a valid phone number",
+            # Checked only when the jurisdiction is valid (it is the default region).
+            lambda v, row, ctx: (
+                row.get("jurisdiction") in PHONE_JURISDICTIONS
+                and parse_phone(v, row["jurisdiction"] or "") is None
+            ),
+            lambda v, cols: (
+                f"({cols('jurisdiction')} IN ('US', 'CN') AND ({_phone_sql(v, cols)}) IS NULL)"
+            ),
+        ),
+    ),
     lambda v, row: parse_phone(v, row["jurisdiction"] or ""),
     _phone_sql,
 )
 
+
 def _bad_email_sql(v: str) -> str:
     """One @ with something before it, no blanks, a dot inside the domain."""
     domain = f"split_part({v}, '@', 2)"
-    return (f"NOT (length({v}) - length(replace({v}, '@', '')) = 1 AND strpos({v}, '@') > 1 "
-            f"AND strpos({v}, ' ') = 0 AND strpos({v}, chr(9)) = 0 AND strpos(substr({domain}, "
-            f"2, greatest(length({domain}) - 2, 0)), '.') > 0)")
+    return (
+        f"NOT (length({v}) - length(replace({v}, '@', '')) = 1 AND strpos({v}, '@') > 1 "
+        f"AND strpos({v}, ' ') = 0 AND strpos({v}, chr(9)) = 0 AND strpos(substr({domain}, "
+        f"2, greatest(length({domain}) - 2, 0)), '.') > 0)"
+    )
 
 
 EMAIL = Column(
-    "email", True, True,
-    (_max_length(254),
-     _pattern_check("is not a valid email address", r"[^@ \t]+@[^@ \t]+\.[^@ \t]+",
-                    _bad_email_sql)),
+    "email",
+    True,
+    True,
+    (
+        _max_length(254),
+        _pattern_check(
+            "is not a valid email address", r"[^@ \t]+@[^@ \t]+\.[^@ \t]+", _bad_email_sql
+        ),
+    ),
     lambda v, row: v.lower(),
     lambda v, cols: f"lower({v})",
 )
@@ -391,17 +441,30 @@ def _bad_team_py(value: str, row: Row, ctx: Context) -> bool:
 def _other_jurisdiction_py(value: str, row: Row, ctx: Context) -> bool:
     team = ctx.teams.get(value)
     jurisdiction = row.get("jurisdiction")
-    return (team is not None and jurisdiction in PHONE_JURISDICTIONS
-            and team.jurisdiction != jurisdiction)
+    return (
+        team is not None
+        and jurisdiction in PHONE_JURISDICTIONS
+        and team.jurisdiction != jurisdiction
+    )
 
 
 TEAM = Column(
-    "team", False, True,
-    (Check("is not an active team code", _bad_team_py, lambda v, cols: "t.id IS NULL"),
-     Check("team serves another jurisdiction", _other_jurisdiction_py,
-           lambda v, cols: f"(t.jurisdiction <> {cols('jurisdiction')} "
-                           f"AND {cols('jurisdiction')} IN ('US', 'CN'))")),
-    _identity, _same_sql,
+    "team",
+    False,
+    True,
+    (
+        Check("is not an active team code", _bad_team_py, lambda v, cols: "t.id IS NULL"),
+        Check(
+            "team serves another jurisdiction",
+            _other_jurisdiction_py,
+            lambda v, cols: (
+                f"(t.jurisdiction <> {cols('jurisdiction')} "
+                f"AND {cols('jurisdiction')} IN ('US', 'CN'))"
+            ),
+        ),
+    ),
+    _identity,
+    _same_sql,
 )
 
 COLUMNS: tuple[Column, ...] = (
@@ -434,12 +497,23 @@ POSITION = {c.name: i for i, c in enumerate(COLUMNS)}
 REQUIRED_MESSAGE = "is required"
 
 # Raw columns that make up a customer / an account: rows repeating a key must agree on them.
-CUSTOMER_COLUMNS = ("name", "national_id", "jurisdiction", "time_zone", "language",
-                    "date_of_birth")
-ACCOUNT_COLUMNS = ("external_ref", "product", "currency", "credit_limit", "principal_balance",
-                   "interest_balance", "fee_balance", "past_due_amount", "minimum_due",
-                   "delinquent_since", "last_payment_date", "last_payment_amount",
-                   "statute_of_limitations_date", "team")
+CUSTOMER_COLUMNS = ("name", "national_id", "jurisdiction", "time_zone", "language", "date_of_birth")
+ACCOUNT_COLUMNS = (
+    "external_ref",
+    "product",
+    "currency",
+    "credit_limit",
+    "principal_balance",
+    "interest_balance",
+    "fee_balance",
+    "past_due_amount",
+    "minimum_due",
+    "delinquent_since",
+    "last_payment_date",
+    "last_payment_amount",
+    "statute_of_limitations_date",
+    "team",
+)
 
 
 @dataclass(frozen=True)
@@ -590,10 +664,19 @@ def import_accounts(
     batch = None if dry_run else ImportBatch.objects.create(file_name=path.name[:255], sha256="")
     result.batch_id = batch.pk if batch else None
     as_of = as_of or delinquency.business_date()
-    with path.open("rb") as raw, tqdm(
-        total=path.stat().st_size, unit="B", unit_scale=True, unit_divisor=1024,
-        desc=path.name, file=sys.stderr, disable=not progress, leave=False,
-    ) as bar:
+    with (
+        path.open("rb") as raw,
+        tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=path.name,
+            file=sys.stderr,
+            disable=not progress,
+            leave=False,
+        ) as bar,
+    ):
         reader = _ProgressReader(raw, bar)
         try:
             _import(reader, path, team_code, result, batch, as_of)
@@ -625,8 +708,12 @@ def _finish_batch(
 
 
 def _import(
-    reader: _ProgressReader, path: Path, team_code: str | None, result: ImportResult,
-    batch: ImportBatch | None, as_of: date,
+    reader: _ProgressReader,
+    path: Path,
+    team_code: str | None,
+    result: ImportResult,
+    batch: ImportBatch | None,
+    as_of: date,
 ) -> None:
     timer = _Timer(result.timings)
     if team_code and not Team.objects.filter(code=team_code, is_active=True).exists():
@@ -668,8 +755,9 @@ def read_header(path: Path) -> tuple[list[str], list[RowError]]:
         seen.add(name)
     for column in COLUMNS:
         if column.required and column.name not in seen:
-            errors.append(RowError(1, POSITION[column.name], column.name,
-                                   "missing required column"))
+            errors.append(
+                RowError(1, POSITION[column.name], column.name, "missing required column")
+            )
     return header, sorted(errors)
 
 
@@ -704,8 +792,14 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 class _Base:
     def __init__(
-        self, reader: _ProgressReader, header: list[str], team_code: str | None,
-        context: Context, result: ImportResult, batch: ImportBatch | None, as_of: date,
+        self,
+        reader: _ProgressReader,
+        header: list[str],
+        team_code: str | None,
+        context: Context,
+        result: ImportResult,
+        batch: ImportBatch | None,
+        as_of: date,
         timer: _Timer,
     ) -> None:
         self.reader = reader
@@ -721,8 +815,10 @@ class _Base:
 
     @property
     def additional_data(self) -> dict[str, Any]:
-        return {"import_batch": self.batch.pk if self.batch else None,
-                "file": self.result.file_name}
+        return {
+            "import_batch": self.batch.pk if self.batch else None,
+            "file": self.result.file_name,
+        }
 
     def reject(self, errors: Iterable[RowError]) -> None:
         self.result.errors = [str(e) for e in sorted(errors)]
@@ -732,8 +828,17 @@ class _Base:
         for team in Team.objects.filter(pk__in=team_ids):
             services.accounts_assign_unassigned(team=team)
         self.timer.lap("assign")
-        fields = ["id", "customer_id", "currency", "delinquent_since", "last_payment_date",
-                  "principal_balance", "interest_balance", "fee_balance", "hardship_declared_at"]
+        fields = [
+            "id",
+            "customer_id",
+            "currency",
+            "delinquent_since",
+            "last_payment_date",
+            "principal_balance",
+            "interest_balance",
+            "fee_balance",
+            "hardship_declared_at",
+        ]
         for chunk in _chunks(sorted(risk_ids), RISK_CHUNK):
             accounts = list(Account.objects.filter(id__in=chunk).only(*fields))
             services.accounts_risk_refresh(accounts=accounts, as_of=self.as_of, now=self.now)
@@ -756,8 +861,9 @@ class _PythonImport(_Base):
         self.apply(rows, existing_accounts)
 
     def parse(self) -> tuple[list[_Parsed], list[RowError]]:
-        text_stream = io.TextIOWrapper(io.BufferedReader(self.reader), encoding="utf-8-sig",
-                                       newline="")
+        text_stream = io.TextIOWrapper(
+            io.BufferedReader(self.reader), encoding="utf-8-sig", newline=""
+        )
         records = csv.reader(text_stream)
         rows: list[_Parsed] = []
         errors: list[RowError] = []
@@ -767,8 +873,14 @@ class _PythonImport(_Base):
             for line, record in enumerate(records, start=2):
                 self.result.rows += 1
                 if len(record) != len(self.header):
-                    errors.append(RowError(line, -1, "row", f"expected {len(self.header)} "
-                                           f"fields, found {len(record)}"))
+                    errors.append(
+                        RowError(
+                            line,
+                            -1,
+                            "row",
+                            f"expected {len(self.header)} fields, found {len(record)}",
+                        )
+                    )
                     continue
                 raw: dict[str, str | None] = {
                     name: (value.strip(" \t") or None)
@@ -824,25 +936,48 @@ class _PythonImport(_Base):
                 if first is not row and first.signature(ACCOUNT_COLUMNS) != row.signature(
                     ACCOUNT_COLUMNS
                 ):
-                    errors.append(RowError(row.line, POSITION["account_number"],
-                                           "account_number", msg_duplicate_account(first.line)))
+                    errors.append(
+                        RowError(
+                            row.line,
+                            POSITION["account_number"],
+                            "account_number",
+                            msg_duplicate_account(first.line),
+                        )
+                    )
             if ref:
                 first = first_customer.setdefault(ref, row)
                 if first is not row and first.signature(CUSTOMER_COLUMNS) != row.signature(
                     CUSTOMER_COLUMNS
                 ):
-                    errors.append(RowError(row.line, POSITION["external_ref"], "external_ref",
-                                           msg_duplicate_customer(first.line)))
+                    errors.append(
+                        RowError(
+                            row.line,
+                            POSITION["external_ref"],
+                            "external_ref",
+                            msg_duplicate_customer(first.line),
+                        )
+                    )
             account = existing.get(number or "")
             if account is not None and ref and account.customer.external_ref != ref:
-                errors.append(RowError(row.line, POSITION["account_number"], "account_number",
-                                       msg_other_customer(account.customer.external_ref)))
+                errors.append(
+                    RowError(
+                        row.line,
+                        POSITION["account_number"],
+                        "account_number",
+                        msg_other_customer(account.customer.external_ref),
+                    )
+                )
             jurisdiction = row.raw.get("jurisdiction")
-            if (account is None and number and not row.raw.get("team")
-                    and jurisdiction in Jurisdiction.values
-                    and jurisdiction not in self.auto_teams):
-                errors.append(RowError(row.line, POSITION["team"], "team",
-                                       msg_no_team(jurisdiction)))
+            if (
+                account is None
+                and number
+                and not row.raw.get("team")
+                and jurisdiction in Jurisdiction.values
+                and jurisdiction not in self.auto_teams
+            ):
+                errors.append(
+                    RowError(row.line, POSITION["team"], "team", msg_no_team(jurisdiction))
+                )
         return errors
 
     def apply(self, rows: list[_Parsed], existing_accounts: dict[str, Account]) -> None:
@@ -893,8 +1028,9 @@ class _PythonImport(_Base):
             firsts.setdefault(row.values["external_ref"], row)
         existing: dict[str, Customer] = {}
         for chunk in _chunks(sorted(firsts), 900):
-            existing.update((c.external_ref, c)
-                            for c in Customer.objects.filter(external_ref__in=chunk))
+            existing.update(
+                (c.external_ref, c) for c in Customer.objects.filter(external_ref__in=chunk)
+            )
         self.customers_by_ref = {}
         planned = []
         for ref, row in firsts.items():
@@ -948,8 +1084,11 @@ class _PythonImport(_Base):
         customer_ids = sorted({key[0] for key in wanted})
         have: set[tuple[int, str, str]] = set()
         for chunk in _chunks(customer_ids, 900):
-            have.update(ContactPoint.objects.filter(customer_id__in=chunk)
-                        .values_list("customer_id", "kind", "value"))
+            have.update(
+                ContactPoint.objects.filter(customer_id__in=chunk).values_list(
+                    "customer_id", "kind", "value"
+                )
+            )
         kinds_had = {(c, k) for c, k, _ in have}
         points = []
         for (customer_id, kind, value), region in wanted.items():
@@ -957,9 +1096,16 @@ class _PythonImport(_Base):
                 continue
             primary = (customer_id, kind) not in kinds_had
             kinds_had.add((customer_id, kind))
-            points.append(ContactPoint(customer_id=customer_id, kind=kind, value=value,
-                                       region=region, label=ContactPoint.Label.MOBILE,
-                                       is_primary=primary))
+            points.append(
+                ContactPoint(
+                    customer_id=customer_id,
+                    kind=kind,
+                    value=value,
+                    region=region,
+                    label=ContactPoint.Label.MOBILE,
+                    is_primary=primary,
+                )
+            )
         ContactPoint.objects.bulk_create(points, batch_size=500)
         self.result.contact_points_created = len(points)
         return {p.customer_id for p in points}
@@ -969,11 +1115,15 @@ class _PythonImport(_Base):
         stays = []
         for account in accounts:
             dpd = delinquency.days_past_due(account.delinquent_since, self.as_of)
-            stays.append(BucketHistory(
-                account_id=account.pk, bucket=delinquency.bucket_for(dpd, buckets).code,
-                entered_on=self.as_of, entry_balance=account.total_balance,
-                entry_days_past_due=dpd,
-            ))
+            stays.append(
+                BucketHistory(
+                    account_id=account.pk,
+                    bucket=delinquency.bucket_for(dpd, buckets).code,
+                    entered_on=self.as_of,
+                    entry_balance=account.total_balance,
+                    entry_days_past_due=dpd,
+                )
+            )
         BucketHistory.objects.bulk_create(stays, batch_size=500)
 
     def write_audit(self, customers: list, accounts: list) -> None:
@@ -984,12 +1134,20 @@ class _PythonImport(_Base):
                 if "customer" in changes and changes["customer"] == [None, None]:
                     changes["customer"] = [None, instance.customer_id]
                 created = instance._import_created
-                entries.append(LogEntry(
-                    content_type=content_type, object_pk=str(instance.pk), object_id=instance.pk,
-                    object_repr=str(instance), action=LogEntry.Action.CREATE if created
-                    else LogEntry.Action.UPDATE, changes=changes, changes_text="", actor=None,
-                    timestamp=self.now, additional_data=self.additional_data,
-                ))
+                entries.append(
+                    LogEntry(
+                        content_type=content_type,
+                        object_pk=str(instance.pk),
+                        object_id=instance.pk,
+                        object_repr=str(instance),
+                        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+                        changes=changes,
+                        changes_text="",
+                        actor=None,
+                        timestamp=self.now,
+                        additional_data=self.additional_data,
+                    )
+                )
         LogEntry.objects.bulk_create(entries, batch_size=500)
 
 
@@ -1077,8 +1235,10 @@ def _audit_json_value(model: type[models.Model], name: str, expr: str) -> str:
         return f"'\"' || COALESCE(({expr})::text, 'None') || '\"'"
     text_expr = f"COALESCE({expr}, 'None')"
     if name in AUDIT_MASKED:  # auditlog.diff.mask_str
-        text_expr = (f"repeat('*', length({text_expr}) / 2) "
-                     f"|| substr({text_expr}, length({text_expr}) / 2 + 1)")
+        text_expr = (
+            f"repeat('*', length({text_expr}) / 2) "
+            f"|| substr({text_expr}, length({text_expr}) / 2 + 1)"
+        )
     return f"to_json({text_expr})::text"
 
 
@@ -1105,34 +1265,52 @@ def risk_sql(
 ) -> str:
     """A LATERAL subquery ``rk`` (score, tier, factors) equal to ``risk.score`` over
     ``services.risk_inputs`` (no promises or plans yet), for set-based risk on PostgreSQL."""
-    dpd_points = ("CASE " + " ".join(f"WHEN x.dpd <= {limit} THEN {points}"
-                                     for limit, points in DPD_POINTS)
-                  + f" ELSE {DPD_POINTS_BEYOND} END")
+    dpd_points = (
+        "CASE "
+        + " ".join(f"WHEN x.dpd <= {limit} THEN {points}" for limit, points in DPD_POINTS)
+        + f" ELSE {DPD_POINTS_BEYOND} END"
+    )
 
     def bands(small: Decimal, medium: Decimal, large: Decimal) -> str:
-        return (f"CASE WHEN x.balance < {small} THEN 0 WHEN x.balance < {medium} THEN 5 "
-                f"WHEN x.balance < {large} THEN 10 ELSE 15 END")
+        return (
+            f"CASE WHEN x.balance < {small} THEN 0 WHEN x.balance < {medium} THEN 5 "
+            f"WHEN x.balance < {large} THEN 10 ELSE 15 END"
+        )
 
     default = risk.BALANCE_BANDS["USD"]
-    balance_points = ("CASE " + " ".join(f"WHEN x.currency = {_lit(code)} THEN {bands(*limits)}"
-                                         for code, limits in risk.BALANCE_BANDS.items())
-                      + f" ELSE {bands(*default)} END")
+    balance_points = (
+        "CASE "
+        + " ".join(
+            f"WHEN x.currency = {_lit(code)} THEN {bands(*limits)}"
+            for code, limits in risk.BALANCE_BANDS.items()
+        )
+        + f" ELSE {bands(*default)} END"
+    )
 
     def factor(code: str, points: str, detail: str) -> str:
         # JSON as text, parsed once per row (cheaper than jsonb_build_object). Nothing here
         # needs escaping: codes and details are fixed ASCII, numbers, and a validated currency.
-        return (f"'{{\"code\": \"{code}\", \"points\": ' || {points} || "
-                f"', \"detail\": \"' || {detail} || '\"}}'")
+        return (
+            f'\'{{"code": "{code}", "points": \' || {points} || '
+            f"', \"detail\": \"' || {detail} || '\"}}'"
+        )
 
     factors = (
         "('[' || concat_ws(', ', "
-        + factor("days_past_due", "y.dp", "y.dpd || ' days past due'") + ", "
-        + factor("balance", "y.bp", "'balance ' || y.balance || ' ' || y.currency") + ", "
-        + factor("payment_history", "y.pp",
-                 "CASE WHEN y.paid THEN '1 payment in 90 days' ELSE 'no payment in 90 days' END")
+        + factor("days_past_due", "y.dp", "y.dpd || ' days past due'")
+        + ", "
+        + factor("balance", "y.bp", "'balance ' || y.balance || ' ' || y.currency")
+        + ", "
+        + factor(
+            "payment_history",
+            "y.pp",
+            "CASE WHEN y.paid THEN '1 payment in 90 days' ELSE 'no payment in 90 days' END",
+        )
         + ", CASE WHEN NOT y.contactable THEN "
-        + factor("contactability", "15", "'no usable phone or email'") + " END, "
-        + "CASE WHEN y.hardship THEN " + factor("hardship", "5", "'hardship declared'")
+        + factor("contactability", "15", "'no usable phone or email'")
+        + " END, "
+        + "CASE WHEN y.hardship THEN "
+        + factor("hardship", "5", "'hardship declared'")
         + " END) || ']')::jsonb"
     )
     return (
@@ -1149,20 +1327,33 @@ def risk_sql(
 
 
 def _dpd_sql(delinquent_since: str) -> str:
-    return (f"CASE WHEN {delinquent_since} IS NULL OR {delinquent_since} >= %(as_of)s THEN 0 "
-            f"ELSE %(as_of)s - {delinquent_since} END")
+    return (
+        f"CASE WHEN {delinquent_since} IS NULL OR {delinquent_since} >= %(as_of)s THEN 0 "
+        f"ELSE %(as_of)s - {delinquent_since} END"
+    )
 
 
 class _PostgresImport(_Base):
     """COPY into a temp table, validate and upsert with set-based SQL (see module docstring)."""
 
-    TEMP_TABLES = ("imp_raw", "imp_cust", "imp_cust_w", "imp_acct", "imp_acct_w", "imp_cp_src",
-                   "imp_cp_w", "imp_contactable", "imp_assign")
+    TEMP_TABLES = (
+        "imp_raw",
+        "imp_cust",
+        "imp_cust_w",
+        "imp_acct",
+        "imp_acct_w",
+        "imp_cp_src",
+        "imp_cp_w",
+        "imp_contactable",
+        "imp_assign",
+    )
 
     def run(self) -> None:
         self.cols = SqlCols(self.header)
         self.params: dict[str, Any] = {
-            "team_opt": self.team_code, "now": self.now, "as_of": self.as_of,
+            "team_opt": self.team_code,
+            "now": self.now,
+            "as_of": self.as_of,
         }
         with connection.cursor() as cursor:
             self.cursor = cursor
@@ -1206,8 +1397,7 @@ class _PostgresImport(_Base):
             f"{columns}) ON COMMIT DROP"
         )
         target = ", ".join(_staging_column(n) for n in self.header)
-        sql = (f"COPY imp_raw ({target}) FROM STDIN "
-               "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')")
+        sql = f"COPY imp_raw ({target}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
         try:
             with transaction.atomic():  # a savepoint, so the error leaves the transaction usable
                 self.cursor.copy_expert(sql, self.reader, size=1 << 20)
@@ -1228,8 +1418,8 @@ class _PostgresImport(_Base):
     def validate(self) -> list[RowError]:
         cols = self.cols
         self.params["bad_time_zones"] = [
-            value for (value,) in self.fetchall(
-                f"SELECT DISTINCT {cols('time_zone')} FROM imp_rows r")
+            value
+            for (value,) in self.fetchall(f"SELECT DISTINCT {cols('time_zone')} FROM imp_rows r")
             if value is not None and not known_time_zone(value)
         ]
         rules: list[tuple[int, str, str]] = []  # (position, field, message) by rule number
@@ -1254,7 +1444,8 @@ class _PostgresImport(_Base):
                 f"FROM imp_rows r {self.team_join()} OFFSET 0) s "
                 "WHERE num_nonnulls(VARIADIC errs) > 0"
             )
-            for number in numbers if number is not None
+            for number in numbers
+            if number is not None
         ]
         errors += self.duplicate_errors("account_number", ACCOUNT_COLUMNS, msg_duplicate_account)
         errors += self.duplicate_errors("external_ref", CUSTOMER_COLUMNS, msg_duplicate_customer)
@@ -1283,15 +1474,18 @@ class _PostgresImport(_Base):
         return errors
 
     def team_join(self) -> str:
-        return (f"LEFT JOIN {_table(Team)} t ON t.code = {self.cols('team')} AND t.is_active")
+        return f"LEFT JOIN {_table(Team)} t ON t.code = {self.cols('team')} AND t.is_active"
 
     def duplicate_errors(
         self, key: str, columns: Iterable[str], message: Callable[[int], str]
     ) -> list[RowError]:
         """Rows repeating ``key`` whose ``columns`` differ from the key's first row."""
         cols = self.cols
-        signature = "md5(concat_ws(chr(31), " + ", ".join(
-            f"COALESCE({cols(c)}, '')" for c in columns) + "))"
+        signature = (
+            "md5(concat_ws(chr(31), "
+            + ", ".join(f"COALESCE({cols(c)}, '')" for c in columns)
+            + "))"
+        )
         rows = self.fetchall(
             f"WITH d AS (SELECT {cols(key)} AS k FROM imp_rows r WHERE {cols(key)} IS NOT NULL "
             "GROUP BY 1 HAVING count(*) > 1), "
@@ -1310,9 +1504,16 @@ class _PostgresImport(_Base):
         return spec.to_sql(self.cols(column), self.cols)
 
     def plan_table(
-        self, name: str, model: type[models.Model], key_field: str, key_column: str,
-        managed: Iterable[Managed], extra_select: str = "", extra_join: str = "",
-        extra_final: Mapping[str, str] | None = None, extra_old: Iterable[str] = (),
+        self,
+        name: str,
+        model: type[models.Model],
+        key_field: str,
+        key_column: str,
+        managed: Iterable[Managed],
+        extra_select: str = "",
+        extra_join: str = "",
+        extra_final: Mapping[str, str] | None = None,
+        extra_old: Iterable[str] = (),
         carry: Iterable[str] = (),
     ) -> None:
         """Temp table ``name``: per key the file's final values (``f_``), the stored ones
@@ -1392,13 +1593,18 @@ class _PostgresImport(_Base):
         the team's accounts take the smallest keys in order — the same picks as its heap."""
         # Only open accounts are worked (and counted in a specialist's load).
         self.params["open_stages"] = [str(stage) for stage in OPEN_STAGES]
-        needs = ("(id IS NULL OR (f_team IS DISTINCT FROM o_team "
-                 "AND o_stage = ANY(%(open_stages)s::text[])))")
-        team_ids = [t for (t,) in self.fetchall(
-            f"SELECT DISTINCT f_team FROM imp_acct WHERE {needs}")]
-        loads = [(team.pk, user_id, load)
-                 for team in Team.objects.filter(pk__in=team_ids)
-                 for user_id, load in services.specialists_by_load(team)]
+        needs = (
+            "(id IS NULL OR (f_team IS DISTINCT FROM o_team "
+            "AND o_stage = ANY(%(open_stages)s::text[])))"
+        )
+        team_ids = [
+            t for (t,) in self.fetchall(f"SELECT DISTINCT f_team FROM imp_acct WHERE {needs}")
+        ]
+        loads = [
+            (team.pk, user_id, load)
+            for team in Team.objects.filter(pk__in=team_ids)
+            for user_id, load in services.specialists_by_load(team)
+        ]
         self.temp_table(
             "imp_assign",
             "WITH need AS (SELECT k, f_team AS team_id, row_number() OVER (PARTITION BY f_team "
@@ -1413,8 +1619,11 @@ class _PostgresImport(_Base):
             "ORDER BY s.load + g.k, s.user_id) AS n FROM spec s JOIN bounds b USING (team_id) "
             "CROSS JOIN LATERAL generate_series(0, b.kmax) AS g(k)) "
             "SELECT need.k, slots.user_id FROM need JOIN slots USING (team_id, n)",
-            {"sp_team": [t for t, _, _ in loads], "sp_user": [u for _, u, _ in loads],
-             "sp_load": [n for _, _, n in loads]},
+            {
+                "sp_team": [t for t, _, _ in loads],
+                "sp_user": [u for _, u, _ in loads],
+                "sp_load": [n for _, _, n in loads],
+            },
         )
 
     def apply(self) -> None:
@@ -1425,19 +1634,27 @@ class _PostgresImport(_Base):
         self.params["auto_jurisdictions"] = [j for j, _ in auto]
         self.params["auto_teams"] = [t for _, t in auto]
         self.plan_table(
-            "imp_acct", Account, "number", "account_number", ACCOUNT_FIELDS,
+            "imp_acct",
+            Account,
+            "number",
+            "account_number",
+            ACCOUNT_FIELDS,
             extra_select=f", {cols('external_ref')} AS ref, t.id AS explicit_team, "
-                         "at.team_id AS auto_team",
+            "at.team_id AS auto_team",
             extra_join=self.team_join() + " LEFT JOIN unnest(%(auto_jurisdictions)s::text[], "
-                       "%(auto_teams)s::bigint[]) AS at(jurisdiction, team_id) "
-                       f"ON at.jurisdiction = {cols('jurisdiction')}",
+            "%(auto_teams)s::bigint[]) AS at(jurisdiction, team_id) "
+            f"ON at.jurisdiction = {cols('jurisdiction')}",
             extra_final={"team": "COALESCE(s.explicit_team, o.team_id, s.auto_team)"},
             extra_old=("team", "assigned_to", "customer", "hardship_declared_at", "stage"),
             carry=("ref",),
         )
         result = self.result
-        (result.customers_created, result.customers_updated,
-         result.accounts_created, result.accounts_updated) = self.fetchall(
+        (
+            result.customers_created,
+            result.customers_updated,
+            result.accounts_created,
+            result.accounts_updated,
+        ) = self.fetchall(
             "SELECT (SELECT count(*) FROM imp_cust WHERE id IS NULL), "
             "(SELECT count(*) FROM imp_cust WHERE changed), "
             "(SELECT count(*) FROM imp_acct WHERE id IS NULL), "
@@ -1452,10 +1669,12 @@ class _PostgresImport(_Base):
         self.upsert_accounts()
         result.customers_created, result.customers_updated = self.fetchall(
             "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) "
-            "FROM imp_cust_w")[0]
+            "FROM imp_cust_w"
+        )[0]
         result.accounts_created, result.accounts_updated = self.fetchall(
             "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) "
-            "FROM imp_acct_w")[0]
+            "FROM imp_acct_w"
+        )[0]
         self.timer.lap("upsert")
         self.create_contact_points()
         self.refresh_risk_of_newly_contactable()
@@ -1464,9 +1683,13 @@ class _PostgresImport(_Base):
         self.timer.lap("history")
         self.write_audit()
         self.timer.lap("audit")
-        team_ids = {t for (t,) in self.fetchall(
-            "SELECT DISTINCT s.f_team FROM imp_acct s JOIN imp_acct_w w ON w.number = s.k "
-            "WHERE w.created OR s.f_team IS DISTINCT FROM s.o_team")}
+        team_ids = {
+            t
+            for (t,) in self.fetchall(
+                "SELECT DISTINCT s.f_team FROM imp_acct s JOIN imp_acct_w w ON w.number = s.k "
+                "WHERE w.created OR s.f_team IS DISTINCT FROM s.o_team"
+            )
+        }
         # Risk is already set by the upsert; the service picks up any other unassigned
         # account of the touched teams (normally none).
         self.after_write(team_ids, [])
@@ -1478,8 +1701,10 @@ class _PostgresImport(_Base):
         names, values = _insert_sql(Customer, provided, self.params, "cust")
         fields = [quote(Customer._meta.get_field(m.field).column) for m in CUSTOMER_FIELDS]
         table = _table(Customer)
-        self.execute("CREATE TEMP TABLE imp_cust_w (id bigint, external_ref text, created bool) "
-                     "ON COMMIT DROP")
+        self.execute(
+            "CREATE TEMP TABLE imp_cust_w (id bigint, external_ref text, created bool) "
+            "ON COMMIT DROP"
+        )
         self.execute(
             f"WITH up AS (INSERT INTO {table} AS o ({names}) SELECT {values} FROM imp_cust s "
             "WHERE s.id IS NULL OR s.changed ORDER BY s.k "
@@ -1497,23 +1722,32 @@ class _PostgresImport(_Base):
         """Insert/update accounts with their team, specialist and risk in one statement."""
         quote = connection.ops.quote_name
         provided = {m.field: f"s.f_{m.field}" for m in ACCOUNT_FIELDS}
-        provided.update({
-            "team": "s.f_team", "customer": "COALESCE(c.id, w.id)", "assigned_to": "asg.user_id",
-            "risk_score": "rk.score", "risk_tier": "rk.tier", "risk_factors": "rk.factors",
-            "risk_scored_at": "%(now)s",
-        })
+        provided.update(
+            {
+                "team": "s.f_team",
+                "customer": "COALESCE(c.id, w.id)",
+                "assigned_to": "asg.user_id",
+                "risk_score": "rk.score",
+                "risk_tier": "rk.tier",
+                "risk_factors": "rk.factors",
+                "risk_scored_at": "%(now)s",
+            }
+        )
         names, values = _insert_sql(Account, provided, self.params, "acct")
         fields = [quote(Account._meta.get_field(m.field).column) for m in ACCOUNT_FIELDS]
         fields.append("team_id")
         risk_fields = ["risk_score", "risk_tier", "risk_factors", "risk_scored_at"]
         rk = risk_sql(
             _dpd_sql("s.f_delinquent_since"),
-            "s.f_principal_balance + s.f_interest_balance + s.f_fee_balance", "s.f_currency",
-            "s.f_last_payment_date >= %(as_of)s - 90", "ct.ref IS NOT NULL",
+            "s.f_principal_balance + s.f_interest_balance + s.f_fee_balance",
+            "s.f_currency",
+            "s.f_last_payment_date >= %(as_of)s - 90",
+            "ct.ref IS NOT NULL",
             "s.o_hardship_declared_at IS NOT NULL",
         )
-        self.execute("CREATE TEMP TABLE imp_acct_w (id bigint, number text, created bool) "
-                     "ON COMMIT DROP")
+        self.execute(
+            "CREATE TEMP TABLE imp_acct_w (id bigint, number text, created bool) ON COMMIT DROP"
+        )
         self.execute(
             f"WITH up AS (INSERT INTO {_table(Account)} AS o ({names}) SELECT {values} "
             "FROM imp_acct s JOIN imp_cust c ON c.k = s.ref "
@@ -1536,9 +1770,14 @@ class _PostgresImport(_Base):
 
     def create_contact_points(self) -> None:
         table = _table(ContactPoint)
-        provided = {"customer": "customer_id", "kind": "kind", "value": "value",
-                    "region": "region", "label": _lit(ContactPoint.Label.MOBILE),
-                    "is_primary": "is_primary"}
+        provided = {
+            "customer": "customer_id",
+            "kind": "kind",
+            "value": "value",
+            "region": "region",
+            "label": _lit(ContactPoint.Label.MOBILE),
+            "is_primary": "is_primary",
+        }
         names, values = _insert_sql(ContactPoint, provided, self.params, "cp")
         self.execute("CREATE TEMP TABLE imp_cp_w (customer_id bigint) ON COMMIT DROP")
         self.execute(
@@ -1564,7 +1803,8 @@ class _PostgresImport(_Base):
         table = _table(Account)
         rk = risk_sql(
             _dpd_sql("b.delinquent_since"),
-            "b.principal_balance + b.interest_balance + b.fee_balance", "b.currency",
+            "b.principal_balance + b.interest_balance + b.fee_balance",
+            "b.currency",
             "b.last_payment_date >= %(as_of)s - 90",
             f"EXISTS (SELECT 1 FROM {_table(ContactPoint)} x WHERE x.customer_id = b.customer_id "
             "AND x.kind IN ('phone', 'email') AND x.is_valid AND NOT x.opted_out)",
@@ -1584,14 +1824,19 @@ class _PostgresImport(_Base):
         created = Account.objects.filter(
             id__in=RawSQL("SELECT id FROM imp_acct_w WHERE created", ())
         )
-        query = delinquency.annotate(created, as_of=self.as_of).annotate(
-            balance=F("principal_balance") + F("interest_balance") + F("fee_balance")
-        ).values("id", "bucket_code", "dpd", "balance")
+        query = (
+            delinquency.annotate(created, as_of=self.as_of)
+            .annotate(balance=F("principal_balance") + F("interest_balance") + F("fee_balance"))
+            .values("id", "bucket_code", "dpd", "balance")
+        )
         sql, params = query.query.sql_with_params()
         quote = connection.ops.quote_name
         columns = {
-            "account": "q.id", "bucket": "q.bucket_code", "entered_on": "%s",
-            "entry_balance": "q.balance", "entry_days_past_due": "q.dpd",
+            "account": "q.id",
+            "bucket": "q.bucket_code",
+            "entered_on": "%s",
+            "entry_balance": "q.balance",
+            "entry_days_past_due": "q.dpd",
         }
         names = ", ".join(quote(BucketHistory._meta.get_field(n).column) for n in columns)
         names += ", " + quote(BucketHistory._meta.get_field("exited_to").column)
@@ -1603,29 +1848,52 @@ class _PostgresImport(_Base):
 
     def write_audit(self) -> None:
         mask = masking.MASK
-        account_repr = (f"CASE WHEN length(s.f_number) <= 4 THEN repeat({_lit(mask)}, "
-                        "length(s.f_number)) ELSE repeat("
-                        f"{_lit(mask)}, length(s.f_number) - 4) || right(s.f_number, 4) END")
+        account_repr = (
+            f"CASE WHEN length(s.f_number) <= 4 THEN repeat({_lit(mask)}, "
+            "length(s.f_number)) ELSE repeat("
+            f"{_lit(mask)}, length(s.f_number) - 4) || right(s.f_number, 4) END"
+        )
         customer_fields = [m.field for m in CUSTOMER_FIELDS]
         account_fields = [m.field for m in ACCOUNT_FIELDS] + ["customer", "team", "assigned_to"]
         targets = (
-            (Customer, "imp_cust", "imp_cust_w", "external_ref", "s.f_name", customer_fields,
-             "", ""),
-            (Account, "imp_acct", "imp_acct_w", "number", account_repr, account_fields,
-             ", COALESCE(c.id, cw.id) AS f_customer, CASE WHEN s.f_team IS DISTINCT FROM "
-             "s.o_team THEN asg.user_id ELSE s.o_assigned_to END AS f_assigned_to",
-             " JOIN imp_cust c ON c.k = s.ref LEFT JOIN imp_cust_w cw "
-             "ON cw.external_ref = s.ref LEFT JOIN imp_assign asg ON asg.k = s.k"),
+            (
+                Customer,
+                "imp_cust",
+                "imp_cust_w",
+                "external_ref",
+                "s.f_name",
+                customer_fields,
+                "",
+                "",
+            ),
+            (
+                Account,
+                "imp_acct",
+                "imp_acct_w",
+                "number",
+                account_repr,
+                account_fields,
+                ", COALESCE(c.id, cw.id) AS f_customer, CASE WHEN s.f_team IS DISTINCT FROM "
+                "s.o_team THEN asg.user_id ELSE s.o_assigned_to END AS f_assigned_to",
+                " JOIN imp_cust c ON c.k = s.ref LEFT JOIN imp_cust_w cw "
+                "ON cw.external_ref = s.ref LEFT JOIN imp_assign asg ON asg.k = s.k",
+            ),
         )
         self.params["audit_extra"] = _json(self.additional_data)
         for model, plan, written, key, object_repr, names, extra, join in targets:
             provided = {
                 "content_type": str(ContentType.objects.get_for_model(model).pk),
-                "object_pk": "w.id::text", "object_id": "w.id", "object_repr": object_repr,
-                "action": (f"CASE WHEN w.created THEN {LogEntry.Action.CREATE} "
-                           f"ELSE {LogEntry.Action.UPDATE} END"),
-                "changes_text": "''", "changes": _audit_changes_sql(model, names),
-                "actor": "NULL", "timestamp": "%(now)s",
+                "object_pk": "w.id::text",
+                "object_id": "w.id",
+                "object_repr": object_repr,
+                "action": (
+                    f"CASE WHEN w.created THEN {LogEntry.Action.CREATE} "
+                    f"ELSE {LogEntry.Action.UPDATE} END"
+                ),
+                "changes_text": "''",
+                "changes": _audit_changes_sql(model, names),
+                "actor": "NULL",
+                "timestamp": "%(now)s",
                 "additional_data": "%(audit_extra)s::jsonb",
             }
             columns, values = _insert_sql(LogEntry, provided, self.params, "log")

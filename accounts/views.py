@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import delinquency, services
 from accounts.models import Account, RiskTier, Stage
 from accounts.permissions import user_can_see_account
+from contacts.selectors import account_timeline
 
 
 def _require_role(request: HttpRequest) -> None:
@@ -119,7 +120,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bucket": delinquency.bucket_for(dpd),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
             "contact_points": account.customer.contact_points.all(),
-        "contacts": account.contacts.select_related("user", "contact_point")[:20],
+            "timeline": Paginator(account_timeline(account), 50).get_page(request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
         },
     )

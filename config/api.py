@@ -1,7 +1,7 @@
 """Project-wide API conventions: pagination and error shapes (see shared API.md)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,6 +19,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time with its UTC offset: contact rules depend on the moment, so no guessing a zone."""
+
+    default_error_messages = {
+        "naive": "Give a time zone offset, e.g. 2026-04-01T10:00:00-04:00.",
+    }
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None:
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus domain ``ValidationError``s become a 400 naming the field."""
     if isinstance(exc, DjangoValidationError):
@@ -34,4 +47,4 @@ def exception_handler(exc, context):
     return response
 
 
-__all__ = ["Conflict", "Pagination", "Response", "exception_handler"]
+__all__ = ["AwareDateTimeField", "Conflict", "Pagination", "Response", "exception_handler"]

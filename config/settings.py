@@ -211,6 +211,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps have a "kind", "channel" or "status" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "ContactPointKindEnum": "contacts.models.ContactPoint.Kind",
+        "DisputeKindEnum": "contacts.models.Dispute.Kind",
+        "ComplaintCategoryEnum": "contacts.models.Complaint.Category",
+        "ContactChannelEnum": "contacts.models.ContactLog.Channel",
+        "CaseStatusEnum": "contacts.models.CaseStatus",
+        "RestrictionKindEnum": "compliance.models.RestrictionKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

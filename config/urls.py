@@ -12,6 +12,8 @@ from contacts import api as contacts_api
 router = DefaultRouter()
 router.register("customers", accounts_api.CustomerViewSet, basename="customer")
 router.register("accounts", accounts_api.AccountViewSet, basename="account")
+router.register("disputes", contacts_api.DisputeViewSet, basename="dispute")
+router.register("complaints", contacts_api.ComplaintViewSet, basename="complaint")
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
@@ -19,6 +21,21 @@ api_v1 = [
         "customers/<int:customer_id>/contact-points/",
         contacts_api.CustomerContactPointsView.as_view(),
         name="customer-contact-points",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/",
+        contacts_api.AccountContactsView.as_view(),
+        name="account-contacts",
+    ),
+    path(
+        "accounts/<int:account_id>/contacts/<int:pk>/",
+        contacts_api.ContactDetailView.as_view(),
+        name="account-contact-detail",
+    ),
+    path(
+        "accounts/<int:account_id>/timeline/",
+        contacts_api.AccountTimelineView.as_view(),
+        name="account-timeline",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

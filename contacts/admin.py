@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from contacts.models import ContactLog, ContactPoint
+from contacts.models import (
+    CallbackTask,
+    CaseEvent,
+    Complaint,
+    ContactLog,
+    ContactPoint,
+    Dispute,
+    MessageTemplate,
+)
 
 
 @admin.register(ContactPoint)
@@ -50,3 +58,66 @@ class ContactLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Saving runs the compliance check; a failing text is refused with the rule's reason."""
+
+    list_display = [
+        "code",
+        "name",
+        "jurisdiction",
+        "channel",
+        "language",
+        "tone",
+        "stage",
+        "is_active",
+        "checked_at",
+    ]
+    list_filter = ["jurisdiction", "channel", "language", "tone", "stage", "is_active"]
+    search_fields = ["code", "name", "body"]
+    readonly_fields = ["checked_at", "created_at", "updated_at"]
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "by", "at", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CaseRecordAdmin(admin.ModelAdmin):
+    """Status moves go through the API or services (they write events); the rest is editable."""
+
+    list_display = ["id", "account", "status", "owner", "opened_at", "due_date", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["account__customer__name", "description"]
+    list_select_related = ["account", "owner"]
+    raw_id_fields = ["account", "customer", "contact", "owner", "opened_by"]
+    readonly_fields = ["status", "opened_at", "opened_by", "resolved_at"]
+    date_hierarchy = "opened_at"
+    inlines = [CaseEventInline]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(CaseRecordAdmin):
+    list_display = [*CaseRecordAdmin.list_display, "kind"]
+    list_filter = ["status", "kind"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(CaseRecordAdmin):
+    list_display = [*CaseRecordAdmin.list_display, "category"]
+    list_filter = ["status", "category"]
+
+
+@admin.register(CallbackTask)
+class CallbackTaskAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "account", "assigned_to", "status", "note"]
+    list_filter = ["status"]
+    list_select_related = ["account", "assigned_to"]
+    raw_id_fields = ["account", "assigned_to", "contact"]

@@ -1,13 +1,28 @@
 """``/customers/{id}/contact-points/``: list and add a customer's phones, emails, addresses."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
-from rest_framework import generics
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
-from accounts.models import Customer
+from accounts.models import Account, Customer
 from accounts.permissions import IsStaffRole
-from contacts import services
-from contacts.models import ContactPoint
-from contacts.serializers import ContactPointSerializer
+from compliance.services import ContactBlocked
+from contacts import selectors, services
+from contacts.models import ContactLog, ContactPoint
+from contacts.serializers import (
+    CaseTransitionSerializer,
+    ComplaintSerializer,
+    ContactLogCreateSerializer,
+    ContactLogSerializer,
+    ContactPointSerializer,
+    DisputeSerializer,
+    TimelineEventSerializer,
+)
 
 
 class CustomerContactPointsView(generics.ListCreateAPIView):
@@ -35,3 +50,135 @@ class CustomerContactPointsView(generics.ListCreateAPIView):
         serializer.instance = services.contact_point_create(
             by=self.request.user, customer=self.get_customer(), **serializer.validated_data
         )
+
+
+class AccountScopedMixin:
+    """Views under ``/accounts/{account_id}/``: another team's account is a 403."""
+
+    def get_account(self) -> Account:
+        if not hasattr(self, "_account"):
+            self._account = get_object_or_404(
+                Account.objects.select_related("customer"), pk=self.kwargs["account_id"]
+            )
+            self.check_object_permissions(self.request, self._account)
+        return self._account
+
+
+class AccountContactsView(AccountScopedMixin, generics.ListCreateAPIView):
+    """The contact log of an account. Append-only: no PUT, PATCH or DELETE (405)."""
+
+    queryset = ContactLog.objects.none()
+    serializer_class = ContactLogSerializer
+    permission_classes = [IsStaffRole]
+    filterset_fields = ["channel", "direction", "outcome", "disposition"]
+    ordering_fields = ["occurred_at", "id"]
+    search_fields: list[str] = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ContactLog.objects.none()
+        return ContactLog.objects.filter(account=self.get_account()).select_related(
+            "contact_point", "user"
+        )
+
+    def get_serializer_class(self):
+        return ContactLogCreateSerializer if self.request.method == "POST" else ContactLogSerializer
+
+    @extend_schema(
+        request=ContactLogCreateSerializer,
+        responses={201: ContactLogSerializer, 422: OpenApiResponse(description="blocked")},
+    )
+    def post(self, request, *args, **kwargs):
+        account = self.get_account()
+        data = ContactLogCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        details = services.DispositionDetails(
+            **{k: fields.pop(k) for k in list(fields) if k in DETAIL_FIELDS}
+        )
+        for key in ("disposition", "reason"):
+            fields[key] = fields.get(key) or ""
+        try:
+            entry = services.contact_log_create(
+                account=account, by=request.user, details=details, **fields
+            )
+        except ContactBlocked as blocked:
+            return Response(blocked.decision.as_api(), status=422)
+        return Response(ContactLogSerializer(entry).data, status=201)
+
+
+DETAIL_FIELDS = {
+    "promise_amount",
+    "promise_date",
+    "callback_at",
+    "dispute_kind",
+    "complaint_category",
+    "cease_in_writing",
+}
+
+
+class ContactDetailView(AccountScopedMixin, generics.RetrieveAPIView):
+    serializer_class = ContactLogSerializer
+    permission_classes = [IsStaffRole]
+    queryset = ContactLog.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ContactLog.objects.none()
+        return ContactLog.objects.filter(account=self.get_account())
+
+
+class CaseRecordViewSet(viewsets.ReadOnlyModelViewSet):
+    """Disputes or complaints of the accounts the user can see, with their transitions."""
+
+    permission_classes = [IsStaffRole]
+    filterset_fields = ["status", "account"]
+    ordering_fields = ["opened_at", "due_date"]
+    search_fields: list[str] = []
+
+    def get_queryset(self):
+        model = self.serializer_class.Meta.model
+        if getattr(self, "swagger_fake_view", False):
+            return model.objects.none()
+        accounts = Account.objects.visible_to(self.request.user)
+        return model.objects.filter(account__in=accounts).select_related("owner", "opened_by")
+
+    @extend_schema(request=CaseTransitionSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        record = self.get_object()
+        data = CaseTransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not request.user.has_role("supervisor", "admin") and record.owner_id != request.user.pk:
+            raise PermissionDenied("Only the owner or a supervisor may move this along.")
+        with transaction.atomic():
+            record = services.case_transition(
+                record=record,
+                to_status=data.validated_data["status"],
+                by=request.user,
+                now=timezone.now(),
+                note=data.validated_data["note"],
+            )
+        return Response(self.get_serializer(record).data)
+
+
+class DisputeViewSet(CaseRecordViewSet):
+    serializer_class = DisputeSerializer
+
+
+class ComplaintViewSet(CaseRecordViewSet):
+    serializer_class = ComplaintSerializer
+
+
+class AccountTimelineView(AccountScopedMixin, generics.GenericAPIView):
+    """``GET /accounts/{id}/timeline/?kind=contact&kind=payment``: merged events, newest first."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = TimelineEventSerializer
+    filter_backends: list = []
+
+    def get(self, request, *args, **kwargs):
+        kinds = set(request.query_params.getlist("kind"))
+        events = selectors.account_timeline(self.get_account(), kinds=kinds or None)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

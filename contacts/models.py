@@ -164,6 +164,12 @@ class ContactLog(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     message = models.TextField(_("message sent"), blank=True)
+    attachment = models.FileField(
+        _("recording or evidence"),
+        upload_to="contact-evidence/%Y/%m/",
+        blank=True,
+        help_text=_("Call recording, letter scan or screenshot kept as evidence."),
+    )
     user = models.ForeignKey(
         "accounts.User",
         null=True,
@@ -177,6 +183,20 @@ class ContactLog(models.Model):
     )
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    consent_to_call_until = models.DateTimeField(
+        _("consent to call until"),
+        null=True,
+        blank=True,
+        help_text=_("The customer asked to be called back until then (1006.14(b)(3))."),
+    )
+    decision = models.ForeignKey(
+        "compliance.ComplianceDecision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The compliance decision this outbound contact passed."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -201,3 +221,245 @@ class ContactLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The contact log is append-only; log a correction instead.")
+
+
+class MessageTemplate(models.Model):
+    """An SMS, email or letter text by channel, language and tone (the risk tier it suits).
+
+    Checked by compliance when saved (wording, disclosures, opt-out): a failing template is not
+    saved, and ``compliance.services.template_check`` is run again before any use.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+
+    class Stage(models.TextChoices):
+        FIRST_CONTACT = "first_contact", _("First contact")
+        SUBSEQUENT = "subsequent", _("Later contacts")
+
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=2, choices=[("US", _("United States")), ("CN", _("China"))]
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=[("en", _("English")), ("zh-hans", _("Simplified Chinese"))],
+    )
+    tone = models.CharField(
+        _("tone (risk tier)"),
+        max_length=10,
+        choices=[("good", _("Good")), ("general", _("General")), ("high", _("High risk"))],
+    )
+    stage = models.CharField(
+        _("use for"), max_length=20, choices=Stage.choices, default=Stage.SUBSEQUENT
+    )
+    subject = models.CharField(_("subject (email)"), max_length=200, blank=True)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {name}, {amount}, {currency}, {due_date}, {account_last4}."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "channel", "language", "tone", "code"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "channel", "language", "tone"], name="unique_template_variant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.channel}, {self.language}, {self.tone})"
+
+    def save(self, *args, **kwargs):
+        # No path saves a failing template: admin, API, fixtures and code all pass here.
+        from django.utils import timezone
+
+        self.clean()
+        self.checked_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from compliance.services import template_check
+
+        violations = template_check(self)
+        if violations:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"body": [v.message for v in violations]})
+
+
+class CaseStatus(models.TextChoices):
+    """Shared lifecycle of disputes and complaints: open → under review → resolved | rejected."""
+
+    OPEN = "open", _("Open")
+    UNDER_REVIEW = "under_review", _("Under review")
+    RESOLVED = "resolved", _("Resolved")
+    REJECTED = "rejected", _("Rejected")
+
+
+CLOSED_CASE_STATUSES = (CaseStatus.RESOLVED, CaseStatus.REJECTED)
+
+
+class CaseRecord(models.Model):
+    """Fields common to disputes and complaints (abstract)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The contact in which it was raised, if any."),
+    )
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN
+    )
+    owner = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    opened_at = models.DateTimeField(_("opened"))
+    opened_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_date = models.DateField(_("due"))
+    resolved_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-opened_at"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_CASE_STATUSES
+
+
+class Dispute(CaseRecord):
+    """The customer disputes the debt (or part of it); collection pauses until answered."""
+
+    class Kind(models.TextChoices):
+        NOT_MINE = "not_mine", _("Not my debt")
+        AMOUNT = "amount", _("Wrong amount")
+        PAID = "paid", _("Already paid")
+        FRAUD = "fraud", _("Fraud / identity theft")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    restriction = models.ForeignKey(
+        "compliance.CommunicationRestriction",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The dispute_pending restriction this dispute holds open."),
+    )
+
+    class Meta(CaseRecord.Meta):
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.pk} ({self.get_status_display()})"
+
+
+class Complaint(CaseRecord):
+    class Category(models.TextChoices):
+        CONDUCT = "conduct", _("Specialist conduct")
+        FREQUENCY = "frequency", _("Too many contacts")
+        THIRD_PARTY = "third_party", _("Contact with third parties")
+        AMOUNT = "amount", _("Amount or fees")
+        PLAN = "plan", _("Installment plan")
+        OTHER = "other", _("Other")
+
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    received_via = models.CharField(_("received via"), max_length=20, blank=True)
+
+    class Meta(CaseRecord.Meta):
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"Complaint {self.pk} ({self.get_status_display()})"
+
+
+class CaseEvent(models.Model):
+    """A status change of a dispute or complaint: who moved it, from what, to what, why."""
+
+    dispute = models.ForeignKey(
+        Dispute, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    by = models.ForeignKey("accounts.User", null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class CallbackTask(models.Model):
+    """A callback the customer asked for, in the specialist's queue until done."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="callbacks"
+    )
+    assigned_to = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="callbacks",
+    )
+    due_at = models.DateTimeField(_("call back at"))
+    contact = models.ForeignKey(
+        ContactLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=250, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        indexes = [models.Index(fields=["assigned_to", "status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"Callback {self.due_at:%Y-%m-%d %H:%M} ({self.status})"

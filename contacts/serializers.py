@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from contacts.models import ContactPoint
+from config.api import AwareDateTimeField
+from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
 
 
 class ContactPointSerializer(serializers.ModelSerializer):
@@ -32,3 +35,124 @@ class ContactPointSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["value"] = instance.masked_value
         return data
+
+
+class ContactLogSerializer(serializers.ModelSerializer):
+    """Output of the contact log; personal data of the contact point masked."""
+
+    contact_point_masked = serializers.SerializerMethodField()
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ContactLog
+        fields = [
+            "id",
+            "account",
+            "channel",
+            "direction",
+            "occurred_at",
+            "contact_point",
+            "contact_point_masked",
+            "outcome",
+            "disposition",
+            "reason",
+            "notes",
+            "message",
+            "consent_to_call_until",
+            "user",
+            "source",
+            "corrects",
+            "decision",
+            "attachment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_contact_point_masked(self, obj: ContactLog) -> str | None:
+        return obj.contact_point.masked_value if obj.contact_point_id else None
+
+
+class ContactLogCreateSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/contacts/`` (API.md) plus what a disposition needs."""
+
+    channel = serializers.ChoiceField(choices=ContactLog.Channel.choices)
+    direction = serializers.ChoiceField(
+        choices=ContactLog.Direction.choices, default=ContactLog.Direction.OUTBOUND
+    )
+    occurred_at = AwareDateTimeField()
+    contact_point = serializers.PrimaryKeyRelatedField(
+        queryset=ContactPoint.objects.all(), required=False, allow_null=True
+    )
+    outcome = serializers.ChoiceField(choices=ContactLog.Outcome.choices)
+    disposition = serializers.ChoiceField(
+        choices=ContactLog.Disposition.choices, required=False, allow_null=True, allow_blank=True
+    )
+    reason = serializers.ChoiceField(
+        choices=ContactLog.Reason.choices, required=False, allow_null=True, allow_blank=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+    attachment = serializers.FileField(
+        required=False, allow_empty_file=False, max_length=200, help_text="multipart upload"
+    )
+    consent_to_call_until = AwareDateTimeField(required=False, allow_null=True)
+    corrects = serializers.PrimaryKeyRelatedField(
+        queryset=ContactLog.objects.all(), required=False, allow_null=True
+    )
+    promise_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")
+    )
+    promise_date = serializers.DateField(required=False)
+    callback_at = AwareDateTimeField(required=False)
+    dispute_kind = serializers.ChoiceField(choices=Dispute.Kind.choices, required=False)
+    complaint_category = serializers.ChoiceField(choices=Complaint.Category.choices, required=False)
+    cease_in_writing = serializers.BooleanField(required=False, default=False)
+
+
+class CaseRecordSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        fields = [
+            "id",
+            "account",
+            "status",
+            "description",
+            "owner",
+            "opened_at",
+            "opened_by",
+            "due_date",
+            "resolved_at",
+            "resolution",
+            "contact",
+        ]
+        read_only_fields = fields
+
+
+class DisputeSerializer(CaseRecordSerializer):
+    class Meta(CaseRecordSerializer.Meta):
+        model = Dispute
+        fields = [*CaseRecordSerializer.Meta.fields, "kind", "restriction"]
+        read_only_fields = fields
+
+
+class ComplaintSerializer(CaseRecordSerializer):
+    class Meta(CaseRecordSerializer.Meta):
+        model = Complaint
+        fields = [*CaseRecordSerializer.Meta.fields, "category", "received_via"]
+        read_only_fields = fields
+
+
+class CaseTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    by = serializers.CharField()
+    ref = serializers.IntegerField(allow_null=True)

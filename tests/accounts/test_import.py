@@ -20,19 +20,42 @@ from contacts.models import ContactPoint
 
 BUSINESS_DATE = "2025-06-30"
 COLUMNS = [
-    "external_ref", "name", "national_id", "jurisdiction", "time_zone", "language", "phone",
-    "email", "account_number", "currency", "principal_balance", "interest_balance",
-    "fee_balance", "past_due_amount", "minimum_due", "delinquent_since",
+    "external_ref",
+    "name",
+    "national_id",
+    "jurisdiction",
+    "time_zone",
+    "language",
+    "phone",
+    "email",
+    "account_number",
+    "currency",
+    "principal_balance",
+    "interest_balance",
+    "fee_balance",
+    "past_due_amount",
+    "minimum_due",
+    "delinquent_since",
 ]
 
 
 def row(**overrides: str) -> dict[str, str]:
     base = {
-        "external_ref": "C1", "name": "Jane Roe", "national_id": "123-45-6789",
-        "jurisdiction": "US", "time_zone": "America/New_York", "language": "en",
-        "phone": "(415) 555-0123", "email": "Jane.Roe@Example.com", "account_number": "4000001",
-        "currency": "USD", "principal_balance": "1000.00", "interest_balance": "50.5",
-        "fee_balance": "0", "past_due_amount": "200.00", "minimum_due": "35.00",
+        "external_ref": "C1",
+        "name": "Jane Roe",
+        "national_id": "123-45-6789",
+        "jurisdiction": "US",
+        "time_zone": "America/New_York",
+        "language": "en",
+        "phone": "(415) 555-0123",
+        "email": "Jane.Roe@Example.com",
+        "account_number": "4000001",
+        "currency": "USD",
+        "principal_balance": "1000.00",
+        "interest_balance": "50.5",
+        "fee_balance": "0",
+        "past_due_amount": "200.00",
+        "minimum_due": "35.00",
         "delinquent_since": "2025-05-16",  # 45 days past due on the business date: M2
     }
     return {**base, **overrides}
@@ -41,19 +64,46 @@ def row(**overrides: str) -> dict[str, str]:
 GOOD_ROWS = [
     row(),
     row(account_number="4000002", delinquent_since="", principal_balance="300"),
-    row(external_ref="C2", name="John Doe", national_id="987-65-4321", phone="+1 212 555 0199",
-        email="john@example.org", account_number="4000003", delinquent_since="2025-03-22"),
-    row(external_ref="C3", name="王芳", national_id="310101199001011234", jurisdiction="CN",
-        time_zone="Asia/Shanghai", language="zh-hans", phone="138 0013 8000",
-        email="wang@example.cn", account_number="6200001", currency="CNY",
-        delinquent_since="2025-06-20"),
-    row(external_ref="C4", name="Ann Lee", national_id="", phone="", email="",
-        account_number="4000004", delinquent_since="2024-12-01"),
+    row(
+        external_ref="C2",
+        name="John Doe",
+        national_id="987-65-4321",
+        phone="+1 212 555 0199",
+        email="john@example.org",
+        account_number="4000003",
+        delinquent_since="2025-03-22",
+    ),
+    row(
+        external_ref="C3",
+        name="王芳",
+        national_id="310101199001011234",
+        jurisdiction="CN",
+        time_zone="Asia/Shanghai",
+        language="zh-hans",
+        phone="138 0013 8000",
+        email="wang@example.cn",
+        account_number="6200001",
+        currency="CNY",
+        delinquent_since="2025-06-20",
+    ),
+    row(
+        external_ref="C4",
+        name="Ann Lee",
+        national_id="",
+        phone="",
+        email="",
+        account_number="4000004",
+        delinquent_since="2024-12-01",
+    ),
 ]
 
 
-def write_csv(directory: Path, rows: list[dict[str, str]], columns: list[str] | None = None,
-              name: str = "feed.csv") -> Path:
+def write_csv(
+    directory: Path,
+    rows: list[dict[str, str]],
+    columns: list[str] | None = None,
+    name: str = "feed.csv",
+) -> Path:
     columns = columns or list(rows[0])
     path = directory / name
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -65,22 +115,26 @@ def write_csv(directory: Path, rows: list[dict[str, str]], columns: list[str] | 
 
 def run(path: Path, *args: str) -> str:
     out = io.StringIO()
-    call_command("import_accounts", str(path), "--no-progress", *args, stdout=out,
-                 stderr=io.StringIO())
+    call_command(
+        "import_accounts", str(path), "--no-progress", *args, stdout=out, stderr=io.StringIO()
+    )
     return out.getvalue()
 
 
 def run_rejected(path: Path, *args: str) -> str:
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was changed"):
-        call_command("import_accounts", str(path), "--no-progress", *args,
-                     stdout=io.StringIO(), stderr=err)
+        call_command(
+            "import_accounts", str(path), "--no-progress", *args, stdout=io.StringIO(), stderr=err
+        )
     return err.getvalue()
 
 
 def table_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count()
-            for model in (Customer, Account, ContactPoint, BucketHistory, LogEntry)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Customer, Account, ContactPoint, BucketHistory, LogEntry)
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -118,16 +172,24 @@ def test_a_good_file_creates_everything_and_spreads_the_work(tmp_path, teams):
 
     points = set(ContactPoint.objects.values_list("customer__external_ref", "kind", "value"))
     assert points == {
-        ("C1", "phone", "+14155550123"), ("C1", "email", "jane.roe@example.com"),
-        ("C2", "phone", "+12125550199"), ("C2", "email", "john@example.org"),
-        ("C3", "phone", "+8613800138000"), ("C3", "email", "wang@example.cn"),
+        ("C1", "phone", "+14155550123"),
+        ("C1", "email", "jane.roe@example.com"),
+        ("C2", "phone", "+12125550199"),
+        ("C2", "email", "john@example.org"),
+        ("C3", "phone", "+8613800138000"),
+        ("C3", "email", "wang@example.cn"),
     }
     assert ContactPoint.objects.get(value="+14155550123").label == "mobile"
     assert ContactPoint.objects.get(value="+8613800138000").region == "CN"
 
     stays = dict(BucketHistory.objects.values_list("account__number", "bucket"))
-    assert stays == {"4000001": "M2", "4000002": "M0", "4000003": "M4", "6200001": "M1",
-                     "4000004": "M6"}
+    assert stays == {
+        "4000001": "M2",
+        "4000002": "M0",
+        "4000003": "M4",
+        "6200001": "M1",
+        "4000004": "M6",
+    }
     stay = BucketHistory.objects.get(account__number="4000001")
     assert stay.entered_on == date(2025, 6, 30) and stay.entry_days_past_due == 45
     assert str(stay.entry_balance) == "1050.50" and stay.exited_on is None
@@ -149,8 +211,7 @@ def test_a_good_file_creates_everything_and_spreads_the_work(tmp_path, teams):
     assert entries.count() == 9  # 4 customers + 5 accounts
     assert {e.action for e in entries} == {LogEntry.Action.CREATE}
     assert all(e.actor_id is None for e in entries)
-    assert all(e.additional_data == {"import_batch": batch.pk, "file": "feed.csv"}
-               for e in entries)
+    assert all(e.additional_data == {"import_batch": batch.pk, "file": "feed.csv"} for e in entries)
     customer_entry = LogEntry.objects.get_for_object(jane).get()
     assert customer_entry.changes["name"] == ["None", "Jane Roe"]
     assert "6789" in customer_entry.changes["national_id"][1]
@@ -211,8 +272,13 @@ def test_a_bad_file_reports_every_bad_row_and_changes_nothing(tmp_path, teams):
         row(external_ref="C11", account_number="5000005", name=""),  # line 6: missing name
         row(external_ref="C12", account_number="5000006", phone="12345"),  # line 7
         row(external_ref="C13", account_number="5000007", name="Fine Row"),  # line 8: good
-        row(external_ref="C14", account_number="5000008", currency="usd",
-            fee_balance="-1", email="not-an-email"),  # line 9: three errors
+        row(
+            external_ref="C14",
+            account_number="5000008",
+            currency="usd",
+            fee_balance="-1",
+            email="not-an-email",
+        ),  # line 9: three errors
     ]
 
     errors = run_rejected(write_csv(tmp_path, bad, name="bad.csv")).splitlines()
@@ -243,8 +309,7 @@ def test_a_missing_required_column_and_an_unknown_one_are_reported_once(tmp_path
 
     errors = run_rejected(write_csv(tmp_path, rows, columns)).splitlines()
 
-    assert errors == ["line 1: currency: missing required column",
-                      "line 1: colour: unknown column"]
+    assert errors == ["line 1: currency: missing required column", "line 1: colour: unknown column"]
     assert table_counts() == before
     assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
 
@@ -279,9 +344,11 @@ def test_identical_repeats_import_once(tmp_path, teams):
 def test_an_account_of_another_customer_and_an_unknown_team_are_refused(tmp_path, teams):
     run(write_csv(tmp_path, [row()]))
     columns = [*COLUMNS, "team"]
-    rows = [{**row(external_ref="C2", name="John Doe"), "team": ""},
-            {**row(external_ref="C3", account_number="4000010"), "team": "nope"},
-            {**row(external_ref="C4", account_number="4000011"), "team": "cn-sh"}]
+    rows = [
+        {**row(external_ref="C2", name="John Doe"), "team": ""},
+        {**row(external_ref="C3", account_number="4000010"), "team": "nope"},
+        {**row(external_ref="C4", account_number="4000011"), "team": "cn-sh"},
+    ]
 
     errors = run_rejected(write_csv(tmp_path, rows, columns, name="other.csv")).splitlines()
 
@@ -305,8 +372,15 @@ def test_an_unknown_team_option_rejects_the_file(tmp_path, teams):
 def test_team_option_and_optional_columns(tmp_path, teams):
     other = Team.objects.create(code="us-west", name="US West", jurisdiction="US")
     columns = [*COLUMNS, "product", "credit_limit", "date_of_birth", "last_payment_amount"]
-    rows = [{**row(), "product": "personal_loan", "credit_limit": "5000",
-             "date_of_birth": "1980-02-29", "last_payment_amount": ""}]
+    rows = [
+        {
+            **row(),
+            "product": "personal_loan",
+            "credit_limit": "5000",
+            "date_of_birth": "1980-02-29",
+            "last_payment_amount": "",
+        }
+    ]
 
     run(write_csv(tmp_path, rows, columns), "--team", "us-west")
 
@@ -380,29 +454,63 @@ def test_a_row_with_the_wrong_number_of_fields_is_refused(tmp_path, teams):
 
 
 def risk_of_all_accounts() -> dict[str, tuple]:
-    return {a.number: (a.risk_score, a.risk_tier, a.risk_factors)
-            for a in Account.objects.order_by("number")}
+    return {
+        a.number: (a.risk_score, a.risk_tier, a.risk_factors)
+        for a in Account.objects.order_by("number")
+    }
 
 
 @pytest.mark.django_db
 def test_risk_tiers_match_the_risk_service(tmp_path, teams):
     """The PostgreSQL path scores in SQL; it must agree with services.accounts_risk_refresh."""
-    dpd_dates = ["", "2025-06-29", "2025-06-01", "2025-05-31", "2025-05-02", "2025-05-01",
-                 "2025-04-01", "2025-03-31", "2025-01-02", "2025-01-01", "2024-05-01",
-                 "2025-07-15"]
-    balances = [("999.99", "USD"), ("1000", "USD"), ("4999.99", "USD"), ("5000", "USD"),
-                ("20000", "USD"), ("6999.99", "CNY"), ("7000", "CNY"), ("35000", "CNY"),
-                ("140000", "CNY"), ("1000", "EUR"), ("0", "USD"), ("19999.99", "USD")]
+    dpd_dates = [
+        "",
+        "2025-06-29",
+        "2025-06-01",
+        "2025-05-31",
+        "2025-05-02",
+        "2025-05-01",
+        "2025-04-01",
+        "2025-03-31",
+        "2025-01-02",
+        "2025-01-01",
+        "2024-05-01",
+        "2025-07-15",
+    ]
+    balances = [
+        ("999.99", "USD"),
+        ("1000", "USD"),
+        ("4999.99", "USD"),
+        ("5000", "USD"),
+        ("20000", "USD"),
+        ("6999.99", "CNY"),
+        ("7000", "CNY"),
+        ("35000", "CNY"),
+        ("140000", "CNY"),
+        ("1000", "EUR"),
+        ("0", "USD"),
+        ("19999.99", "USD"),
+    ]
     payments = ["", "2025-04-01", "2025-03-31"]  # as_of - 90 counts as recent, - 91 does not
     rows = []
     for i, (since, (balance, currency)) in enumerate(zip(dpd_dates, balances, strict=True)):
         reachable = i % 3 != 0
-        rows.append({**row(external_ref=f"R{i}", account_number=f"70000{i:02d}",
-                           delinquent_since=since, principal_balance=balance,
-                           interest_balance="0", fee_balance="0", currency=currency,
-                           phone="(415) 555-0123" if reachable else "",
-                           email="" if i % 2 else ("r@example.com" if reachable else "")),
-                     "last_payment_date": payments[i % 3]})
+        rows.append(
+            {
+                **row(
+                    external_ref=f"R{i}",
+                    account_number=f"70000{i:02d}",
+                    delinquent_since=since,
+                    principal_balance=balance,
+                    interest_balance="0",
+                    fee_balance="0",
+                    currency=currency,
+                    phone="(415) 555-0123" if reachable else "",
+                    email="" if i % 2 else ("r@example.com" if reachable else ""),
+                ),
+                "last_payment_date": payments[i % 3],
+            }
+        )
     columns = [*COLUMNS, "last_payment_date"]
     run(write_csv(tmp_path, rows, columns))
     Account.objects.filter(number="7000004").update(hardship_declared_at=timezone.now())
@@ -421,24 +529,81 @@ def test_risk_tiers_match_the_risk_service(tmp_path, teams):
 
 
 CHECK_SAMPLES: dict[str, list[str]] = {
-    "principal_balance": ["0", "1", "12.3", "12.34", "12.345", ".5", "5.", "1.2.3", "-1", "1e3",
-                          "123456789012", "1234567890123", "123456789012.99", "٣", "1,000",
-                          "NaN", "00.10"],
-    "delinquent_since": ["2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31",
-                         "2024-04-30", "0000-01-01", "0001-01-01", "2024-1-01", "20240101",
-                         "2024/01/01", "2024-01-01x", "9999-12-31", "abcd-ef-gh", "2024-01-00",
-                         "1900-02-29", "2000-02-29", "２０２４-01-01"],
+    "principal_balance": [
+        "0",
+        "1",
+        "12.3",
+        "12.34",
+        "12.345",
+        ".5",
+        "5.",
+        "1.2.3",
+        "-1",
+        "1e3",
+        "123456789012",
+        "1234567890123",
+        "123456789012.99",
+        "٣",
+        "1,000",
+        "NaN",
+        "00.10",
+    ],
+    "delinquent_since": [
+        "2024-02-29",
+        "2023-02-29",
+        "2024-13-01",
+        "2024-00-10",
+        "2024-04-31",
+        "2024-04-30",
+        "0000-01-01",
+        "0001-01-01",
+        "2024-1-01",
+        "20240101",
+        "2024/01/01",
+        "2024-01-01x",
+        "9999-12-31",
+        "abcd-ef-gh",
+        "2024-01-00",
+        "1900-02-29",
+        "2000-02-29",
+        "２０２４-01-01",
+    ],
     "currency": ["USD", "usd", "US", "USDD", "ÄÖÜ", "U$D"],
-    "email": ["a@b.co", "a@b", "@b.co", "a@.co", "a@b.", "a@@b.co", "a b@c.co", "a@b@c.co",
-              "a@.b.co", "a@b..co", "x@a.", "x@ab", "x@a.b.c", "A@B.CO", "a@b.c\td"],
+    "email": [
+        "a@b.co",
+        "a@b",
+        "@b.co",
+        "a@.co",
+        "a@b.",
+        "a@@b.co",
+        "a b@c.co",
+        "a@b@c.co",
+        "a@.b.co",
+        "a@b..co",
+        "x@a.",
+        "x@ab",
+        "x@a.b.c",
+        "A@B.CO",
+        "a@b.c\td",
+    ],
     "jurisdiction": ["US", "CN", "us", "UK"],
     "name": ["x" * 200, "x" * 201],
     "time_zone": ["Asia/Shanghai", "Mars/Olympus", "UTC", "America", "../etc/passwd"],
 }
-PHONE_SAMPLES = [("(415) 555-0123", "US"), ("+1 212 555 0199", "US"), ("1-212-555-0199", "US"),
-                 ("138 0013 8000", "CN"), ("+86 138 0013 8000", "US"), ("8613800138000", "CN"),
-                 ("010 6552 9988", "CN"), ("12345", "US"), ("(212) 155-0123", "US"),
-                 ("+44 20 7946 0958", "CN"), ("phone", "US"), ("+1 212 555 019", "US")]
+PHONE_SAMPLES = [
+    ("(415) 555-0123", "US"),
+    ("+1 212 555 0199", "US"),
+    ("1-212-555-0199", "US"),
+    ("138 0013 8000", "CN"),
+    ("+86 138 0013 8000", "US"),
+    ("8613800138000", "CN"),
+    ("010 6552 9988", "CN"),
+    ("12345", "US"),
+    ("(212) 155-0123", "US"),
+    ("+44 20 7946 0958", "CN"),
+    ("phone", "US"),
+    ("+1 212 555 019", "US"),
+]
 
 
 @pytest.mark.postgres
@@ -455,8 +620,12 @@ def test_the_sql_checks_agree_with_the_python_checks():
     with connection.cursor() as cursor:
         for name, value, jurisdiction in samples:
             column = BY_NAME[name]
-            params = {"v": value, "j": jurisdiction, "team_opt": None,
-                      "bad_time_zones": [value] if not known_time_zone(value) else []}
+            params = {
+                "v": value,
+                "j": jurisdiction,
+                "team_opt": None,
+                "bad_time_zones": [value] if not known_time_zone(value) else [],
+            }
             row_ = {name: value, "jurisdiction": jurisdiction}
             source = 'FROM (SELECT %(v)s::text AS "value", %(j)s::text AS "jurisdiction") r'
             python_ok = True

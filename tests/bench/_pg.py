@@ -19,8 +19,11 @@ def scratch_database(name: str, *, keep: bool = False):
     parsed = urlparse(base)
     if not parsed.scheme.startswith("postgres"):
         sys.exit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://…")
-    admin = {"PGHOST": parsed.hostname or "127.0.0.1", "PGPORT": str(parsed.port or 5432),
-             "PGUSER": parsed.username or "postgres"}
+    admin = {
+        "PGHOST": parsed.hostname or "127.0.0.1",
+        "PGPORT": str(parsed.port or 5432),
+        "PGUSER": parsed.username or "postgres",
+    }
     env = {**os.environ, **admin}
     subprocess.run(["dropdb", "--if-exists", name], env=env, check=True)
     subprocess.run(["createdb", name], env=env, check=True)

@@ -23,10 +23,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 COLUMNS = [
-    "external_ref", "name", "national_id", "jurisdiction", "time_zone", "language", "phone",
-    "email", "account_number", "currency", "principal_balance", "interest_balance",
-    "fee_balance", "past_due_amount", "minimum_due", "delinquent_since", "product",
-    "credit_limit", "last_payment_date", "last_payment_amount",
+    "external_ref",
+    "name",
+    "national_id",
+    "jurisdiction",
+    "time_zone",
+    "language",
+    "phone",
+    "email",
+    "account_number",
+    "currency",
+    "principal_balance",
+    "interest_balance",
+    "fee_balance",
+    "past_due_amount",
+    "minimum_due",
+    "delinquent_since",
+    "product",
+    "credit_limit",
+    "last_payment_date",
+    "last_payment_amount",
 ]
 PRODUCTS = ["credit_card", "personal_loan", "auto_loan", "consumer_installment"]
 
@@ -45,29 +61,32 @@ def generate(path: Path, rows: int, seed: int) -> None:
             us = customer % 5 != 0
             dpd = rng.choice([0, rng.randint(1, 400)])
             principal = rng.randint(100_00, 3_000_000) / 100
-            writer.writerow([
-                f"CUST{customer:09d}",
-                f"Customer {customer}" if us else f"客户{customer}",
-                f"{customer:09d}" if us else f"3101011990{customer:08d}",
-                "US" if us else "CN",
-                "America/New_York" if us else "Asia/Shanghai",
-                "en" if us else "zh-hans",
-                f"(212) 55{customer % 10}-{customer % 10000:04d}" if us
-                else f"13{customer % 10}{customer % 100_000_000:08d}",
-                f"c{customer}@example.com",
-                f"ACC{n:012d}",
-                "USD" if us else "CNY",
-                f"{principal:.2f}",
-                f"{principal * 0.05:.2f}",
-                "25.00",
-                f"{principal * 0.1:.2f}" if dpd else "0",
-                f"{principal * 0.03:.2f}",
-                (today - timedelta(days=dpd)).isoformat() if dpd else "",
-                rng.choice(PRODUCTS),
-                "5000",
-                (today - timedelta(days=rng.randint(1, 200))).isoformat(),
-                "120.00",
-            ])
+            writer.writerow(
+                [
+                    f"CUST{customer:09d}",
+                    f"Customer {customer}" if us else f"客户{customer}",
+                    f"{customer:09d}" if us else f"3101011990{customer:08d}",
+                    "US" if us else "CN",
+                    "America/New_York" if us else "Asia/Shanghai",
+                    "en" if us else "zh-hans",
+                    f"(212) 55{customer % 10}-{customer % 10000:04d}"
+                    if us
+                    else f"13{customer % 10}{customer % 100_000_000:08d}",
+                    f"c{customer}@example.com",
+                    f"ACC{n:012d}",
+                    "USD" if us else "CNY",
+                    f"{principal:.2f}",
+                    f"{principal * 0.05:.2f}",
+                    "25.00",
+                    f"{principal * 0.1:.2f}" if dpd else "0",
+                    f"{principal * 0.03:.2f}",
+                    (today - timedelta(days=dpd)).isoformat() if dpd else "",
+                    rng.choice(PRODUCTS),
+                    "5000",
+                    (today - timedelta(days=rng.randint(1, 200))).isoformat(),
+                    "120.00",
+                ]
+            )
 
 
 def bare_copy_seconds(path: Path) -> float:
@@ -75,13 +94,18 @@ def bare_copy_seconds(path: Path) -> float:
 
     with transaction.atomic(), connection.cursor() as cursor:
         columns = ", ".join(f"c_{name} text" for name in COLUMNS)
-        cursor.execute(f"CREATE TEMP TABLE bench_raw (line bigint GENERATED ALWAYS AS IDENTITY, "
-                       f"{columns}) ON COMMIT DROP")
+        cursor.execute(
+            f"CREATE TEMP TABLE bench_raw (line bigint GENERATED ALWAYS AS IDENTITY, "
+            f"{columns}) ON COMMIT DROP"
+        )
         began = time.perf_counter()
         with path.open("rb") as handle:
             cursor.copy_expert(
                 f"COPY bench_raw ({', '.join('c_' + n for n in COLUMNS)}) FROM STDIN "
-                "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", handle, size=1 << 20)
+                "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
+                handle,
+                size=1 << 20,
+            )
         elapsed = time.perf_counter() - began
         transaction.set_rollback(True)
     return elapsed
@@ -95,10 +119,12 @@ def ensure_teams() -> None:
     group = Group.objects.get(name="specialist")
     for code, jurisdiction in (("bench-us", "US"), ("bench-cn", "CN")):
         team, _ = Team.objects.get_or_create(
-            code=code, defaults={"name": code, "jurisdiction": jurisdiction})
+            code=code, defaults={"name": code, "jurisdiction": jurisdiction}
+        )
         for i in range(5):
-            user, created = User.objects.get_or_create(username=f"{code}-{i}",
-                                                       defaults={"team": team})
+            user, created = User.objects.get_or_create(
+                username=f"{code}-{i}", defaults={"team": team}
+            )
             if created:
                 user.groups.add(group)
 
@@ -134,9 +160,11 @@ def main() -> None:
     if result.errors:
         print("\n".join(result.errors[:20]))
         sys.exit(1)
-    print(f"customers_created: {result.customers_created}, "
-          f"accounts_created: {result.accounts_created}, "
-          f"contact_points_created: {result.contact_points_created}")
+    print(
+        f"customers_created: {result.customers_created}, "
+        f"accounts_created: {result.accounts_created}, "
+        f"contact_points_created: {result.contact_points_created}"
+    )
     for phase, seconds in result.timings.items():
         print(f"  {phase}: {seconds:.2f}")
 

@@ -18,6 +18,8 @@ ARTIFACTS = Path(os.environ.get("SETTLE_ARTIFACTS", "test-artifacts"))
 ROLE_MIGRATIONS = (
     "accounts.migrations.0002_roles_and_buckets",
     "contacts.migrations.0002_contact_point_permissions",
+    "contacts.migrations.0006_case_permissions",
+    "plans.migrations.0002_policies_and_permissions",
 )
 
 

@@ -23,8 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="The CSV file (UTF-8, header row).")
         parser.add_argument("--team", help="Team code for rows without a team column value.")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="Validate and count; write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Validate and count; write nothing."
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,12 +46,17 @@ class Command(BaseCommand):
                 f"{path.name} rejected: {len(result.errors)} error(s); nothing was changed{where}."
             )
         verb = "would be" if result.dry_run else "were"
-        self.stdout.write(self.style.SUCCESS(
-            f"{path.name}: {result.rows} rows. Customers: {result.customers_created} created, "
-            f"{result.customers_updated} updated; accounts: {result.accounts_created} created, "
-            f"{result.accounts_updated} updated {verb} written"
-            + ("" if result.dry_run else
-               f"; contact points: {result.contact_points_created} created"
-               f" (import batch {result.batch_id})")
-            + "."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{path.name}: {result.rows} rows. Customers: {result.customers_created} created, "
+                f"{result.customers_updated} updated; accounts: {result.accounts_created} created, "
+                f"{result.accounts_updated} updated {verb} written"
+                + (
+                    ""
+                    if result.dry_run
+                    else f"; contact points: {result.contact_points_created} created"
+                    f" (import batch {result.batch_id})"
+                )
+                + "."
+            )
+        )

@@ -1,0 +1,118 @@
+"""The case timeline merges every kind of event in time order with a bounded query count."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import BucketHistory
+from contacts.models import ContactLog
+from contacts.selectors import account_timeline
+from plans.models import Payment, PromiseToPay
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+START = datetime(2026, 1, 1, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def busy_account(team):
+    account = AccountFactory(team=team)
+    ContactLog.objects.bulk_create(
+        ContactLog(
+            account=account,
+            customer=account.customer,
+            channel="call",
+            direction="outbound",
+            outcome="no_answer",
+            source="history",
+            occurred_at=START + timedelta(hours=i),
+        )
+        for i in range(600)
+    )
+    Payment.objects.bulk_create(
+        Payment(
+            account=account,
+            reference=f"P{i}",
+            amount=Decimal("10.00"),
+            source="file",
+            received_at=START + timedelta(hours=i, minutes=30),
+        )
+        for i in range(150)
+    )
+    # One pending promise at most per account: 99 broken ones (made and resolved: 2 events
+    # each) and the current one.
+    PromiseToPay.objects.bulk_create(
+        PromiseToPay(
+            account=account,
+            amount=Decimal("50.00"),
+            due_date=date(2026, 3, 1),
+            created_at=START + timedelta(hours=i, minutes=10),
+            status="pending" if i == 99 else "broken",
+            resolved_at=None if i == 99 else START + timedelta(hours=i, minutes=20),
+        )
+        for i in range(100)
+    )
+    BucketHistory.objects.bulk_create(
+        BucketHistory(
+            account=account,
+            bucket=f"M{i % 7}",
+            entered_on=date(2026, 1, 1) + timedelta(days=i),
+            entry_balance=Decimal("1000.00"),
+            exited_on=None if i == 50 else date(2026, 1, 2) + timedelta(days=i),
+        )
+        for i in range(51)
+    )
+    return account
+
+
+def test_a_thousand_events_take_a_bounded_number_of_queries(
+    busy_account, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(9):
+        events = account_timeline(busy_account)
+    assert len(events) == 1000
+    assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
+    assert {e.kind for e in events} == {"contact", "payment", "promise", "bucket"}
+
+
+def test_the_timeline_api_pages_and_filters(
+    api, specialist, busy_account, django_assert_max_num_queries
+):
+    client = api.as_user(specialist)
+    with django_assert_max_num_queries(16):
+        page = client.get(f"/api/v1/accounts/{busy_account.pk}/timeline/?page_size=100")
+    assert page.status_code == 200
+    body = page.json()
+    assert (body["count"], len(body["results"])) == (1000, 100)
+    payments = client.get(f"/api/v1/accounts/{busy_account.pk}/timeline/?kind=payment").json()
+    assert payments["count"] == 150
+
+
+def test_the_case_page_shows_the_timeline_in_bounded_queries(
+    client, specialist, busy_account, django_assert_max_num_queries
+):
+    client.force_login(specialist)
+    with django_assert_max_num_queries(25):
+        response = client.get(f"/accounts/{busy_account.pk}/")
+    assert response.status_code == 200
+    assert b"Entered bucket M1" in response.content  # the newest events come first
+
+
+def test_the_timeline_merges_restrictions_and_disputes(api, specialist, supervisor, team):
+    from contacts.services import dispute_open
+
+    account = AccountFactory(team=team)
+    dispute_open(
+        account=account,
+        description="Not mine",
+        by=specialist,
+        now=datetime(2026, 11, 20, 15, tzinfo=UTC),
+    )
+    kinds = [e.kind for e in account_timeline(account)]
+    assert "dispute" in kinds and "restriction" in kinds
+
+
+def test_another_teams_timeline_is_forbidden(api, other_specialist, busy_account):
+    response = api.as_user(other_specialist).get(f"/api/v1/accounts/{busy_account.pk}/timeline/")
+    assert response.status_code == 403

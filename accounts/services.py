@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -164,8 +165,21 @@ def stage_after_plan(account: Account, *, as_of: date) -> str:
 
 
 # --- Risk ----------------------------------------------------------------------------------
-def risk_inputs(account: Account, *, as_of: date, contactable: bool) -> risk.RiskInputs:
-    paid_recently = (
+@dataclass(frozen=True)
+class RiskHistory:
+    """What the account's own history adds to the risk inputs (counted in grouped queries)."""
+
+    payments_90: int = 0
+    broken_promises_180: int = 0
+    broken_plans: int = 0
+
+
+def risk_inputs(
+    account: Account, *, as_of: date, contactable: bool, history: RiskHistory | None = None
+) -> risk.RiskInputs:
+    history = history or RiskHistory()
+    # Payments posted in Settle count; so does a payment the bank's feed reports.
+    fed = int(
         account.last_payment_date is not None
         and account.last_payment_date >= as_of - timedelta(days=90)
     )
@@ -173,10 +187,41 @@ def risk_inputs(account: Account, *, as_of: date, contactable: bool) -> risk.Ris
         days_past_due=delinquency.days_past_due(account.delinquent_since, as_of),
         total_balance=account.total_balance,
         currency=account.currency,
-        payments_last_90_days=1 if paid_recently else 0,
+        payments_last_90_days=max(history.payments_90, fed),
+        broken_promises_last_180_days=history.broken_promises_180,
+        broken_plans=history.broken_plans,
         contactable=contactable,
         hardship=account.hardship_declared_at is not None,
     )
+
+
+def risk_histories(account_ids: set[int], *, as_of: date) -> dict[int, RiskHistory]:
+    from plans.models import Payment, Plan, PlanStatus, PromiseStatus, PromiseToPay
+
+    def counts(queryset) -> dict[int, int]:
+        return dict(
+            queryset.values("account_id").annotate(n=Count("id")).values_list("account_id", "n")
+        )
+
+    payments = counts(
+        Payment.objects.filter(
+            account_id__in=account_ids, received_at__date__gte=as_of - timedelta(days=90)
+        )
+    )
+    promises = counts(
+        PromiseToPay.objects.filter(
+            account_id__in=account_ids,
+            status=PromiseStatus.BROKEN,
+            due_date__gte=as_of - timedelta(days=180),
+        )
+    )
+    plans = counts(Plan.objects.filter(account_id__in=account_ids, status=PlanStatus.BROKEN))
+    return {
+        account_id: RiskHistory(
+            payments.get(account_id, 0), promises.get(account_id, 0), plans.get(account_id, 0)
+        )
+        for account_id in account_ids
+    }
 
 
 def account_risk_refresh(*, account: Account, as_of: date, now: datetime | None = None) -> Account:
@@ -200,9 +245,15 @@ def accounts_risk_refresh(
         ).values_list("customer_id", flat=True)
     )
     now = now or timezone.now()
+    histories = risk_histories({a.pk for a in accounts}, as_of=as_of)
     for account in accounts:
         result = risk.score(
-            risk_inputs(account, as_of=as_of, contactable=account.customer_id in contactable)
+            risk_inputs(
+                account,
+                as_of=as_of,
+                contactable=account.customer_id in contactable,
+                history=histories[account.pk],
+            )
         )
         account.risk_score = result.score
         account.risk_tier = result.tier

@@ -80,3 +80,24 @@ def test_account_without_usable_contact_points_is_not_contactable(team):
     ContactPointFactory(customer=account.customer, opted_out=True)
     account_risk_refresh(account=account, as_of=date(2026, 11, 23))
     assert "contactability" in {f["code"] for f in account.risk_factors}
+
+
+@pytest.mark.django_db
+def test_broken_promises_and_plans_raise_the_score(team):
+    from accounts.services import account_risk_refresh
+    from plans.models import PromiseToPay
+
+    account = AccountFactory(team=team, delinquent_since=date(2026, 11, 1))
+    ContactPointFactory(customer=account.customer)
+    account_risk_refresh(account=account, as_of=date(2026, 11, 23))
+    before = account.risk_score
+    PromiseToPay.objects.bulk_create(
+        PromiseToPay(
+            account=account, amount=Decimal("50.00"), due_date=date(2026, 11, d), status="broken"
+        )
+        for d in (5, 12)
+    )
+    account_risk_refresh(account=account, as_of=date(2026, 11, 23))
+    factors = {f["code"]: f for f in account.risk_factors}
+    assert factors["broken_promises"]["points"] == 20
+    assert account.risk_score == before + 20

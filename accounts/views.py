@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import delinquency, services
 from accounts.models import Account, RiskTier, Stage
 from accounts.permissions import user_can_see_account
+from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
 from contacts.selectors import account_timeline
 
 
@@ -120,6 +121,14 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bucket": delinquency.bucket_for(dpd),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
             "contact_points": account.customer.contact_points.all(),
+            "plans": account.plans.order_by("-created_at")[:10],
+            "promises": account.promises.order_by("-due_date")[:10],
+            "open_disputes": Dispute.objects.filter(account=account).exclude(
+                status__in=CLOSED_CASE_STATUSES
+            ),
+            "open_complaints": Complaint.objects.filter(account=account).exclude(
+                status__in=CLOSED_CASE_STATUSES
+            ),
             "timeline": Paginator(account_timeline(account), 50).get_page(request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
         },

@@ -96,3 +96,24 @@ def test_nav_shows_admin_only_to_staff(client, specialist, supervisor):
     assert b"/admin/" not in client.get("/").content
     client.force_login(supervisor)
     assert b"/admin/" in client.get("/").content
+
+
+def test_case_page_links_plans_and_shows_open_disputes(client, specialist, team):
+    from datetime import UTC, datetime
+
+    from contacts.services import dispute_open
+    from tests.plans.factories import draft_plan, owing_account
+
+    account = owing_account(team)
+    plan = draft_plan(account, specialist)
+    dispute_open(
+        account=account,
+        description="Not mine",
+        by=specialist,
+        kind="not_mine",
+        now=datetime(2026, 11, 20, 15, tzinfo=UTC),
+    )
+    client.force_login(specialist)
+    html = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert reverse("plans:agreement", args=[plan.pk]) in html
+    assert "Not my debt" in html

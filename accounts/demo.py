@@ -717,3 +717,81 @@ def seed_portfolio(
             for table in SEEDED_TABLES:
                 cursor.execute(f"ANALYZE {table}")
     return counts
+
+
+def seed_activity(
+    *,
+    seed: int,
+    plans: int = 40,
+    promises: int = 60,
+    disputes: int = 8,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Some plans, promises and disputes on the demo portfolio, made through the real services.
+
+    Accounts are drawn reproducibly among open accounts with a specialist; one the services
+    refuse (e.g. an installment under the jurisdiction's minimum) is simply skipped.
+    """
+    from django.core.exceptions import ValidationError
+
+    from contacts.services import dispute_open
+    from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
+
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    today = delinquency.business_date()
+    candidates = list(
+        Account.objects.open()
+        .exclude(assigned_to=None)
+        .exclude(stage=Stage.ON_PLAN)
+        .select_related("assigned_to", "customer")
+        .order_by("id")[:5000]
+    )
+    rng.shuffle(candidates)
+    made = {"plans": 0, "promises": 0, "disputes": 0}
+    for account in candidates:
+        by = account.assigned_to
+        try:
+            with transaction.atomic():
+                if made["plans"] < plans:
+                    plan = plan_create(
+                        account=account,
+                        by=by,
+                        method="equal_installment",
+                        installments=rng.choice([6, 12, 18, 24]),
+                        annual_rate=Decimal(rng.choice(["0.06", "0.09", "0.12"])),
+                        now=now,
+                    )
+                    plan = plan_accept(
+                        plan=plan,
+                        channel="recorded_call",
+                        accepted_at=now,
+                        by=by,
+                        reference=f"DEMO-{plan.pk}",
+                        now=now,
+                    )
+                    plan_submit(plan=plan, by=by, now=now)
+                    made["plans"] += 1
+                elif made["promises"] < promises:
+                    promise_create(
+                        account=account,
+                        by=by,
+                        now=now,
+                        amount=min(account.past_due_amount, Decimal("200.00")) or Decimal("50.00"),
+                        due_date=today + timedelta(days=rng.randint(0, 10)),
+                    )
+                    made["promises"] += 1
+                elif made["disputes"] < disputes:
+                    dispute_open(
+                        account=account,
+                        by=by,
+                        now=now,
+                        kind="amount",
+                        description="Customer says the late fees are wrong.",
+                    )
+                    made["disputes"] += 1
+                else:
+                    break
+        except (ValidationError, ConflictError):
+            continue
+    return made

@@ -109,3 +109,22 @@ def test_new_rows_after_seeding_get_fresh_ids():
     seed(n=20)
     account = AccountFactory()
     assert account.pk > 20
+
+
+def test_demo_activity_goes_through_the_real_services(settings):
+    from datetime import UTC, datetime
+
+    from accounts.demo import seed_activity
+    from contacts.models import Dispute
+    from plans.models import Plan, PlanEvent, PromiseToPay
+
+    settings.BUSINESS_DATE = AS_OF.isoformat()
+    seed(n=300)
+    made = seed_activity(
+        seed=1, plans=5, promises=5, disputes=2, now=datetime(2026, 11, 23, 15, tzinfo=UTC)
+    )
+    assert made == {"plans": 5, "promises": 5, "disputes": 2}
+    assert Plan.objects.exclude(status="draft").count() == 5
+    assert PlanEvent.objects.filter(to_status="active").exists()
+    assert PromiseToPay.objects.filter(status="pending").count() == 5
+    assert all(d.restriction_id for d in Dispute.objects.all())

@@ -4,7 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.demo import seed_portfolio
+from accounts.demo import seed_activity, seed_portfolio
 from accounts.models import Account
 
 
@@ -27,8 +27,24 @@ class Command(BaseCommand):
         )
         parser.add_argument("--chunk-size", type=int, default=50_000)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--no-activity",
+            action="store_true",
+            help="Skip the sample plans, promises and disputes.",
+        )
 
-    def handle(self, *args, accounts, seed, as_of, if_empty, chunk_size, no_progress, **options):
+    def handle(
+        self,
+        *args,
+        accounts,
+        seed,
+        as_of,
+        if_empty,
+        chunk_size,
+        no_progress,
+        no_activity,
+        **options,
+    ):
         if accounts < 1:
             raise CommandError("--accounts must be at least 1.")
         if if_empty and Account.objects.exists():
@@ -43,6 +59,9 @@ class Command(BaseCommand):
                 chunk_size=chunk_size,
                 progress=bar.update,
             )
+        if not no_activity and as_of is None:
+            # Through the real services, so only on a demo-sized portfolio's business date.
+            counts.update(seed_activity(seed=seed))
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Seeded {summary} in {elapsed:.1f}s"))

@@ -1,7 +1,7 @@
 """The case timeline: everything that happened on an account, newest first, in few queries.
 
-One query per kind of event (contacts, payments, promises, plan events, bucket moves,
-restrictions, dispute and complaint events) — nine in all, whatever the number of events.
+One query per source (contacts, payments, promises, plan events, bucket moves, restrictions,
+and dispute and complaint events together) — seven in all, whatever the number of events.
 """
 
 from __future__ import annotations

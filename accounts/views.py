@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -54,7 +54,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
         Account.objects.visible_to(request.user)
         .with_delinquency(as_of)
         .select_related("customer", "assigned_to")
-        .order_by("delinquent_since", "id")
+        # Most delinquent first; current accounts (no date) last on every database.
+        .order_by(F("delinquent_since").asc(nulls_last=True), "id")
     )
     filters = {
         "bucket": request.GET.get("bucket", ""),

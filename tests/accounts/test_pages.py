@@ -117,3 +117,12 @@ def test_case_page_links_plans_and_shows_open_disputes(client, specialist, team)
     html = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert reverse("plans:agreement", args=[plan.pk]) in html
     assert "Not my debt" in html
+
+
+def test_account_list_puts_the_most_delinquent_first(client, admin_user, team):
+    AccountFactory(team=team, delinquent_since=None, customer__name="Current Carl")
+    AccountFactory(team=team, delinquent_since=date(2026, 1, 1), customer__name="Oldest Olga")
+    AccountFactory(team=team, delinquent_since=date(2026, 9, 1), customer__name="Middle Mia")
+    client.force_login(admin_user)
+    names = [a.customer.name for a in client.get("/accounts/").context["page"]]
+    assert names == ["Oldest Olga", "Middle Mia", "Current Carl"]

@@ -1255,74 +1255,18 @@ def _audit_changes_sql(model: type[models.Model], names: Iterable[str]) -> str:
     return f"('{{' || concat_ws(', ', {', '.join(pairs)}) || '}}')::jsonb"
 
 
-# Mirrors accounts.risk._dpd_points; test_import checks the SQL score against the service.
-DPD_POINTS: tuple[tuple[int, int], ...] = ((0, 0), (29, 5), (59, 15), (89, 25), (179, 35))
-DPD_POINTS_BEYOND = 45
-
-
 def risk_sql(
     dpd: str, balance: str, currency: str, paid: str, contactable: str, hardship: str
 ) -> str:
     """A LATERAL subquery ``rk`` (score, tier, factors) equal to ``risk.score`` over
-    ``services.risk_inputs`` (no promises or plans yet), for set-based risk on PostgreSQL."""
-    dpd_points = (
-        "CASE "
-        + " ".join(f"WHEN x.dpd <= {limit} THEN {points}" for limit, points in DPD_POINTS)
-        + f" ELSE {DPD_POINTS_BEYOND} END"
-    )
-
-    def bands(small: Decimal, medium: Decimal, large: Decimal) -> str:
-        return (
-            f"CASE WHEN x.balance < {small} THEN 0 WHEN x.balance < {medium} THEN 5 "
-            f"WHEN x.balance < {large} THEN 10 ELSE 15 END"
-        )
-
-    default = risk.BALANCE_BANDS["USD"]
-    balance_points = (
-        "CASE "
-        + " ".join(
-            f"WHEN x.currency = {_lit(code)} THEN {bands(*limits)}"
-            for code, limits in risk.BALANCE_BANDS.items()
-        )
-        + f" ELSE {bands(*default)} END"
-    )
-
-    def factor(code: str, points: str, detail: str) -> str:
-        # JSON as text, parsed once per row (cheaper than jsonb_build_object). Nothing here
-        # needs escaping: codes and details are fixed ASCII, numbers, and a validated currency.
-        return (
-            f'\'{{"code": "{code}", "points": \' || {points} || '
-            f"', \"detail\": \"' || {detail} || '\"}}'"
-        )
-
-    factors = (
-        "('[' || concat_ws(', ', "
-        + factor("days_past_due", "y.dp", "y.dpd || ' days past due'")
-        + ", "
-        + factor("balance", "y.bp", "'balance ' || y.balance || ' ' || y.currency")
-        + ", "
-        + factor(
-            "payment_history",
-            "y.pp",
-            "CASE WHEN y.paid THEN '1 payment in 90 days' ELSE 'no payment in 90 days' END",
-        )
-        + ", CASE WHEN NOT y.contactable THEN "
-        + factor("contactability", "15", "'no usable phone or email'")
-        + " END, "
-        + "CASE WHEN y.hardship THEN "
-        + factor("hardship", "5", "'hardship declared'")
-        + " END) || ']')::jsonb"
-    )
-    return (
-        f"LATERAL (SELECT z.score, CASE WHEN z.score < {risk.GOOD_BELOW} THEN 'good' "
-        f"WHEN z.score >= {risk.HIGH_FROM} THEN 'high' ELSE 'general' END AS tier, z.factors "
-        f"FROM (SELECT greatest(0, y.dp + y.bp + y.pp + y.cp + y.hp) AS score, "
-        f"{factors} AS factors FROM (SELECT x.*, {dpd_points} AS dp, {balance_points} AS bp, "
-        "CASE WHEN x.paid THEN 0 ELSE 15 END AS pp, CASE WHEN x.contactable THEN 0 ELSE 15 END "
-        "AS cp, CASE WHEN x.hardship THEN 5 ELSE 0 END AS hp "
-        f"FROM (SELECT {dpd} AS dpd, {balance} AS balance, {currency} AS currency, "
-        f"COALESCE({paid}, false) AS paid, {contactable} AS contactable, "
-        f"{hardship} AS hardship) x) y) z) rk"
+    ``services.risk_inputs`` (no promises or plans yet): ``risk.score_sql``, the one SQL form."""
+    return risk.score_sql(
+        dpd=dpd,
+        balance=balance,
+        currency=currency,
+        payments=f"CASE WHEN COALESCE({paid}, false) THEN 1 ELSE 0 END",
+        contactable=contactable,
+        hardship=hardship,
     )
 
 

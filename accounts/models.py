@@ -307,6 +307,8 @@ class Account(models.Model):
     risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
     risk_factors = models.JSONField(_("risk factors"), default=list, blank=True)
     risk_scored_at = models.DateTimeField(_("risk scored"), null=True, blank=True)
+    # Work-first order of the queue (higher first), refreshed set-based by accounts.nightly.
+    queue_priority = models.IntegerField(_("queue priority"), default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -319,6 +321,10 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["team", "stage"]),
             models.Index(fields=["assigned_to", "stage"]),
+            models.Index(fields=["team", "-queue_priority"], name="account_team_queue_idx"),
+            models.Index(
+                fields=["assigned_to", "-queue_priority"], name="account_assignee_queue_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

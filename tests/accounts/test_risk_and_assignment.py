@@ -44,7 +44,7 @@ def test_long_delinquency_without_payment_or_contact_is_high_risk():
 def test_every_factor_explains_itself():
     result = risk.score(inputs(days_past_due=95, hardship=True, broken_plans=1))
     details = {f.code: f.detail for f in result.factors}
-    assert details["days_past_due"] == "95 days past due"
+    assert details["days_past_due"] == "90–179 days past due"  # the band, not the day count
     assert details["hardship"] == "hardship declared"
     assert details["broken_plans"] == "1 broken plans"
 

@@ -1,0 +1,33 @@
+"""Celery tasks of the accounts app. Thin: ``accounts.nightly`` holds the work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError
+
+from accounts import delinquency
+from accounts.nightly import nightly_run
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=3 * 3600 - 300,
+    time_limit=3 * 3600,
+)
+def nightly_run_task(self, as_of: str | None = None) -> dict:
+    """The nightly run for ``as_of`` (YYYY-MM-DD; default: the business date). Idempotent per
+    date, so a retry or a second worker redoes nothing already done."""
+    day = date.fromisoformat(as_of) if as_of else delinquency.business_date()
+    summary = nightly_run(as_of=day)
+    return {
+        "as_of": day.isoformat(),
+        "steps": {
+            s.name: {"changed": s.changed, "seconds": round(s.seconds, 3)} for s in summary.steps
+        },
+    }

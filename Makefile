@@ -22,6 +22,7 @@ demo: export DJANGO_DEBUG ?= true
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo_users
+	$(PY) manage.py send_reminders --seed-templates
 	$(PY) manage.py seed_demo --accounts $(DEMO_ACCOUNTS) --seed 42 --if-empty
 	@echo "Settle at http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
 	$(VENV)/bin/honcho -f Procfile.demo start

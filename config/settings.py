@@ -255,3 +255,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Reminders and channels -----------------------------------------------------------------
+# Channel → backend class (contacts.backends). The demo prints SMS, sends email through
+# EMAIL_BACKEND and writes letters to the outbox; production points "sms" at the gateway.
+SETTLE_CHANNEL_BACKENDS = env.json(
+    "SETTLE_CHANNEL_BACKENDS",
+    default={
+        "sms": "contacts.backends.ConsoleBackend",
+        "email": "contacts.backends.DjangoEmailBackend",
+        "letter": "contacts.backends.FileBackend",
+    },
+)
+SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" / "outbox"))
+SETTLE_SMS_GATEWAY_URL = env.str("SETTLE_SMS_GATEWAY_URL", default="")
+SETTLE_SMS_GATEWAY_TOKEN = env.str("SETTLE_SMS_GATEWAY_TOKEN", default="")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+SETTLE_REMINDERS = {
+    "upcoming_days": env.int("SETTLE_REMINDER_UPCOMING_DAYS", default=3),
+    "missed_look_back_days": 7,
+    "batch_size": env.int("SETTLE_REMINDER_BATCH_SIZE", default=1000),
+    # A claim older than this belongs to a dead worker. Keep it above the send task's time
+    # limit, so a live worker's claim never expires under it.
+    "claim_timeout_seconds": 600,
+    "max_attempts": 5,
+    "retry_base_seconds": 60,
+    "task_time_budget_seconds": 240,
+}
+# Tests and canary deployments point a worker at a queue of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

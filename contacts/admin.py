@@ -121,3 +121,55 @@ class CallbackTaskAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["account", "assigned_to"]
     raw_id_fields = ["account", "assigned_to", "contact"]
+
+
+# --- Reminders and treatment strategies ------------------------------------------------------
+from contacts.models import Reminder, TreatmentStrategy  # noqa: E402
+
+
+@admin.register(TreatmentStrategy)
+class TreatmentStrategyAdmin(admin.ModelAdmin):
+    """Supervisors tune which tier × bucket gets which channel, template and cadence."""
+
+    list_display = [
+        "code",
+        "jurisdiction",
+        "risk_tier",
+        "bucket_code",
+        "stage",
+        "channel",
+        "template_code",
+        "cadence_days",
+        "is_active",
+    ]
+    list_filter = ["jurisdiction", "risk_tier", "bucket_code", "channel", "is_active"]
+    list_editable = ["cadence_days", "is_active"]
+    search_fields = ["code", "name", "template_code"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Read-only: reminders change state only through ``contacts.reminders``."""
+
+    list_display = [
+        "idempotency_key",
+        "account",
+        "kind",
+        "channel",
+        "status",
+        "attempts",
+        "due_at",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", "channel"]
+    search_fields = ["idempotency_key"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account", "contact_point", "template", "decision", "contact"]
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

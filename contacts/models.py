@@ -463,3 +463,135 @@ class CallbackTask(models.Model):
 
     def __str__(self) -> str:
         return f"Callback {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+# --- Reminders and treatment strategies ------------------------------------------------------
+
+
+class TreatmentStrategy(models.Model):
+    """Tier × bucket (× stage) picks the channel, template and cadence of automatic contact.
+
+    Only message channels (SMS, email, letter) become reminders; ``call`` and ``visit``
+    strategies document the treatment for the work queues and are skipped by the generator.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+        CALL = "call", _("Call task")
+        VISIT = "visit", _("Visit")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=2, choices=[("US", _("United States")), ("CN", _("China"))]
+    )
+    risk_tier = models.CharField(
+        _("risk tier"),
+        max_length=10,
+        choices=[("good", _("Good")), ("general", _("General")), ("high", _("High risk"))],
+    )
+    bucket_code = models.CharField(_("bucket"), max_length=10, help_text=_("M1, M2 …"))
+    stage = models.CharField(
+        _("stage"), max_length=20, blank=True, help_text=_("Empty: any open stage.")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    template_code = models.SlugField(_("template code"), max_length=60, blank=True)
+    cadence_days = models.PositiveSmallIntegerField(_("every (days)"), default=7)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "bucket_code", "risk_tier", "channel"]
+        verbose_name = _("treatment strategy")
+        verbose_name_plural = _("treatment strategies")
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.risk_tier} {self.bucket_code}: {self.channel}"
+
+
+class Reminder(models.Model):
+    """One automatic message to send; ``idempotency_key`` makes generation and sending safe
+    to repeat. Status: pending → claimed → sent | deferred | blocked | failed."""
+
+    class Kind(models.TextChoices):
+        INSTALLMENT_DUE = "installment_due", _("Installment due")
+        INSTALLMENT_MISSED = "installment_missed", _("Installment missed")
+        PROMISE_DUE = "promise_due", _("Promise due")
+        STRATEGY = "strategy", _("Treatment strategy")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("Claimed")
+        SENT = "sent", _("Sent")
+        DEFERRED = "deferred", _("Deferred")
+        BLOCKED = "blocked", _("Blocked")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    contact_point = models.ForeignKey(
+        ContactPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    # What the message is about when it is not the account's arrears (an installment, a promise).
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    due_date = models.DateField(_("amount due on"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_by = models.CharField(_("claimed by"), max_length=100, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    decision = models.ForeignKey(
+        "compliance.ComplianceDecision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    contact = models.ForeignKey(
+        ContactLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [
+            # The claim query: open reminders by when they are next due.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="reminder_due_idx",
+                condition=models.Q(status__in=["pending", "deferred"]),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="reminder_claimed_idx",
+                condition=models.Q(status="claimed"),
+            ),
+            models.Index(fields=["account", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"

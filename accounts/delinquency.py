@@ -209,11 +209,11 @@ def _apply_moves(rows: list[dict], as_of: date, summary: MovesSummary) -> None:
     closing = [r for r in rows if r["current_stay_id"] is not None]
     if closing:
         # One UPDATE per chunk: the exit balance is the balance on the day of the move.
-        stays = BucketHistory.objects.filter(id__in=[r["current_stay_id"] for r in closing])
         by_stay = {r["current_stay_id"]: r for r in closing}
         if connection.vendor == "postgresql":
             _close_stays_pg(by_stay, as_of)
         else:
+            stays = list(BucketHistory.objects.filter(id__in=by_stay))
             for stay in stays:
                 row = by_stay[stay.id]
                 stay.exited_on = as_of

@@ -28,7 +28,6 @@ from accounts.models import (
     User,
 )
 
-REVEALABLE_CUSTOMER_FIELDS = ("national_id",)
 REVEAL_PERMISSION = "accounts.reveal_personal_data"
 
 

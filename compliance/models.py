@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_time_zone
 from compliance import rules
-from contacts.models import ContactLog
+from contacts.models import AppendOnlyQuerySet, ContactLog
 
 #: Contact channels: the contact log's vocabulary (``inbound_call`` included), shared so the
 #: check, the log and the API speak the same words.
@@ -458,14 +458,10 @@ class CommunicationRestriction(models.Model):
 # --- Decisions -----------------------------------------------------------------------------
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class DecisionQuerySet(AppendOnlyQuerySet):
     """Decisions are evidence (12 CFR 1006.100; 第68条): never changed or removed."""
 
-    def update(self, **kwargs):
-        raise PermissionError("Compliance decisions are append-only.")
-
-    def delete(self):
-        raise PermissionError("Compliance decisions are append-only.")
+    refusal = "Compliance decisions are append-only."
 
 
 class Purpose(models.TextChoices):
@@ -510,7 +506,7 @@ class ComplianceDecision(models.Model):
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -47,4 +46,4 @@ def exception_handler(exc, context):
     return response
 
 
-__all__ = ["AwareDateTimeField", "Conflict", "Pagination", "Response", "exception_handler"]
+__all__ = ["AwareDateTimeField", "Conflict", "Pagination", "exception_handler"]

@@ -86,13 +86,15 @@ class ContactPoint(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """The contact log is evidence: rows are never changed or removed, only corrected."""
+    """Evidence (the contact log, compliance decisions): rows are never changed or removed."""
+
+    refusal = "The contact log is append-only; log a correction instead."
 
     def update(self, **kwargs):
-        raise PermissionError("The contact log is append-only; log a correction instead.")
+        raise PermissionError(self.refusal)
 
     def delete(self):
-        raise PermissionError("The contact log is append-only; log a correction instead.")
+        raise PermissionError(self.refusal)
 
 
 class ContactLog(models.Model):

@@ -49,6 +49,8 @@ urlpatterns = [
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
     path("accounts/", include("accounts.urls")),
     path("plans/", include("plans.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,7 +9,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [(_("Home"), reverse("home")), (_("Accounts"), reverse("accounts:list"))]
+    items = [
+        (_("Home"), reverse("home")),
+        (_("Queue"), reverse("accounts:queue")),
+        (_("Accounts"), reverse("accounts:list")),
+    ]
     if user.has_role("supervisor", "admin"):
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:

@@ -5,6 +5,7 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
+    path("queue/", views.work_queue, name="queue"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/reveal/", views.account_reveal, name="reveal"),
 ]

@@ -8,13 +8,16 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import delinquency, services
-from accounts.models import Account, RiskTier, Stage
+from accounts import delinquency, queue, services
+from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import user_can_see_account
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
 from contacts.selectors import account_timeline
+
+QUEUE_PAGE_SIZE = 25
 
 
 def _require_role(request: HttpRequest) -> None:
@@ -96,6 +99,67 @@ def account_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def work_queue(request: HttpRequest) -> HttpResponse:
+    """The cases to work, most urgent first, with why each is here."""
+    _require_role(request)
+    as_of = delinquency.business_date()
+    is_lead = request.user.has_role(Role.SUPERVISOR, Role.ADMIN)
+    specialist = request.GET.get("specialist", "")
+    filters = queue.QueueFilters(
+        reason=request.GET.get("reason", ""),
+        bucket=request.GET.get("bucket", ""),
+        risk_tier=request.GET.get("risk_tier", ""),
+        specialist=int(specialist) if is_lead and specialist.isdigit() else None,
+        q=request.GET.get("q", "").strip()[:100],
+    )
+    accounts = queue.work_queue(request.user, as_of=as_of, filters=filters)
+    counts = queue.queue_counts(accounts)
+    paginator = Paginator(accounts, QUEUE_PAGE_SIZE)
+    paginator.count = counts["total"]  # already counted above with the reasons
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    now = timezone.now()
+    next_call = queue.next_call_times(rows, now=now)
+    actions = queue.recommended_actions(rows)
+    query = request.GET.copy()
+    query.pop("page", None)
+    specialists = (
+        User.objects.filter(team_id=request.user.team_id, groups__name=Role.SPECIALIST)
+        .order_by("username")
+        .only("id", "username", "first_name", "last_name")
+        if is_lead and request.user.team_id
+        else User.objects.none()
+    )
+    return render(
+        request,
+        "accounts/queue.html",
+        {
+            "page": page,
+            "rows": [
+                {
+                    "account": a,
+                    "reasons": queue.row_reasons(a),
+                    "next_call": next_call.get(a.pk, "unknown"),
+                    "call_now": next_call.get(a.pk) == now,
+                    "action": actions.get(a.pk, ""),
+                }
+                for a in rows
+            ],
+            "counts": counts,
+            "filters": filters,
+            "as_of": as_of,
+            "now": now,
+            "query": query.urlencode(),
+            "reasons": queue.Reason.choices,
+            "buckets": delinquency.configured_buckets(),
+            "tiers": RiskTier.choices,
+            "is_lead": is_lead,
+            "specialists": specialists,
+        },
+    )
+
+
 def _visible_account(request: HttpRequest, pk: int) -> Account:
     _require_role(request)
     account = get_object_or_404(
@@ -108,9 +172,27 @@ def _visible_account(request: HttpRequest, pk: int) -> Account:
 
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page: summary, tier factors, contactability, open items, timeline, and the
+    "Log a contact" form."""
+    from compliance.models import CommunicationRestriction
+    from contacts.forms import ContactLogForm
+    from plans.models import PromiseStatus
+
     account = _visible_account(request, pk)
     as_of = delinquency.business_date()
     dpd = delinquency.days_past_due(account.delinquent_since, as_of)
+    restrictions = list(
+        CommunicationRestriction.objects.for_account(account)
+        .filter(ended_at__isnull=True)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=as_of))
+        .select_related("contact_point")
+    )
+    closed_points = {
+        r.contact_point_id
+        for r in restrictions
+        if r.contact_point_id and r.kind == "channel_opt_out"
+    }
+    promises = list(account.promises.order_by("-due_date")[:10])
     return render(
         request,
         "accounts/account_detail.html",
@@ -121,9 +203,13 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dpd": dpd,
             "bucket": delinquency.bucket_for(dpd),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
-            "contact_points": account.customer.contact_points.all(),
+            "contact_points": [
+                (cp, cp.pk in closed_points) for cp in account.customer.contact_points.all()
+            ],
+            "restrictions": restrictions,
             "plans": account.plans.order_by("-created_at")[:10],
-            "promises": account.promises.order_by("-due_date")[:10],
+            "promises": promises,
+            "open_promises": [p for p in promises if p.status == PromiseStatus.PENDING],
             "open_disputes": Dispute.objects.filter(account=account).exclude(
                 status__in=CLOSED_CASE_STATUSES
             ),
@@ -132,6 +218,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "timeline": Paginator(account_timeline(account), 50).get_page(request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
+            "form": ContactLogForm(account=account),
+            "check": None,
         },
     )
 

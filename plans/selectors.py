@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import Account
-from plans.affordability import PlanOptions, plan_options
+from plans.affordability import (
+    PlanOptions,
+    installment_budget,
+    largest_installment,
+    plan_options,
+)
 from plans.models import Installment, Payment, Plan, PlanPolicy, PromiseToPay
-from plans.schedule import CURRENCY_PLACES, Frequency, Method
-from plans.services import plan_needs_approval, plan_terms
+from plans.schedule import CURRENCY_PLACES, Frequency, Method, Schedule
+from plans.services import plan_needs_approval, plan_terms, schedule_build
 
 
 def plans_visible_to(user) -> QuerySet[Plan]:
@@ -178,3 +184,90 @@ def agreement_context(plan: Plan) -> dict:
             for row in rows
         ],
     }
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What typed-in terms would give: the schedule (or why not), the concessions, whether a
+    supervisor must approve, and the installment the customer's declared budget allows."""
+
+    schedule: Schedule | None
+    principal: Decimal
+    concessions_total: Decimal
+    needs_approval: bool
+    budget: Decimal | None
+    affordable: bool | None
+    error: str = ""
+
+    @property
+    def apr_percent(self) -> Decimal | None:
+        if self.schedule is None:
+            return None
+        return (self.schedule.apr * 100).quantize(Decimal("0.01"))
+
+    @property
+    def total_cost(self) -> Decimal | None:
+        if self.schedule is None:
+            return None
+        return self.schedule.total_interest + self.schedule.total_fees
+
+
+def plan_preview(
+    account: Account,
+    *,
+    proposed_by,
+    start_date: date,
+    method: str,
+    installments: int,
+    frequency: str,
+    first_due_date: date | None,
+    down_payment: Decimal,
+    waived_interest: Decimal,
+    waived_fees: Decimal,
+    annual_rate: Decimal | None = None,
+    period_fee_rate: Decimal | None = None,
+) -> PlanPreview:
+    """The schedule the terms would have, from the pure engine; nothing is saved."""
+    concessions = waived_interest + waived_fees
+    principal = account.total_balance - concessions
+    draft = Plan(
+        account=account,
+        proposed_by=proposed_by,
+        waived_interest=waived_interest,
+        waived_fees=waived_fees,
+    )
+    policy = PlanPolicy.for_jurisdiction(account.customer.jurisdiction)
+    common = {
+        "principal": principal,
+        "concessions_total": concessions,
+        "needs_approval": plan_needs_approval(draft),
+        "budget": None,
+        "affordable": None,
+    }
+    try:
+        schedule = schedule_build(
+            plan_terms(
+                principal=principal,
+                method=method,
+                installments=installments,
+                start_date=start_date,
+                currency=account.currency,
+                frequency=frequency,
+                first_due_date=first_due_date,
+                down_payment=down_payment,
+                annual_rate=annual_rate,
+                period_fee_rate=period_fee_rate,
+            ),
+            max_installments=policy.max_installments,
+        )
+    except ValidationError as error:
+        return PlanPreview(schedule=None, error=" ".join(error.messages), **common)
+    budget = installment_budget(
+        account.customer.disposable_income,
+        policy.affordability_share,
+        frequency,
+        CURRENCY_PLACES.get(account.currency, 2),
+    )
+    common["budget"] = budget
+    common["affordable"] = None if budget is None else largest_installment(schedule) <= budget
+    return PlanPreview(schedule=schedule, **common)

@@ -416,6 +416,35 @@ def plan_accept(
     return plan
 
 
+@transaction.atomic
+def plan_create_and_submit(
+    *,
+    account: Account,
+    by: User,
+    submit: bool,
+    acceptance_channel: str = "",
+    acceptance_reference: str = "",
+    now: datetime | None = None,
+    **terms,
+) -> Plan:
+    """Create a plan from ``terms`` (``plan_create``'s arguments) and, with ``submit``, record
+    the customer's acceptance and submit it. All or nothing: a plan that cannot be submitted
+    is not left behind as a draft."""
+    now = now or timezone.now()
+    plan = plan_create(account=account, by=by, now=now, **terms)
+    if not submit:
+        return plan
+    plan = plan_accept(
+        plan=plan,
+        channel=acceptance_channel,
+        accepted_at=now,
+        by=by,
+        reference=acceptance_reference,
+        now=now,
+    )
+    return plan_submit(plan=plan, by=by, now=now)
+
+
 def plan_needs_approval(plan: Plan) -> bool:
     """Whether the concessions exceed the proposer's authority (PLANS.md "Limits")."""
     limit = _policy(plan).concession_limit(plan.proposed_by)

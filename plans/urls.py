@@ -4,6 +4,10 @@ from plans import views
 
 app_name = "plans"
 urlpatterns = [
+    path("new/<int:account_id>/", views.plan_builder, name="new"),
+    path("new/<int:account_id>/preview/", views.plan_preview, name="preview"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/agreement/", views.plan_agreement, name="agreement"),
+    path("<int:pk>/approve/", views.plan_approve, name="approve"),
+    path("<int:pk>/reject/", views.plan_reject, name="reject"),
 ]

@@ -1,17 +1,31 @@
-"""Pages for plans: a detail page and the printable agreement. Thin: scope, select, render."""
+"""Pages for plans: the plan builder, a detail page with approval, and the printable agreement.
+
+Thin: scope, parse, call ``plans.selectors`` / ``plans.services``, render. The builder's options
+and schedule preview come from the pure engine; nothing is saved until the specialist creates
+the plan.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import translation
+from decimal import Decimal
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import delinquency
+from accounts.models import Account, Role
 from accounts.permissions import user_can_see_account
-from plans import selectors
-from plans.models import Plan
+from plans import selectors, services
+from plans.forms import OptionsForm, PlanBuilderForm, PlanRejectForm
+from plans.models import Plan, PlanStatus
+from plans.schedule import ScheduleError
 
 
 def _visible_plan(request: HttpRequest, pk: int) -> Plan:
@@ -36,7 +50,217 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **selectors.agreement_context(plan),
             "events": plan.events.all(),
             "payments": selectors.payments_of(plan.account).filter(plan=plan),
+            "can_decide": plan.status == PlanStatus.PENDING_APPROVAL
+            and request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
+            "reject_form": PlanRejectForm(),
         },
+    )
+
+
+def _service_errors(request: HttpRequest, error: Exception) -> None:
+    if isinstance(error, ValidationError):
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.error(request, str(error))
+
+
+def _decide(request: HttpRequest, pk: int) -> Plan:
+    plan = _visible_plan(request, pk)
+    if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied(_("Only a supervisor or an admin may approve or reject plans."))
+    return plan
+
+
+@login_required
+@require_POST
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _decide(request, pk)
+    try:
+        services.plan_approve(plan=plan, by=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        _service_errors(request, error)
+    else:
+        messages.success(request, _("Plan approved and now active."))
+    return redirect("plans:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def plan_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _decide(request, pk)
+    form = PlanRejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for rejecting the plan."))
+        return redirect("plans:detail", pk=pk)
+    try:
+        services.plan_reject(plan=plan, by=request.user, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as error:
+        _service_errors(request, error)
+    else:
+        messages.success(request, _("Plan rejected."))
+    return redirect("plans:detail", pk=pk)
+
+
+# --- Plan builder ------------------------------------------------------------------------------
+def _visible_account(request: HttpRequest, account_id: int) -> Account:
+    if request.user.role is None:
+        raise PermissionDenied(_("Your user has no Settle role; ask an admin to add one."))
+    account = get_object_or_404(Account.objects.select_related("customer", "team"), pk=account_id)
+    if not user_can_see_account(request.user, account):
+        raise PermissionDenied(_("This account belongs to another team."))
+    return account
+
+
+def _percent(fraction: Decimal) -> Decimal:
+    return (fraction * 100).quantize(Decimal("0.01"))
+
+
+def _options(account: Account, form: OptionsForm, start):
+    """The options side by side for the pricing in ``form``, or an error message."""
+    data = form.cleaned_data
+    concessions = data["waived_interest"] + data["waived_fees"]
+    try:
+        return (
+            selectors.plan_options_for_account(
+                account,
+                start_date=start,
+                method=data["method"],
+                frequency=data["frequency"],
+                principal=account.total_balance - concessions,
+                **form.rates(),
+            ),
+            "",
+        )
+    except ScheduleError as error:
+        return None, error.message
+
+
+def _preview(account: Account, form: OptionsForm, user, start) -> selectors.PlanPreview | None:
+    """The schedule the typed terms would have (the engine; nothing saved)."""
+    data = form.cleaned_data
+    if not data.get("installments"):
+        return None
+    return selectors.plan_preview(
+        account,
+        proposed_by=user,
+        start_date=start,
+        method=data["method"],
+        installments=data["installments"],
+        frequency=data["frequency"],
+        first_due_date=data.get("first_due_date"),
+        down_payment=data["down_payment"],
+        waived_interest=data["waived_interest"],
+        waived_fees=data["waived_fees"],
+        **form.rates(),
+    )
+
+
+def _chosen(query) -> dict:
+    """The query as a dict, with an option picked from the table (``pick``) as the term."""
+    data = query.dict()
+    if data.get("pick"):
+        data["installments"] = data.pop("pick")
+    return data
+
+
+def _pricing_form(request: HttpRequest) -> OptionsForm:
+    data = {
+        "method": PlanBuilderForm.base_fields["method"].initial,
+        "annual_rate": PlanBuilderForm.base_fields["annual_rate"].initial,
+        "frequency": PlanBuilderForm.base_fields["frequency"].initial,
+    }
+    data.update(_chosen(request.POST if request.method == "POST" else request.GET))
+    form = OptionsForm(data)
+    form.is_valid()
+    return form
+
+
+@login_required
+def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
+    """GET: options side by side and the form (``?installments=`` picks one). POST: create the
+    plan, and with ``action=submit`` record the customer's acceptance and submit it — activated
+    within the specialist's authority, else sent to a supervisor."""
+    account = _visible_account(request, account_id)
+    start = delinquency.business_date()
+    pricing = _pricing_form(request)
+    if request.method == "POST":
+        form = PlanBuilderForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = _plan_create_and_submit(account, form, request.user)
+            except (ValidationError, PermissionDenied) as error:
+                _form_errors(form, error)
+            else:
+                return redirect("plans:detail", pk=plan.pk)
+        status = 400
+    else:
+        form = PlanBuilderForm(initial=_chosen(request.GET))
+        status = 200
+    options, options_error = _options(account, pricing, start)
+    return render(
+        request,
+        "plans/builder.html",
+        {
+            "account": account,
+            "customer": account.customer,
+            "form": form,
+            "options": options,
+            "option_rows": [(o, _percent(o.apr)) for o in options.result.options]
+            if options
+            else [],
+            "options_error": options_error,
+            "preview": _preview(account, pricing, request.user, start),
+            "chosen": pricing.cleaned_data.get("installments"),
+            "start": start,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def plan_preview(request: HttpRequest, account_id: int) -> HttpResponse:
+    """htmx: the schedule preview for the terms typed so far."""
+    account = _visible_account(request, account_id)
+    start = delinquency.business_date()
+    pricing = _pricing_form(request)
+    return render(
+        request,
+        "plans/_preview.html",
+        {
+            "account": account,
+            "preview": _preview(account, pricing, request.user, start),
+            "pricing_errors": pricing.errors,
+        },
+    )
+
+
+def _form_errors(form: PlanBuilderForm, error: Exception) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, texts in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, texts)
+    elif isinstance(error, ValidationError):
+        form.add_error(None, error.messages)
+    else:
+        form.add_error(None, str(error))
+
+
+def _plan_create_and_submit(account: Account, form: PlanBuilderForm, user) -> Plan:
+    data = form.cleaned_data
+    return services.plan_create_and_submit(
+        account=account,
+        by=user,
+        submit=data.get("action") == PlanBuilderForm.SUBMIT,
+        acceptance_channel=data.get("acceptance_channel", ""),
+        acceptance_reference=data.get("acceptance_reference", ""),
+        method=data["method"],
+        installments=data["installments"],
+        frequency=data["frequency"],
+        first_due_date=data.get("first_due_date"),
+        down_payment=data["down_payment"],
+        **form.rates(),
+        **form.concessions(),
     )
 
 

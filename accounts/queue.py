@@ -1,0 +1,189 @@
+"""The specialist's work queue: which case to work next, and why it is there.
+
+``Account.queue_priority`` is refreshed by the nightly run (``accounts.nightly``). What has
+happened since — a callback booked this morning, a promise falling due today, a promise broken
+last night — is read live here with ``Exists``/``Subquery`` annotations, so one page of the
+queue costs a fixed number of queries whatever its length. Order: live urgency (the same
+points the nightly run gives those signals), then the nightly priority, then days past due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from accounts import nightly
+from accounts.models import Account, Role, User
+
+
+class Reason:
+    CALLBACK_DUE = "callback_due"
+    PROMISE_DUE = "promise_due"
+    PROMISE_BROKEN = "promise_broken"
+
+    LABELS = {
+        CALLBACK_DUE: _("Callback due"),
+        PROMISE_DUE: _("Promise due today"),
+        PROMISE_BROKEN: _("Broken promise"),
+    }
+    choices = list(LABELS.items())
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    reason: str = ""
+    bucket: str = ""
+    risk_tier: str = ""
+    specialist: int | None = None
+    q: str = ""
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
+
+
+def queue_scope(user: User) -> QuerySet[Account]:
+    """Open cases a user works: a specialist's own; a supervisor's or admin's visible ones."""
+    accounts = Account.objects.visible_to(user).open()
+    if user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        return accounts
+    return accounts.filter(assigned_to=user)
+
+
+def queue_annotate(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
+    """Add the live reasons, last contact, next callback and the ordering key."""
+    from contacts.models import CallbackTask, ContactLog
+    from plans.models import PromiseStatus, PromiseToPay
+
+    tomorrow = _day_start(as_of + timedelta(days=1))
+    callbacks = CallbackTask.objects.filter(
+        account=OuterRef("pk"), status=CallbackTask.Status.OPEN
+    ).order_by("due_at")
+    promises = PromiseToPay.objects.filter(account=OuterRef("pk"))
+    last_contact = ContactLog.objects.filter(account=OuterRef("pk")).order_by("-occurred_at")
+    accounts = accounts.with_delinquency(as_of).annotate(
+        # Due today or overdue and still open: it stays in front until someone calls.
+        callback_due=Exists(callbacks.filter(due_at__lt=tomorrow)),
+        promise_due=Exists(promises.filter(status=PromiseStatus.PENDING, due_date=as_of)),
+        promise_broken=Exists(
+            promises.filter(
+                status=PromiseStatus.BROKEN,
+                due_date__gte=as_of - timedelta(days=nightly.BROKEN_PROMISE_RECENT_DAYS),
+            )
+        ),
+        next_callback_at=Subquery(callbacks.values("due_at")[:1]),
+        last_contact_at=Subquery(last_contact.values("occurred_at")[:1]),
+    )
+    urgency = (
+        Case(When(callback_due=True, then=Value(nightly.CALLBACK_DUE_TODAY_POINTS)), default=0)
+        + Case(When(promise_due=True, then=Value(nightly.PROMISE_DUE_TODAY_POINTS)), default=0)
+        + Case(When(promise_broken=True, then=Value(nightly.BROKEN_PROMISE_POINTS)), default=0)
+    )
+    return accounts.annotate(urgency=urgency)
+
+
+def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet[Account]:
+    if filters.reason == Reason.CALLBACK_DUE:
+        accounts = accounts.filter(callback_due=True)
+    elif filters.reason == Reason.PROMISE_DUE:
+        accounts = accounts.filter(promise_due=True)
+    elif filters.reason == Reason.PROMISE_BROKEN:
+        accounts = accounts.filter(promise_broken=True)
+    if filters.bucket:
+        accounts = accounts.filter(bucket_code=filters.bucket)
+    if filters.risk_tier:
+        accounts = accounts.filter(risk_tier=filters.risk_tier)
+    if filters.specialist:
+        accounts = accounts.filter(assigned_to_id=filters.specialist)
+    if filters.q:
+        q = filters.q
+        # Names match anywhere; a number only on the last digits the page shows.
+        accounts = accounts.filter(
+            Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number__endswith=q)
+        )
+    return accounts
+
+
+def work_queue(user: User, *, as_of: date, filters: QueueFilters) -> QuerySet[Account]:
+    """The user's queue for business date ``as_of``, filtered and in work-first order."""
+    accounts = queue_filter(queue_annotate(queue_scope(user), as_of=as_of), filters)
+    return accounts.select_related("customer", "assigned_to").order_by(
+        F("urgency").desc(),
+        F("queue_priority").desc(),
+        F("dpd").desc(),
+        "id",
+    )
+
+
+def queue_counts(accounts: QuerySet[Account]) -> dict[str, int]:
+    """How many cases are in the (filtered) queue for each reason, in one query: grouped by
+    the three flags (at most eight groups), summed here."""
+    counts = {"total": 0, Reason.CALLBACK_DUE: 0, Reason.PROMISE_DUE: 0, Reason.PROMISE_BROKEN: 0}
+    groups = (
+        accounts.order_by()
+        .values(Reason.CALLBACK_DUE, Reason.PROMISE_DUE, Reason.PROMISE_BROKEN)
+        .annotate(n=Count("id"))
+    )
+    for group in groups:
+        counts["total"] += group["n"]
+        for reason in (Reason.CALLBACK_DUE, Reason.PROMISE_DUE, Reason.PROMISE_BROKEN):
+            if group[reason]:
+                counts[reason] += group["n"]
+    return counts
+
+
+def row_reasons(account: Account) -> list[tuple[str, str]]:
+    return [(code, label) for code, label in Reason.LABELS.items() if getattr(account, code, False)]
+
+
+def recommended_actions(accounts: list[Account]) -> dict[int, str]:
+    """The treatment strategy's channel per account (tier × bucket × stage), one query."""
+    from contacts.models import TreatmentStrategy
+
+    strategies: dict[tuple[str, str, str, str], str] = {}
+    labels = dict(TreatmentStrategy.Channel.choices)
+    for row in TreatmentStrategy.objects.filter(is_active=True).values_list(
+        "jurisdiction", "risk_tier", "bucket_code", "stage", "channel"
+    ):
+        strategies.setdefault(row[:4], labels.get(row[4], row[4]))
+    out: dict[int, str] = {}
+    for a in accounts:
+        key = (a.customer.jurisdiction, a.risk_tier, a.bucket_code)
+        action = strategies.get((*key, a.stage)) or strategies.get((*key, ""))
+        if action:
+            out[a.pk] = action
+    return out
+
+
+def next_call_times(accounts: list[Account], *, now: datetime) -> dict[int, datetime | None]:
+    """When each account may next be called: ``now`` if allowed, else the gate's next allowed
+    time (None when waiting does not help). One bulk compliance check, nothing stored."""
+    from django.core.exceptions import ValidationError
+
+    from compliance.models import Purpose
+    from compliance.services import CheckRequest, contact_check_bulk
+
+    if not accounts:
+        return {}
+    requests = [CheckRequest(account=a, channel="call", at=now) for a in accounts]
+    try:
+        decisions = contact_check_bulk(requests, purpose=Purpose.UI_PREVIEW, store=False)
+    except ValidationError:
+        return {}
+    return {d.account_id: (now if d.allowed else d.next_allowed_at_local()) for d in decisions}
+
+
+__all__ = [
+    "QueueFilters",
+    "Reason",
+    "next_call_times",
+    "queue_counts",
+    "recommended_actions",
+    "row_reasons",
+    "work_queue",
+]

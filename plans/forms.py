@@ -1,0 +1,146 @@
+"""The plan builder's form: terms and concessions as the specialist types them (rates in %).
+
+Parsing only; ``plans.services`` decides whether the terms are allowed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from plans.models import FREQUENCY_CHOICES, METHOD_CHOICES, AcceptanceChannel
+from plans.schedule import Frequency, Method
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+# A starting point the specialist adjusts; the plan stores whatever is submitted.
+DEFAULT_ANNUAL_RATE_PERCENT = Decimal("12")
+
+
+class PlanBuilderForm(forms.Form):
+    SAVE_DRAFT = "draft"
+    SUBMIT = "submit"
+
+    method = forms.ChoiceField(
+        label=_("Repayment method"), choices=METHOD_CHOICES, initial=Method.EQUAL_INSTALLMENT.value
+    )
+    annual_rate = forms.DecimalField(
+        label=_("Annual interest rate (%)"),
+        required=False,
+        min_value=ZERO,
+        max_digits=8,
+        decimal_places=4,
+        initial=DEFAULT_ANNUAL_RATE_PERCENT,
+    )
+    period_fee_rate = forms.DecimalField(
+        label=_("Fee per installment (%)"),
+        required=False,
+        min_value=ZERO,
+        max_digits=8,
+        decimal_places=4,
+        help_text=_("Only for the fixed-fee method."),
+    )
+    frequency = forms.ChoiceField(
+        label=_("Frequency"), choices=FREQUENCY_CHOICES, initial=Frequency.MONTHLY.value
+    )
+    installments = forms.IntegerField(label=_("Installments"), min_value=1, max_value=360)
+    first_due_date = forms.DateField(
+        label=_("First due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Empty: one period after today."),
+    )
+    down_payment = forms.DecimalField(
+        label=_("Down payment"), min_value=ZERO, max_digits=14, decimal_places=2, initial=ZERO
+    )
+    waived_interest = forms.DecimalField(
+        label=_("Waive interest"), min_value=ZERO, max_digits=14, decimal_places=2, initial=ZERO
+    )
+    waived_fees = forms.DecimalField(
+        label=_("Waive fees"), min_value=ZERO, max_digits=14, decimal_places=2, initial=ZERO
+    )
+    concessions_conditional = forms.BooleanField(
+        label=_("Concessions only if the plan is completed"), required=False
+    )
+    acceptance_channel = forms.ChoiceField(
+        label=_("Customer accepted by"),
+        choices=[("", "—")] + list(AcceptanceChannel.choices),
+        required=False,
+    )
+    acceptance_reference = forms.CharField(
+        label=_("Acceptance reference (recording, signature id)"), max_length=100, required=False
+    )
+    action = forms.ChoiceField(
+        choices=[(SAVE_DRAFT, _("Save as draft")), (SUBMIT, _("Create and submit"))],
+        required=False,
+        initial=SUBMIT,
+        widget=forms.HiddenInput,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for field in ("down_payment", "waived_interest", "waived_fees"):
+            if data.get(field) is None:
+                data[field] = ZERO
+        method = data.get("method")
+        if method == Method.FLAT_FEE and data.get("period_fee_rate") is None:
+            self.add_error(
+                "period_fee_rate", _("The fixed-fee method needs a fee per installment.")
+            )
+        if method in (Method.EQUAL_INSTALLMENT, Method.EQUAL_PRINCIPAL) and (
+            data.get("annual_rate") is None
+        ):
+            self.add_error("annual_rate", _("This method needs an annual interest rate."))
+        if data.get("action") == self.SUBMIT and not data.get("acceptance_channel"):
+            self.add_error(
+                "acceptance_channel",
+                _("Record how the customer accepted the terms before submitting the plan."),
+            )
+        return data
+
+    def rates(self) -> dict[str, Decimal | None]:
+        """The engine's rates (fractions) for the chosen method."""
+        data = self.cleaned_data
+        method = data.get("method")
+        annual = data.get("annual_rate")
+        fee = data.get("period_fee_rate")
+        return {
+            "annual_rate": annual / HUNDRED
+            if annual is not None and method in (Method.EQUAL_INSTALLMENT, Method.EQUAL_PRINCIPAL)
+            else None,
+            "period_fee_rate": fee / HUNDRED
+            if fee is not None and method == Method.FLAT_FEE
+            else None,
+        }
+
+    def concessions(self) -> dict[str, Decimal | bool]:
+        data = self.cleaned_data
+        return {
+            "waived_interest": data["waived_interest"],
+            "waived_fees": data["waived_fees"],
+            "concessions_conditional": bool(data.get("concessions_conditional")),
+        }
+
+
+class OptionsForm(PlanBuilderForm):
+    """The options table and the preview only need the pricing; nothing else is required."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+    def clean(self) -> dict:
+        data = forms.Form.clean(self)
+        for field in ("down_payment", "waived_interest", "waived_fees"):
+            if data.get(field) is None:
+                data[field] = ZERO
+        data["method"] = data.get("method") or Method.EQUAL_INSTALLMENT.value
+        data["frequency"] = data.get("frequency") or Frequency.MONTHLY.value
+        return data
+
+
+class PlanRejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

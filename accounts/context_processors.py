@@ -15,6 +15,12 @@ def navigation(request):
         (_("Accounts"), reverse("accounts:list")),
     ]
     if user.has_role("supervisor", "admin"):
+        items += [
+            (_("Dashboard"), reverse("dashboards:dashboard")),
+            (_("Approvals"), reverse("dashboards:approvals")),
+            (_("Workload"), reverse("dashboards:workload")),
+            (_("Exceptions"), reverse("dashboards:exceptions")),
+        ]
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:
         items.append((_("Admin"), reverse("admin:index")))

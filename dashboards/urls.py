@@ -1,2 +1,15 @@
+from django.urls import path
+
+from dashboards import views
+
 app_name = "dashboards"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/<slug:table>.csv", views.dashboard_export, name="export"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:pk>/decide/", views.approval_decide, name="approval_decide"),
+    path("workload/", views.workload_page, name="workload"),
+    path("workload/reassign/", views.workload_reassign, name="reassign"),
+    path("workload/rebalance/", views.workload_rebalance, name="rebalance"),
+    path("exceptions/", views.exceptions, name="exceptions"),
+]

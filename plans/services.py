@@ -492,8 +492,9 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
 
 
 @transaction.atomic
-def plan_approve(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
-    """A supervisor or admin other than the proposer approves, within their own authority."""
+def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None = None) -> Plan:
+    """A supervisor or admin other than the proposer approves, within their own authority;
+    ``note`` (the approver's reason) goes on the approval event."""
     _require_role(
         by, Role.SUPERVISOR, Role.ADMIN, message="Only a supervisor or an admin may approve plans."
     )
@@ -513,7 +514,12 @@ def plan_approve(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
     plan.approved_by = by
     plan.approved_at = now
     _plan_activate(
-        plan, by=by, now=now, action=Action.APPROVED, extra_fields=["approved_by", "approved_at"]
+        plan,
+        by=by,
+        now=now,
+        action=Action.APPROVED,
+        note=note.strip(),
+        extra_fields=["approved_by", "approved_at"],
     )
     return plan
 

@@ -1,0 +1,27 @@
+"""Celery tasks of the dashboards app. Thin: ``dashboards.facts`` holds the work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError
+
+from dashboards.facts import facts_refresh
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=3600 - 60,
+    time_limit=3600,
+)
+def facts_refresh_task(day: str | None = None, activity_days: int = 7) -> dict:
+    """Refresh the dashboard facts for ``day`` (YYYY-MM-DD; default: the business date).
+    Idempotent: each day's facts are replaced in one transaction."""
+    summary = facts_refresh(
+        day=date.fromisoformat(day) if day else None, activity_days=activity_days
+    )
+    return {"day": summary.day.isoformat(), "rows": summary.rows, "seconds": summary.seconds}

@@ -1,0 +1,326 @@
+"""Supervisor pages: dashboard, approvals queue, workload, compliance exceptions.
+
+Thin: check the role and team, validate the filters, call ``dashboards.kpis`` /
+``plans.services`` / ``accounts.workload`` / ``dashboards.selectors``, render or export CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import delinquency, workload
+from accounts.models import Role, Team, User
+from contacts.models import ContactLog
+from dashboards import charts, kpis, selectors, services
+from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
+from dashboards.models import RefreshRun
+from dashboards.tables import TABLES
+from plans.models import Plan, PlanStatus
+
+PAGE_SIZE = 25
+
+
+def _require_supervisor(request: HttpRequest) -> None:
+    if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied(_("Only supervisors and admins may open this page."))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def csv_response(name: str, header: list, rows, *, day: date | None = None) -> HttpResponse:
+    day = day or delinquency.business_date()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{day.isoformat()}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+    return DashboardFilterForm(request.GET, user=request.user, today=delinquency.business_date())
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    form = _filter_form(request)
+    context = {
+        "form": form,
+        "definitions": kpis.DEFINITIONS,
+        "refresh": RefreshRun.objects.order_by("-finished_at").first(),
+    }
+    if not form.is_valid():
+        return render(request, "dashboards/dashboard.html", context, status=400)
+    f = form.filters()
+    portfolio = kpis.portfolio(f)
+    matrices = kpis.roll_rates(f)
+    buckets = [b.code for b in delinquency.configured_buckets()]
+    tiers = ["good", "general", "high"]
+    by_bucket_tier = {(r["bucket"], r["tier"]): 0 for r in portfolio.rows}
+    for r in portfolio.rows:
+        by_bucket_tier[(r["bucket"], r["tier"])] += r["accounts"]
+    reasons = kpis.reasons(f)
+    reason_labels = dict(ContactLog.Reason.choices)
+    blocks = kpis.blocks(f)
+    context.update(
+        {
+            "filters": f,
+            "query": request.GET.urlencode(),
+            "portfolio": portfolio,
+            "portfolio_chart": charts.stacked_bars(
+                [(b, [(t, by_bucket_tier.get((b, t), 0)) for t in tiers]) for b in buckets],
+                series=tiers,
+                title=_("Open accounts by bucket and risk tier"),
+            ),
+            "matrices": [
+                {
+                    "m": m,
+                    "rows": [
+                        {
+                            **row,
+                            "cells": [{**c, "heat": charts.heat(c["rate"])} for c in row["cells"]],
+                        }
+                        for row in m.rows()
+                    ],
+                }
+                for m in matrices
+            ],
+            "buckets": buckets,
+            "cure": kpis.cure_rate(matrices),
+            "contacts": kpis.contact_rates(f),
+            "promises": kpis.promise_rates(f),
+            "collections": kpis.collections(f),
+            "plans": kpis.plan_rates(f),
+            "complaints": kpis.complaint_rate(f),
+            "reasons": [
+                {**r, "label": reason_labels.get(r["reason"], r["reason"])} for r in reasons
+            ],
+            "reasons_chart": charts.bars(
+                [(str(reason_labels.get(r["reason"], r["reason"])), r["count"]) for r in reasons],
+                title=_("Reasons for delinquency"),
+            ),
+            "blocks": blocks,
+            "blocks_chart": charts.bars(
+                [(r["rule"], r["count"]) for r in blocks["by_rule"]],
+                title=_("Compliance blocks by rule"),
+            ),
+            "specialists": kpis.specialists(f),
+        }
+    )
+    return render(request, "dashboards/dashboard.html", context)
+
+
+@login_required
+def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
+    _require_supervisor(request)
+    if table not in TABLES:
+        raise Http404(_("No such table."))
+    form = _filter_form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(form.non_field_errors()) or _("Invalid filters."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    header, rows = TABLES[table](form.filters())
+    return csv_response(table, header, rows)
+
+
+# --- Approvals -----------------------------------------------------------------------------
+def _visible_plans(user):
+    plans = Plan.objects.filter(status=PlanStatus.PENDING_APPROVAL)
+    if not user.sees_all_teams:
+        plans = plans.filter(account__team_id=user.team_id)
+    return plans
+
+
+@login_required
+def approvals(
+    request: HttpRequest,
+    form: DecisionForm | None = None,
+    failed: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    _require_supervisor(request)
+    plans = (
+        _visible_plans(request.user)
+        .select_related("account__customer", "account__team", "proposed_by")
+        .order_by("created_at", "id")
+    )
+    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboards/approvals.html",
+        {
+            "page": page,
+            "query": _query_without_page(request),
+            "form": form or DecisionForm(),
+            "failed": failed,
+            "today": delinquency.business_date(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request)
+    plan = get_object_or_404(_visible_plans(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return approvals(request, form=form, failed=plan.pk, status=400)
+    try:
+        services.plan_decide(
+            plan=plan,
+            by=request.user,
+            action=form.cleaned_data["action"],
+            reason=form.cleaned_data["reason"],
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return approvals(request, form=form, failed=plan.pk, status=400)
+    if form.cleaned_data["action"] == "approve":
+        messages.success(request, _("Plan %(id)s approved.") % {"id": plan.pk})
+    else:
+        messages.success(request, _("Plan %(id)s rejected.") % {"id": plan.pk})
+    return redirect("dashboards:approvals")
+
+
+# --- Workload ------------------------------------------------------------------------------
+def _workload_team(request: HttpRequest) -> Team:
+    user = request.user
+    if user.sees_all_teams:
+        team_id = request.GET.get("team") or request.POST.get("team")
+        if team_id:
+            try:
+                return get_object_or_404(Team, pk=int(team_id))
+            except ValueError as exc:
+                raise Http404 from exc
+        team = Team.objects.order_by("name").first()
+        if team is None:
+            raise Http404(_("There is no team yet."))
+        return team
+    if user.team_id is None:
+        raise PermissionDenied(_("You have no team."))
+    requested = request.GET.get("team") or request.POST.get("team")
+    if requested and requested != str(user.team_id):
+        raise PermissionDenied(_("This team is not yours."))
+    return user.team
+
+
+@login_required
+def workload_page(request: HttpRequest, status: int = 200, error: str = "") -> HttpResponse:
+    _require_supervisor(request)
+    team = _workload_team(request)
+    as_of = delinquency.business_date()
+    accounts, account_filters = selectors.team_accounts(team, request.GET, as_of=as_of)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    specialists = list(workload.active_specialists(team).order_by("username"))
+    return render(
+        request,
+        "dashboards/workload.html",
+        {
+            "team": team,
+            "teams": Team.objects.all() if request.user.sees_all_teams else [team],
+            "loads": selectors.specialist_loads(team, as_of=as_of),
+            "buckets": [b.code for b in delinquency.configured_buckets()],
+            "page": page,
+            "query": _query_without_page(request),
+            "account_filters": account_filters,
+            "specialists": specialists,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def workload_reassign(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    team = _workload_team(request)
+    try:
+        to = User.objects.get(pk=int(request.POST.get("to", "")), team=team)
+        ids = [int(i) for i in request.POST.getlist("accounts")]
+        moved = workload.accounts_reassign(account_ids=ids, to=to, by=request.user)
+    except (ValueError, User.DoesNotExist):
+        return workload_page(request, status=400, error=_("Choose a specialist of this team."))
+    except ValidationError as exc:
+        return workload_page(request, status=400, error=" ".join(exc.messages))
+    messages.success(
+        request, _("%(n)s accounts reassigned to %(who)s.") % {"n": moved, "who": to.get_username()}
+    )
+    return redirect(f"{reverse('dashboards:workload')}?team={team.pk}")
+
+
+@login_required
+@require_POST
+def workload_rebalance(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    team = _workload_team(request)
+    try:
+        moved = workload.team_rebalance(team=team, by=request.user)
+    except ValidationError as exc:
+        return workload_page(request, status=400, error=" ".join(exc.messages))
+    messages.success(request, _("Team rebalanced: %(n)s accounts moved.") % {"n": moved})
+    return redirect(f"{reverse('dashboards:workload')}?team={team.pk}")
+
+
+# --- Compliance exceptions -------------------------------------------------------------------
+EXCEPTION_TABS = ("blocked", "consent", "complaints", "disputes")
+
+
+@login_required
+def exceptions(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request)
+    tab = request.GET.get("tab", "blocked")
+    if tab not in EXCEPTION_TABS:
+        raise Http404(_("No such list."))
+    form = ExceptionFilterForm(request.GET)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboards/exceptions.html",
+            {"form": form, "tab": tab, "tabs": EXCEPTION_TABS},
+            status=400,
+        )
+    rows = selectors.exception_rows(tab, user=request.user, filters=form.cleaned_data)
+    if request.GET.get("format") == "csv":
+        header, data = selectors.exception_csv(tab, rows)
+        return csv_response(f"exceptions-{tab}", header, data)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    csv_query = query.copy()
+    csv_query["format"] = "csv"
+    return render(
+        request,
+        "dashboards/exceptions.html",
+        {
+            "form": form,
+            "tab": tab,
+            "tabs": EXCEPTION_TABS,
+            "page": page,
+            "query": query.urlencode(),
+            "csv_query": csv_query.urlencode(),
+            "today": delinquency.business_date(),
+        },
+    )

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import delinquency
 from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
@@ -107,23 +108,29 @@ def _places(currency: str) -> int:
 def _money(value: object, field: str, currency: str, *, positive: bool) -> Decimal:
     """``value`` as an amount of ``currency``, or a ValidationError naming ``field``."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValidationError({field: ["Must be a decimal amount."]})
+        raise ValidationError({field: [_("Must be a decimal amount.")]})
     if abs(value) >= Decimal("1e12"):
-        raise ValidationError({field: ["Must be below 1,000,000,000,000."]})
+        raise ValidationError({field: [_("Must be below 1,000,000,000,000.")]})
     if value < 0 or (positive and value == 0):
         raise ValidationError(
-            {field: ["Must be greater than zero." if positive else "Must not be negative."]}
+            {field: [_("Must be greater than zero.") if positive else _("Must not be negative.")]}
         )
     if value != round(value, _places(currency)):
-        raise ValidationError({field: [f"Has more decimal places than {currency} allows."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Has more decimal places than %(currency)s allows.") % {"currency": currency}
+                ]
+            }
+        )
     return value
 
 
 def _aware(value: object, field: str, now: datetime) -> datetime:
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError({field: ["Must be a date and time with a UTC offset."]})
+        raise ValidationError({field: [_("Must be a date and time with a UTC offset.")]})
     if value > now + CLOCK_SKEW:
-        raise ValidationError({field: ["Must not be in the future."]})
+        raise ValidationError({field: [_("Must not be in the future.")]})
     return value
 
 
@@ -137,8 +144,13 @@ def _require_status(plan: Plan, allowed: tuple[str, ...], doing: str) -> None:
         wanted = " or ".join(PlanStatus(s).label.lower() for s in allowed)
         raise PlanStateError(
             plan,
-            f"Plan {plan.pk} is {PlanStatus(plan.status).label.lower()}; only a {wanted} plan"
-            f" can be {doing}.",
+            _("Plan %(plan)s is %(status)s; only a %(wanted)s plan can be %(doing)s.")
+            % {
+                "plan": plan.pk,
+                "status": PlanStatus(plan.status).label.lower(),
+                "wanted": wanted,
+                "doing": doing,
+            },
         )
 
 
@@ -246,7 +258,7 @@ def plan_create(
     regular installment must reach its minimum.
     """
     _require_role(
-        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
     today = _today(now)
     now = now or timezone.now()
@@ -257,7 +269,9 @@ def plan_create(
     )
     if account.stage not in OPEN_STAGES:
         stage = account.get_stage_display().lower()
-        message = f"The account is {stage}; plans are for accounts in collections."
+        message = _("The account is %(stage)s; plans are for accounts in collections.") % {
+            "stage": stage
+        }
         raise ValidationError({"account": [message]})
     currency = account.currency
     concessions = {
@@ -268,24 +282,37 @@ def plan_create(
     for field, (value, balance) in concessions.items():
         _money(value, field, currency, positive=False)
         if value > balance:
-            raise ValidationError({field: [f"Must not exceed the account's balance of {balance}."]})
+            raise ValidationError(
+                {
+                    field: [
+                        _("Must not exceed the account's balance of %(balance)s.")
+                        % {"balance": balance}
+                    ]
+                }
+            )
     concessions_total = waived_interest + waived_fees + principal_reduction
     expected = account.total_balance - concessions_total
     if expected <= 0:
         raise ValidationError(
-            {"principal": ["Nothing is left to restructure after the concessions."]}
+            {"principal": [_("Nothing is left to restructure after the concessions.")]}
         )
     if principal is None:
         principal = expected
     elif principal != expected:
-        message = (
-            f"Must be the account's balance {account.total_balance} less the concessions"
-            f" {concessions_total}: {expected}."
-        )
+        message = _(
+            "Must be the account's balance %(balance)s less the concessions %(concessions)s:"
+            " %(expected)s."
+        ) % {
+            "balance": account.total_balance,
+            "concessions": concessions_total,
+            "expected": expected,
+        }
         raise ValidationError({"principal": [message]})
     start_date = start_date or today
     if isinstance(start_date, date) and start_date < today:
-        raise ValidationError({"start_date": [f"Must not be before today ({today})."]})
+        raise ValidationError(
+            {"start_date": [_("Must not be before today (%(today)s).") % {"today": today}]}
+        )
 
     policy = _policy(account)
     terms = plan_terms(
@@ -306,13 +333,15 @@ def plan_create(
     # After the engine, which has bounded the rates: what the plan stores, it stores exactly.
     for field, rate in (("annual_rate", annual_rate), ("period_fee_rate", period_fee_rate)):
         if rate is not None and rate != round(rate, RATE_PLACES):
-            raise ValidationError({field: [f"Use at most {RATE_PLACES} decimal places."]})
+            raise ValidationError(
+                {field: [_("Use at most %(places)s decimal places.") % {"places": RATE_PLACES}]}
+            )
     minimum = policy.min_installment(currency)
     if not meets_minimum(schedule, minimum):
-        message = (
-            f"An installment of {smallest_installment(schedule)} is below the minimum of"
-            f" {minimum} {currency}; choose fewer installments."
-        )
+        message = _(
+            "An installment of %(smallest)s is below the minimum of %(minimum)s %(currency)s;"
+            " choose fewer installments."
+        ) % {"smallest": smallest_installment(schedule), "minimum": minimum, "currency": currency}
         raise ValidationError({"installments": [message]})
     first = schedule.installments[0]
     plan = Plan(
@@ -384,18 +413,23 @@ def plan_accept(
 ) -> Plan:
     """Record that the customer accepted the draft's terms: when, how, and the evidence."""
     _require_role(
-        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.DRAFT,), "accepted")
     if channel not in AcceptanceChannel.values:
         raise ValidationError(
-            {"acceptance_channel": [f"Must be one of {', '.join(AcceptanceChannel.values)}."]}
+            {
+                "acceptance_channel": [
+                    _("Must be one of %(values)s.")
+                    % {"values": ", ".join(AcceptanceChannel.values)}
+                ]
+            }
         )
     _aware(accepted_at, "accepted_at", now)
     if accepted_at < plan.created_at:
-        raise ValidationError({"accepted_at": ["Must not be before the plan was drafted."]})
+        raise ValidationError({"accepted_at": [_("Must not be before the plan was drafted.")]})
     plan.accepted_at = accepted_at
     plan.acceptance_channel = channel
     plan.acceptance_reference = reference.strip()
@@ -458,13 +492,15 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
     The customer's acceptance comes first, so an approval is the last step before activation.
     """
     _require_role(
-        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.DRAFT,), "submitted")
     if plan.accepted_at is None:
-        raise PlanStateError(plan, "Record the customer's acceptance before submitting the plan.")
+        raise PlanStateError(
+            plan, _("Record the customer's acceptance before submitting the plan.")
+        )
     _require_no_other_open_plan(plan)
     limit = _policy(plan).concession_limit(plan.proposed_by)
     if limit is not None and plan.concessions_total > limit:
@@ -496,20 +532,26 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
     """A supervisor or admin other than the proposer approves, within their own authority;
     ``note`` (the approver's reason) goes on the approval event."""
     _require_role(
-        by, Role.SUPERVISOR, Role.ADMIN, message="Only a supervisor or an admin may approve plans."
+        by,
+        Role.SUPERVISOR,
+        Role.ADMIN,
+        message=_("Only a supervisor or an admin may approve plans."),
     )
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "approved")
     if by.pk == plan.proposed_by_id:
         raise PermissionDenied(
-            "You proposed this plan; another supervisor or an admin must approve it."
+            _("You proposed this plan; another supervisor or an admin must approve it.")
         )
     limit = _policy(plan).concession_limit(by)
     if limit is not None and plan.concessions_total > limit:
         raise PermissionDenied(
-            f"The concessions of {plan.concessions_total} {plan.currency} exceed your authority"
-            f" of {limit}; an admin must approve this plan."
+            _(
+                "The concessions of %(total)s %(currency)s exceed your authority of %(limit)s;"
+                " an admin must approve this plan."
+            )
+            % {"total": plan.concessions_total, "currency": plan.currency, "limit": limit}
         )
     plan.approved_by = by
     plan.approved_at = now
@@ -527,7 +569,10 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
 @transaction.atomic
 def plan_reject(*, plan: Plan, by: User, reason: str, now: datetime | None = None) -> Plan:
     _require_role(
-        by, Role.SUPERVISOR, Role.ADMIN, message="Only a supervisor or an admin may reject plans."
+        by,
+        Role.SUPERVISOR,
+        Role.ADMIN,
+        message=_("Only a supervisor or an admin may reject plans."),
     )
     now = now or timezone.now()
     plan = _locked(plan)
@@ -549,7 +594,7 @@ def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
     returns to collections.
     """
     _require_role(
-        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message="You need a Settle role."
+        by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
     as_of = _today(now)
     now = now or timezone.now()
@@ -558,7 +603,7 @@ def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
         plan, (PlanStatus.DRAFT, PlanStatus.PENDING_APPROVAL, PlanStatus.ACTIVE), "cancelled"
     )
     if plan.status == PlanStatus.ACTIVE and not by.has_role(Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied("Only a supervisor or an admin may cancel an active plan.")
+        raise PermissionDenied(_("Only a supervisor or an admin may cancel an active plan."))
     reason = _reason(reason)
     from_status = plan.status
     note = reason
@@ -581,7 +626,11 @@ def plan_complete(*, plan: Plan, by: User | None = None, now: datetime | None = 
     _require_status(plan, (PlanStatus.ACTIVE,), "completed")
     unpaid = plan.installments.filter(paid_amount__lt=F("amount")).count()
     if unpaid:
-        raise PlanStateError(plan, f"{unpaid} installment(s) of plan {plan.pk} are still unpaid.")
+        raise PlanStateError(
+            plan,
+            _("%(unpaid)s installment(s) of plan %(plan)s are still unpaid.")
+            % {"unpaid": unpaid, "plan": plan.pk},
+        )
     _plan_complete(plan, by=by, now=now, as_of=as_of)
     return plan
 
@@ -659,7 +708,7 @@ def _plan_break(
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Give a reason."]})
+        raise ValidationError({"reason": [_("Give a reason.")]})
     return reason
 
 
@@ -672,8 +721,8 @@ def _require_no_other_open_plan(plan: Plan) -> None:
     if other is not None:
         raise PlanStateError(
             plan,
-            f"The account already has plan {other.pk}, which is"
-            f" {PlanStatus(other.status).label.lower()}; cancel it first.",
+            _("The account already has plan %(plan)s, which is %(status)s; cancel it first.")
+            % {"plan": other.pk, "status": PlanStatus(other.status).label.lower()},
         )
 
 
@@ -701,8 +750,11 @@ def _plan_activate(
     if account.total_balance != owed or min(balances.values()) < 0:
         raise PlanStateError(
             plan,
-            f"The account's balance is now {account.total_balance}, not the {owed} plan"
-            f" {plan.pk} was drafted on; cancel it and draft a new one.",
+            _(
+                "The account's balance is now %(balance)s, not the %(owed)s plan %(plan)s was"
+                " drafted on; cancel it and draft a new one."
+            )
+            % {"balance": account.total_balance, "owed": owed, "plan": plan.pk},
         )
     if plan.concessions_total:
         account_update(account=account, by=by, data=balances)
@@ -780,9 +832,9 @@ def payment_post(
     now = now or timezone.now()
     reference = (reference or "").strip()
     if not reference:
-        raise ValidationError({"reference": ["This field may not be blank."]})
+        raise ValidationError({"reference": [_("This field may not be blank.")]})
     if len(reference) > 64:
-        raise ValidationError({"reference": ["Use at most 64 characters."]})
+        raise ValidationError({"reference": [_("Use at most 64 characters.")]})
     _money(amount, "amount", account.currency, positive=True)
     _aware(received_at, "received_at", now)
     # Posts for one account queue on this lock, so the reference check below sees every
@@ -822,13 +874,17 @@ def payment_post(
 def _payment_repeat(existing: Payment, account: Account, amount: Decimal) -> Payment:
     if existing.account_id != account.pk:
         raise PaymentConflict(
-            f"Reference {existing.reference} was already posted to another account.",
+            _("Reference %(reference)s was already posted to another account.")
+            % {"reference": existing.reference},
             payment=existing.pk,
         )
     if existing.amount != amount:
         raise PaymentConflict(
-            f"Reference {existing.reference} was already posted with the amount"
-            f" {existing.amount}, not {amount}.",
+            _(
+                "Reference %(reference)s was already posted with the amount %(posted)s,"
+                " not %(amount)s."
+            )
+            % {"reference": existing.reference, "posted": existing.amount, "amount": amount},
             payment=existing.pk,
         )
     return existing
@@ -954,17 +1010,19 @@ def promise_create(
     account = Account.objects.select_for_update().get(pk=account.pk)
     _money(amount, "amount", account.currency, positive=True)
     if not isinstance(due_date, date) or isinstance(due_date, datetime):
-        raise ValidationError({"due_date": ["Must be a date."]})
+        raise ValidationError({"due_date": [_("Must be a date.")]})
     if due_date < today:
-        raise ValidationError({"due_date": [f"Must not be before today ({today})."]})
+        raise ValidationError(
+            {"due_date": [_("Must not be before today (%(today)s).") % {"today": today}]}
+        )
     if contact is not None and contact.account_id != account.pk:
-        raise ValidationError({"contact": ["That contact was with another account."]})
+        raise ValidationError({"contact": [_("That contact was with another account.")]})
     _promises_resolve_locked(account, as_of=today, now=now)
     pending = PromiseToPay.objects.filter(account=account, status=PromiseStatus.PENDING).first()
     if pending is not None:
         raise PromiseConflict(
-            f"The account already has a pending promise of {pending.amount} due"
-            f" {pending.due_date}.",
+            _("The account already has a pending promise of %(amount)s due %(due)s.")
+            % {"amount": pending.amount, "due": pending.due_date},
             promise=pending.pk,
         )
     promise = PromiseToPay(

@@ -43,7 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, User
 from accounts.services import acting_as
 from compliance import rules, selectors
+from compliance.evidence import evidence_insert
 from compliance.models import (
     Channel,
     CommunicationRestriction,
@@ -228,7 +229,8 @@ def contact_check_bulk(
     _validate(requests, purpose)
     accounts = _accounts(requests)
     customer_ids = {a.customer_id for a in accounts.values()}
-    profiles = {c.jurisdiction: profile_for(c.jurisdiction) for c in _customers(accounts)}
+    jurisdictions = {c.jurisdiction for c in _customers(accounts)}
+    profiles = {code: profile_for(code) for code in jurisdictions}
     points = _contact_points(requests, accounts, customer_ids)
     earliest = min(r.at for r in requests)
     latest = max(r.at for r in requests)
@@ -237,8 +239,9 @@ def contact_check_bulk(
     contacts = _contacts(customer_ids, earliest - look, latest + look)
     first_contact_since = _first_communications(requests, accounts)
 
-    rows: list[ComplianceDecision] = []
-    results: list[tuple[rules.Decision, Account, str, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
+    results: list[tuple[rules.Decision, Any, str, dict[str, Any]]] = []
+    checked_by = by if by is not None and by.is_authenticated else None
     for request in requests:
         account = accounts[_id(request.account)]
         customer = account.customer
@@ -258,33 +261,37 @@ def contact_check_bulk(
         zone = _display_zone(ctx.candidate_time_zones, profile)
         results.append((decision, account, zone, inputs))
         rows.append(
-            ComplianceDecision(
-                account=account,
-                customer_id=account.customer_id,
-                contact_point=point,
-                channel=request.channel,
-                at=request.at,
-                allowed=decision.allowed,
-                violations=[_violation_json(v) for v in decision.violations],
-                next_allowed_at=decision.next_allowed_at,
-                jurisdiction=customer.jurisdiction,
-                inputs=inputs,
-                checked_by=by if by is not None and by.is_authenticated else None,
-                purpose=purpose,
-            )
+            {
+                "account_id": account.pk,
+                "customer_id": account.customer_id,
+                "contact_point_id": None if point is None else point.pk,
+                "channel": request.channel,
+                "at": request.at,
+                "allowed": decision.allowed,
+                "violations": [_violation_json(v) for v in decision.violations],
+                "next_allowed_at": decision.next_allowed_at,
+                "jurisdiction": customer.jurisdiction,
+                "inputs": inputs,
+                "checked_by_id": None if checked_by is None else checked_by.pk,
+                "purpose": purpose,
+            }
         )
-    if store:
-        rows = ComplianceDecision.objects.bulk_create(rows)
+    ids: list[int | None] = decisions_insert(rows) if store else [None] * len(rows)
     return [
         StoredDecision(
             decision=decision,
-            id=row.pk if store else None,
+            id=pk,
             account_id=account.pk,
             time_zone=zone,
             inputs=inputs,
         )
-        for (decision, account, zone, inputs), row in zip(results, rows, strict=True)
+        for (decision, account, zone, inputs), pk in zip(results, ids, strict=True)
     ]
+
+
+def decisions_insert(rows: list[dict[str, Any]]) -> list[int]:
+    """Store decisions (append-only evidence) given as column values; their ids, in order."""
+    return evidence_insert(ComplianceDecision, rows)
 
 
 # --- Gathering the inputs ------------------------------------------------------------------
@@ -315,8 +322,75 @@ def _validate(requests: Sequence[CheckRequest], purpose: str) -> None:
                 raise ValidationError({"template": _("This template is for another channel.")})
 
 
-def _accounts(requests: Sequence[CheckRequest]) -> dict[int, Account]:
-    loaded: dict[int, Account] = {}
+class _CustomerRow(NamedTuple):
+    """The customer fields the checks read, loaded as a tuple (a batch of ids given)."""
+
+    pk: int
+    jurisdiction: str
+    time_zone: str
+    language: str
+    name: str
+
+
+class _AccountRow(NamedTuple):
+    """The account fields the checks (and ``account_values``) read."""
+
+    pk: int
+    customer_id: int
+    customer: _CustomerRow
+    statute_of_limitations_date: date | None
+    past_due_amount: Any
+    currency: str
+    delinquent_since: date | None
+    number: str
+
+
+class _PointRow(NamedTuple):
+    """A contact point as the checks read it (``POINT_FIELDS``)."""
+
+    pk: int
+    customer_id: int
+    kind: str
+    value: str
+    time_zone: str
+    opted_out: bool
+    is_valid: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.is_valid and not self.opted_out
+
+
+ACCOUNT_FIELDS = (
+    "pk",
+    "customer_id",
+    "statute_of_limitations_date",
+    "past_due_amount",
+    "currency",
+    "delinquent_since",
+    "number",
+    "customer__jurisdiction",
+    "customer__time_zone",
+    "customer__language",
+    "customer__name",
+)
+
+
+def _account_rows(ids: set[int]) -> dict[int, Any]:
+    """Accounts with their customers as light rows, one query (batches pass ids)."""
+    customers: dict[int, _CustomerRow] = {}
+    loaded: dict[int, Any] = {}
+    rows = Account.objects.filter(pk__in=list(ids)).order_by().values_list(*ACCOUNT_FIELDS)
+    for pk, cid, sol, past_due, currency, since, number, juris, tz, lang, name in rows:
+        customer = customers.get(cid)
+        if customer is None:
+            customer = customers[cid] = _CustomerRow(cid, juris, tz, lang, name)
+        loaded[pk] = _AccountRow(pk, cid, customer, sol, past_due, currency, since, number)
+    return loaded
+
+
+def _accounts(requests: Sequence[CheckRequest]) -> dict[int, Any]:
+    loaded: dict[int, Any] = {}
     wanted: set[int] = set()
     for r in requests:
         if isinstance(r.account, Account) and Account.customer.is_cached(r.account):
@@ -325,7 +399,7 @@ def _accounts(requests: Sequence[CheckRequest]) -> dict[int, Account]:
             wanted.add(_id(r.account))
     wanted -= set(loaded)
     if wanted:
-        loaded.update(Account.objects.select_related("customer").order_by().in_bulk(wanted))
+        loaded.update(_account_rows(wanted))
     missing = wanted - set(loaded)
     if missing:
         raise ValidationError({"account": _("No account with id %(id)s.") % {"id": min(missing)}})
@@ -350,9 +424,9 @@ def _contact_points(
     )
     by_customer: dict[int, list[Any]] = defaultdict(list)
     if needed:
-        points = ContactPoint.objects.filter(customer_id__in=customer_ids).order_by()
-        for point in points.only(*POINT_FIELDS):
-            by_customer[point.customer_id].append(point)
+        points = ContactPoint.objects.filter(customer_id__in=list(customer_ids)).order_by()
+        for row in points.values_list(*POINT_FIELDS):
+            by_customer[row[1]].append(_PointRow(*row))
     return by_customer
 
 
@@ -537,9 +611,13 @@ def _context(
 
     per_debtor = profile.daily_connected_call_cap is not None
     relevant = [c for c in contacts if per_debtor or c.account_id == account.pk]
-    # Consent is per debt: it comes from this account's log only.
-    consent = _prior_contacts([c for c in contacts if c.account_id == account.pk and c.at <= at])[1]
-    prior = _prior_contacts(relevant)[0]
+    consent: tuple[datetime, datetime] | None = None
+    prior: list[rules.PriorContact] = []
+    if contacts:  # most reminders go to debtors with no recent contact
+        # Consent is per debt: it comes from this account's log only.
+        own = [c for c in contacts if c.account_id == account.pk and c.at <= at]
+        consent = _prior_contacts(own)[1]
+        prior = _prior_contacts(relevant)[0]
     consent_at, consent_until = consent if consent is not None and at < consent[1] else (None, None)
 
     applicable = [r for r in restrictions if r.account_id in (None, account.pk)]
@@ -572,8 +650,9 @@ def _context(
         contact_point_opted_out=bool(point is not None and point.opted_out),
         contact_point_id=None if point is None else point.pk,
     )
+    summary = _profile_summary(profile)
     inputs = {
-        "profile": _profile_summary(profile),
+        "profile": {**summary, "window": list(summary["window"])},
         "candidate_time_zones": list(zones),
         "prior_contact_ids": [c.id for c in relevant],
         "counted_calls": sum(
@@ -602,7 +681,23 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+_summaries: dict[int, tuple[rules.Profile, dict[str, Any]]] = {}
+
+
 def _profile_summary(profile: rules.Profile) -> dict[str, Any]:
+    """Built once per profile object (profiles are long-lived; kept with the summary so its
+    id is not reused); callers copy it."""
+    hit = _summaries.get(id(profile))
+    if hit is not None and hit[0] is profile:
+        return hit[1]
+    if len(_summaries) > 64:
+        _summaries.clear()
+    summary = _profile_summary_build(profile)
+    _summaries[id(profile)] = (profile, summary)
+    return summary
+
+
+def _profile_summary_build(profile: rules.Profile) -> dict[str, Any]:
     return {
         "code": profile.code,
         "window": [profile.window_start.isoformat(), profile.window_end.isoformat()],

@@ -275,7 +275,7 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 SETTLE_REMINDERS = {
     "upcoming_days": env.int("SETTLE_REMINDER_UPCOMING_DAYS", default=3),
     "missed_look_back_days": 7,
-    "batch_size": env.int("SETTLE_REMINDER_BATCH_SIZE", default=1000),
+    "batch_size": env.int("SETTLE_REMINDER_BATCH_SIZE", default=2000),
     # A claim older than this belongs to a dead worker. Keep it above the send task's time
     # limit, so a live worker's claim never expires under it.
     "claim_timeout_seconds": 600,

@@ -43,6 +43,17 @@ class BaseBackend:
         """Transmit ``message``; return a provider reference. Raise ``ChannelError``."""
         raise NotImplementedError
 
+    def send_many(self, messages: list[OutboundMessage]) -> list[str | ChannelError]:
+        """Transmit each message; per message its reference or the ``ChannelError`` it
+        raised (one failure does not stop the others). Backends that can batch override."""
+        results: list[str | ChannelError] = []
+        for message in messages:
+            try:
+                results.append(self.send(message))
+            except ChannelError as exc:
+                results.append(exc)
+        return results
+
 
 class ConsoleBackend(BaseBackend):
     """Prints one line per idempotency key (per process) to stdout: the demo's SMS."""
@@ -96,6 +107,42 @@ class FileBackend(BaseBackend):
         except OSError as exc:
             raise ChannelError(f"outbox {path}: {exc}") from exc
         return message.idempotency_key
+
+    def send_many(self, messages: list[OutboundMessage]) -> list[str | ChannelError]:
+        """Like ``send`` for each message, with one read of new keys and one ``write`` per
+        channel file for the whole batch (a torn last line is ignored when read back)."""
+        if type(self).send is not FileBackend.send:  # a subclass acts on each send
+            return super().send_many(messages)
+        results: list[str | ChannelError] = [m.idempotency_key for m in messages]
+        by_path: dict[Path, list[int]] = {}
+        for i, message in enumerate(messages):
+            by_path.setdefault(self.path_for(message.channel), []).append(i)
+        for path, indexes in by_path.items():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with self._lock:
+                    keys = self._refresh(path)
+                    lines: list[str] = []
+                    for i in indexes:
+                        key = messages[i].idempotency_key
+                        if key not in keys:
+                            keys.add(key)
+                            lines.append(json.dumps(_as_record(messages[i]), ensure_ascii=False))
+                    if lines:
+                        data = ("\n".join(lines) + "\n").encode("utf-8")
+                        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                        try:
+                            written = os.write(fd, data)
+                            while written < len(data):
+                                written += os.write(fd, data[written:])
+                        finally:
+                            os.close(fd)
+            except OSError as exc:
+                # Keys added above may not be in the file: read it afresh next time.
+                self._index.pop(str(path), None)
+                for i in indexes:
+                    results[i] = ChannelError(f"outbox {path}: {exc}")
+        return results
 
     def _refresh(self, path: Path) -> set[str]:
         name = str(path)

@@ -516,7 +516,8 @@ class TreatmentStrategy(models.Model):
 
 class Reminder(models.Model):
     """One automatic message to send; ``idempotency_key`` makes generation and sending safe
-    to repeat. Status: pending → claimed → sent | deferred | blocked | failed."""
+    to repeat. Status: pending → claimed → sent | deferred | blocked | failed | cancelled (the
+    installment was paid or the promise resolved before it went out)."""
 
     class Kind(models.TextChoices):
         INSTALLMENT_DUE = "installment_due", _("Installment due")
@@ -536,9 +537,14 @@ class Reminder(models.Model):
         DEFERRED = "deferred", _("Deferred")
         BLOCKED = "blocked", _("Blocked")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
+    # Indexes are kept to what queries need: every status change rewrites each one, and a
+    # send run changes every row twice (claim, outcome). (account, status) serves account
+    # lookups; decisions and log entries are append-only (never deleted), so their foreign
+    # keys need no index for deletes.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.PROTECT, related_name="reminders"
+        "accounts.Account", on_delete=models.PROTECT, related_name="reminders", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -548,7 +554,8 @@ class Reminder(models.Model):
     template = models.ForeignKey(
         MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    # Unique through Meta.constraints: the same index without a second (LIKE) one.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120)
     # What the message is about when it is not the account's arrears (an installment, a promise).
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -569,9 +576,15 @@ class Reminder(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        ContactLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -593,6 +606,11 @@ class Reminder(models.Model):
                 condition=models.Q(status="claimed"),
             ),
             models.Index(fields=["account", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="reminder_idempotency_key_uniq"
+            )
         ]
 
     def __str__(self) -> str:

@@ -4,14 +4,20 @@ Generation is idempotent: every reminder has a unique ``idempotency_key`` and ro
 inserted with ``ignore_conflicts``, so a rerun for the same day creates nothing new.
 
 Sending claims a batch with one conditional ``UPDATE`` (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL), asks compliance about the whole batch at once (``contact_check_bulk``, purpose
-``reminder``), transmits the allowed ones through the channel backend and then, in one
-transaction that first locks the rows it still holds, writes their contact-log entries (with
-the decision id) and marks them ``sent``. A worker that dies after claiming leaves rows in
-``claimed``; after ``claim_timeout_seconds`` they go back to ``pending`` and another run sends
-them. The backend sees such a message twice at most and drops the repeat by its idempotency
-key; the contact log and the ``sent`` status are written exactly once because a run whose
-claim was taken over finds no rows to finalise.
+PostgreSQL), cancels the reminders whose installment was paid (or plan ended) or whose promise
+was resolved since they were generated, asks compliance about the rest at once
+(``contact_check_bulk``, purpose ``reminder``: one stored decision each), transmits the allowed
+ones through the channel backend (``send_many``: one outbox write per batch for the file
+backend) and then, in one transaction that first locks the rows it still holds, writes their
+contact-log entries (with the decision id) and marks them ``sent``.
+
+A batch is read as tuples and written with set-based statements (``evidence_insert``, one
+``UPDATE … FROM unnest``): the per-row cost is the compliance evaluation itself.
+
+A worker that dies after claiming leaves rows in ``claimed``; after ``claim_timeout_seconds``
+they go back to ``pending`` and another run sends them. The backend sees such a message twice
+at most and drops the repeat by its idempotency key; the contact log and the ``sent`` status
+are written exactly once because a run whose claim was taken over finds no rows to finalise.
 
 Non-message strategies (``call``, ``visit``) are not reminders: the generator skips them; the
 work queues turn them into specialists' tasks.
@@ -33,8 +39,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 
+from compliance.evidence import evidence_insert
 from compliance.models import Purpose
-from compliance.services import CheckRequest, account_values, contact_check_bulk, template_render
+from compliance.services import CheckRequest, contact_check_bulk, template_render
 from contacts.backends import BaseBackend, ChannelError, OutboundMessage, backend_for
 from contacts.models import ContactLog, ContactPoint, MessageTemplate, Reminder, TreatmentStrategy
 
@@ -259,11 +266,13 @@ class SendSummary:
     blocked: int = 0
     retried: int = 0
     failed: int = 0
+    cancelled: int = 0
     reclaimed: int = 0
     batches: int = 0
 
     def add(self, other: SendSummary) -> None:
-        for name in ("claimed", "sent", "deferred", "blocked", "retried", "failed", "reclaimed"):
+        names = ("claimed", "sent", "deferred", "blocked", "retried", "failed", "cancelled")
+        for name in (*names, "reclaimed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.batches += other.batches
 
@@ -316,29 +325,149 @@ def reminders_claim(*, now: datetime, worker_id: str, batch_size: int) -> list[i
         )
 
 
-def _render(reminder: Reminder) -> tuple[str, str]:
-    values = account_values(reminder.account)
-    if reminder.amount is not None:
-        values["amount"] = f"{reminder.amount:.2f}"
-    if reminder.due_date is not None:
-        values["due_date"] = reminder.due_date.isoformat()
-    template = reminder.template
-    body = template_render(template, values)
+@dataclass(slots=True)
+class _Row:
+    """One claimed reminder with what sending it needs, read as a tuple (no model instances:
+    a batch has thousands)."""
+
+    pk: int
+    account_id: int
+    kind: str
+    channel: str
+    contact_point_id: int | None
+    template_id: int | None
+    key: str
+    amount: Decimal | None
+    due_date: date | None
+    attempts: int
+    stage: str
+    customer_id: int
+    name: str
+    address_line: str
+    past_due_amount: Decimal
+    currency: str
+    delinquent_since: date | None
+    number: str
+    point_value: str | None
+    # Kept as they are unless the outcome changes them.
+    decision_id: int | None
+    contact_id: int | None
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    last_error: str
+
+
+ROW_FIELDS = (
+    "id",
+    "account_id",
+    "kind",
+    "channel",
+    "contact_point_id",
+    "template_id",
+    "idempotency_key",
+    "amount",
+    "due_date",
+    "attempts",
+    "account__stage",
+    "account__customer_id",
+    "account__customer__name",
+    "account__customer__address_line",
+    "account__past_due_amount",
+    "account__currency",
+    "account__delinquent_since",
+    "account__number",
+    "contact_point__value",
+    "decision_id",
+    "contact_id",
+    "sent_at",
+    "next_attempt_at",
+    "last_error",
+)
+
+
+def _values(row: _Row) -> dict[str, str]:
+    """The template's placeholder values: ``account_values`` of the account, with the amount
+    and due date of the installment or promise the reminder is about."""
+    due = row.delinquent_since
+    values = {
+        "name": row.name,
+        "amount": f"{row.past_due_amount:.2f}",
+        "currency": row.currency,
+        "due_date": "" if due is None else due.isoformat(),
+        "account_last4": row.number[-4:],
+    }
+    if row.amount is not None:
+        values["amount"] = f"{row.amount:.2f}"
+    if row.due_date is not None:
+        values["due_date"] = row.due_date.isoformat()
+    return values
+
+
+def _render(template: MessageTemplate, row: _Row) -> tuple[str, str]:
+    body = template_render(template, _values(row))
     if template.channel == "email" and template.subject:
         subject, _, text = body.partition("\n")
         return subject, text
     return "", body
 
 
-def _address(reminder: Reminder) -> str:
-    if reminder.contact_point is not None:
-        return reminder.contact_point.value
-    customer = reminder.account.customer
-    return customer.address_line
-
-
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=_conf("retry_base_seconds") * 2 ** max(0, attempts - 1))
+
+
+def _settled_since(rows: list[_Row]) -> dict[int, str]:
+    """Reminders about an installment paid (or a plan no longer active) or a promise resolved
+    since they were generated: reminder id → reason. Two queries at most; the installment or
+    promise is named in the idempotency key (``inst:<id>:…``, ``promise:<id>:…``)."""
+    from plans.models import Installment, InstallmentStatus, PlanStatus, PromiseStatus, PromiseToPay
+
+    installments: dict[int, list[int]] = {}
+    promises: dict[int, list[int]] = {}
+    for r in rows:
+        prefix, _, rest = r.key.partition(":")
+        ref = rest.split(":", 1)[0]
+        if not ref.isdigit():
+            continue
+        if prefix == "inst" and r.kind in (
+            Reminder.Kind.INSTALLMENT_DUE,
+            Reminder.Kind.INSTALLMENT_MISSED,
+        ):
+            installments.setdefault(int(ref), []).append(r.pk)
+        elif prefix == "promise" and r.kind == Reminder.Kind.PROMISE_DUE:
+            promises.setdefault(int(ref), []).append(r.pk)
+    reasons: dict[int, str] = {}
+    if installments:
+        for pk, status, plan_status in Installment.objects.filter(
+            pk__in=list(installments)
+        ).values_list("pk", "status", "plan__status"):
+            if status == InstallmentStatus.PAID:
+                reason = "installment paid"
+            elif plan_status != PlanStatus.ACTIVE:
+                reason = f"plan {plan_status}"
+            else:
+                continue
+            reasons.update(dict.fromkeys(installments[pk], reason))
+    if promises:
+        for pk, status in PromiseToPay.objects.filter(pk__in=list(promises)).values_list(
+            "pk", "status"
+        ):
+            if status != PromiseStatus.PENDING:
+                reasons.update(dict.fromkeys(promises[pk], f"promise {status}"))
+    return reasons
+
+
+def _send_all(backend: Any, messages: list[OutboundMessage]) -> list[str | ChannelError]:
+    """Hand ``messages`` to ``backend``; per message its reference or the ``ChannelError``."""
+    send_many = getattr(backend, "send_many", None)
+    if send_many is not None:
+        return send_many(messages)
+    results: list[str | ChannelError] = []
+    for message in messages:
+        try:
+            results.append(backend.send(message))
+        except ChannelError as exc:
+            results.append(exc)
+    return results
 
 
 def reminders_send_batch(
@@ -348,8 +477,10 @@ def reminders_send_batch(
     batch_size: int,
     backends: dict[str, BaseBackend] | None = None,
 ) -> SendSummary:
-    """Claim one batch and carry every reminder in it to sent, deferred, blocked, pending
-    (retry) or failed."""
+    """Claim one batch and carry every reminder in it to sent, deferred, blocked, cancelled,
+    pending (retry) or failed."""
+    from accounts.models import OPEN_STAGES
+
     summary = SendSummary()
     ids = reminders_claim(now=now, worker_id=worker_id, batch_size=batch_size)
     if not ids:
@@ -357,36 +488,38 @@ def reminders_send_batch(
     summary.claimed = len(ids)
     summary.batches = 1
     backends = backends if backends is not None else {}
-    reminders = list(
-        Reminder.objects.filter(id__in=ids)
-        .select_related("account__customer", "contact_point", "template")
-        .order_by("id")
-    )
+    rows = [
+        _Row(*values)
+        for values in Reminder.objects.filter(id__in=ids).order_by("id").values_list(*ROW_FIELDS)
+    ]
+    templates = MessageTemplate.objects.in_bulk({r.template_id for r in rows if r.template_id})
+    settled = _settled_since(rows)
     changes: dict[int, dict[str, Any]] = {}
-    checkable: list[tuple[Reminder, str, str]] = []
-    from accounts.models import OPEN_STAGES
-
-    for r in reminders:
-        template = r.template
+    checkable: list[tuple[_Row, MessageTemplate, str, str]] = []
+    for r in rows:
+        template = templates.get(r.template_id) if r.template_id else None
         if template is None or not template.is_active or template.channel != r.channel:
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "template unusable"}
             continue
-        if r.account.stage not in OPEN_STAGES:  # settled, written off or closed since
+        if r.stage not in OPEN_STAGES:  # settled, written off or closed since
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "account closed"}
             continue
-        subject, body = _render(r)
-        checkable.append((r, subject, body))
+        if r.pk in settled:  # paid or resolved since it was generated
+            changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": settled[r.pk]}
+            continue
+        subject, body = _render(template, r)
+        checkable.append((r, template, subject, body))
 
     requests = [
         CheckRequest(
-            account=r.account,
+            account=r.account_id,
             channel=r.channel,
             at=now,
-            contact_point=r.contact_point,
+            contact_point=r.contact_point_id,
             message=body,
-            language=r.template.language,
+            language=template.language,
         )
-        for r, _, body in checkable
+        for r, template, _, body in checkable
     ]
     try:
         decisions = contact_check_bulk(requests, purpose=Purpose.REMINDER)
@@ -394,14 +527,14 @@ def reminders_send_batch(
         # One bad row (say, a contact point of the wrong kind) must not hold the batch
         # hostage: check one by one and block the ones compliance refuses to judge.
         decisions = []
-        for (r, _, _), request in zip(checkable, requests, strict=True):
+        for (r, _, _, _), request in zip(checkable, requests, strict=True):
             try:
                 decisions.extend(contact_check_bulk([request], purpose=Purpose.REMINDER))
             except ValidationError as exc:
                 changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": str(exc)}
                 decisions.append(None)
-    sent: list[tuple[Reminder, str, int | None]] = []
-    for (r, subject, body), decision in zip(checkable, decisions, strict=True):
+    outgoing: dict[str, list[tuple[_Row, str, str, int | None]]] = {}
+    for (r, _, subject, body), decision in zip(checkable, decisions, strict=True):
         if decision is None:
             continue
         if not decision.allowed:
@@ -419,38 +552,49 @@ def reminders_send_batch(
                     "last_error": ", ".join(decision.rule_codes),
                 }
             continue
-        message = OutboundMessage(
-            idempotency_key=r.idempotency_key,
-            channel=r.channel,
-            to=_address(r),
-            body=body,
-            subject=subject,
-            account_id=r.account_id,
-            customer_name=r.account.customer.name,
-        )
+        outgoing.setdefault(r.channel, []).append((r, subject, body, decision.id))
+
+    sent: list[tuple[_Row, str, int | None]] = []
+    for channel, items in outgoing.items():
+        messages = [
+            OutboundMessage(
+                idempotency_key=r.key,
+                channel=r.channel,
+                # A letter without a contact point goes to the customer's address.
+                to=r.point_value if r.contact_point_id is not None else r.address_line,
+                body=body,
+                subject=subject,
+                account_id=r.account_id,
+                customer_name=r.name,
+            )
+            for r, subject, body, _ in items
+        ]
         try:
-            backend = backends.get(r.channel)
+            backend = backends.get(channel)
             if backend is None:
-                backend = backends[r.channel] = backend_for(r.channel)
-            backend.send(message)
+                backend = backends[channel] = backend_for(channel)
+            results = _send_all(backend, messages)
         except ChannelError as exc:
-            attempts = r.attempts + 1
-            if attempts >= _conf("max_attempts"):
-                changes[r.pk] = {"status": Reminder.Status.FAILED, "attempts": attempts}
-            else:
-                changes[r.pk] = {
-                    "status": Reminder.Status.PENDING,
-                    "attempts": attempts,
-                    "next_attempt_at": now + _backoff(attempts),
-                }
-            changes[r.pk].update(decision_id=decision.id, last_error=str(exc)[:1000])
-            continue
-        sent.append((r, body if not subject else f"{subject}\n{body}", decision.id))
+            results = [exc] * len(messages)
+        for (r, subject, body, decision_id), result in zip(items, results, strict=True):
+            if isinstance(result, ChannelError):
+                attempts = r.attempts + 1
+                if attempts >= _conf("max_attempts"):
+                    changes[r.pk] = {"status": Reminder.Status.FAILED, "attempts": attempts}
+                else:
+                    changes[r.pk] = {
+                        "status": Reminder.Status.PENDING,
+                        "attempts": attempts,
+                        "next_attempt_at": now + _backoff(attempts),
+                    }
+                changes[r.pk].update(decision_id=decision_id, last_error=str(result)[:1000])
+                continue
+            sent.append((r, body if not subject else f"{subject}\n{body}", decision_id))
 
     _finalise(
         now=now,
         worker_id=worker_id,
-        loaded={r.pk: r for r in reminders},
+        rows={r.pk: r for r in rows},
         changes=changes,
         sent=sent,
         summary=summary,
@@ -458,14 +602,28 @@ def reminders_send_batch(
     return summary
 
 
+@dataclass(slots=True)
+class _Outcome:
+    """A reminder's new state, written by ``_write_outcomes``."""
+
+    pk: int
+    status: str
+    sent_at: datetime | None
+    contact_id: int | None
+    decision_id: int | None
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime | None
+
+
 @transaction.atomic
 def _finalise(
     *,
     now: datetime,
     worker_id: str,
-    loaded: dict[int, Reminder],
+    rows: dict[int, _Row],
     changes: dict[int, dict[str, Any]],
-    sent: list[tuple[Reminder, str, int | None]],
+    sent: list[tuple[_Row, str, int | None]],
     summary: SendSummary,
 ) -> None:
     """Write the outcome of a batch for the rows this worker still holds.
@@ -482,75 +640,78 @@ def _finalise(
     )
     held = [(r, text, decision_id) for r, text, decision_id in sent if r.pk in mine]
     # The gate was passed above (contact_check_bulk, purpose "reminder"); the entry records
-    # the decision it passed.
-    entries = ContactLog.objects.bulk_create(
+    # the decision it passed. Append-only evidence: stored in bulk, not audit-logged.
+    entry_ids = evidence_insert(
+        ContactLog,
         [
-            ContactLog(
-                account_id=r.account_id,
-                customer_id=r.account.customer_id,
-                contact_point_id=r.contact_point_id,
-                channel=r.channel,
-                direction=ContactLog.Direction.OUTBOUND,
-                occurred_at=now,
-                outcome=ContactLog.Outcome.DELIVERED,
-                message=text,
-                user=None,
-                source=ContactLog.Source.SYSTEM,
-                decision_id=decision_id,
-                notes=f"Reminder {r.idempotency_key}",
-            )
+            {
+                "account_id": r.account_id,
+                "customer_id": r.customer_id,
+                "contact_point_id": r.contact_point_id,
+                "channel": r.channel,
+                "direction": ContactLog.Direction.OUTBOUND,
+                "occurred_at": now,
+                "outcome": ContactLog.Outcome.DELIVERED,
+                "message": text,
+                "user_id": None,
+                "source": ContactLog.Source.SYSTEM,
+                "decision_id": decision_id,
+                "notes": f"Reminder {r.key}",
+            }
             for r, text, decision_id in held
         ],
-        batch_size=1000,
     )
-    updates: list[Reminder] = []
-    for (r, _, decision_id), entry in zip(held, entries, strict=True):
-        r.status = Reminder.Status.SENT
-        r.sent_at = now
-        r.contact_id = entry.pk
-        r.decision_id = decision_id
-        r.attempts += 1
-        r.last_error = ""
-        updates.append(r)
+    updates: list[_Outcome] = []
+    for (r, _, decision_id), entry_id in zip(held, entry_ids, strict=True):
+        updates.append(
+            _Outcome(
+                r.pk, Reminder.Status.SENT, now, entry_id, decision_id, r.attempts + 1, "", None
+            )
+        )
         summary.sent += 1
     for pk, change in changes.items():
         if pk not in mine:
             continue
-        r = loaded[pk]
-        for name, value in change.items():
-            setattr(r, name, value)
-        updates.append(r)
+        r = rows[pk]
+        updates.append(
+            _Outcome(
+                pk,
+                change["status"],
+                r.sent_at,
+                r.contact_id,
+                change.get("decision_id", r.decision_id),
+                change.get("attempts", r.attempts),
+                change.get("last_error", r.last_error),
+                change.get("next_attempt_at", r.next_attempt_at),
+            )
+        )
         status = change["status"]
         if status == Reminder.Status.PENDING:
             summary.retried += 1
         else:
             setattr(summary, status, getattr(summary, status) + 1)
-    for r in updates:
-        r.claimed_by = ""
-        r.claimed_at = None
     _write_outcomes(updates)
 
 
-UPDATE_FIELDS = (
-    "status",
-    "sent_at",
-    "contact",
-    "decision",
-    "attempts",
-    "last_error",
-    "next_attempt_at",
-    "claimed_by",
-    "claimed_at",
-)
-
-
-def _write_outcomes(updates: list[Reminder]) -> None:
-    """Each row's new state in one statement (PostgreSQL: ``UPDATE … FROM unnest(arrays)``;
-    ``bulk_update``'s CASE per column and row costs more than the rest of the batch)."""
+def _write_outcomes(updates: list[_Outcome]) -> None:
+    """Each row's new state, claim released, in one statement (PostgreSQL: ``UPDATE … FROM
+    unnest(arrays)``; ``bulk_update``'s CASE per column and row costs more than the rest of
+    the batch)."""
     if not updates:
         return
     if connection.vendor != "postgresql":
-        Reminder.objects.bulk_update(updates, UPDATE_FIELDS, batch_size=500)
+        for u in updates:
+            Reminder.objects.filter(pk=u.pk).update(
+                status=u.status,
+                sent_at=u.sent_at,
+                contact_id=u.contact_id,
+                decision_id=u.decision_id,
+                attempts=u.attempts,
+                last_error=u.last_error,
+                next_attempt_at=u.next_attempt_at,
+                claimed_by="",
+                claimed_at=None,
+            )
         return
     table = Reminder._meta.db_table
     with connection.cursor() as cursor:
@@ -568,14 +729,14 @@ def _write_outcomes(updates: list[Reminder]) -> None:
             WHERE r.id = v.id
             """,  # noqa: S608 - the table name is ours, values are parameters
             [
-                [r.pk for r in updates],
-                [r.status for r in updates],
-                [r.sent_at for r in updates],
-                [r.contact_id for r in updates],
-                [r.decision_id for r in updates],
-                [r.attempts for r in updates],
-                [r.last_error for r in updates],
-                [r.next_attempt_at for r in updates],
+                [u.pk for u in updates],
+                [u.status for u in updates],
+                [u.sent_at for u in updates],
+                [u.contact_id for u in updates],
+                [u.decision_id for u in updates],
+                [u.attempts for u in updates],
+                [u.last_error for u in updates],
+                [u.next_attempt_at for u in updates],
             ],
         )
 

@@ -1,7 +1,7 @@
 """Reminders sent per second on PostgreSQL, with the file backend.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/settle \
-        .venv/bin/python tests/bench/bench_reminders.py --accounts 100000
+        .venv/bin/python tests/bench/bench_reminders.py --accounts 100000 [--workers 2]
 
 Builds a scratch database (``settle_bench_reminders``, dropped afterwards unless ``--keep``)
 with the demo portfolio and one pending reminder per account (SMS where the customer has a
@@ -90,7 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--batch", type=int, default=None, help="default: SETTLE_REMINDERS['batch_size']"
+    )
     parser.add_argument("--workers", type=int, default=1, help="sending processes")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--database", default="settle_bench_reminders")
@@ -137,12 +139,12 @@ def main() -> None:
         elapsed = time.perf_counter() - started
 
         processed = summary.sent + summary.deferred + summary.blocked + summary.retried
-        processed += summary.failed
+        processed += summary.failed + summary.cancelled
         lines = sum(len(path.read_text().splitlines()) for path in Path(outbox).glob("*.jsonl"))
         print(
             f"claimed: {summary.claimed} sent: {summary.sent} deferred: {summary.deferred} "
             f"blocked: {summary.blocked} retried: {summary.retried} failed: {summary.failed} "
-            f"batches: {summary.batches}"
+            f"cancelled: {summary.cancelled} batches: {summary.batches}"
         )
         print(f"contact_log_rows_added: {ContactLog.objects.count() - logged_before}")
         print(f"outbox_lines: {lines}")

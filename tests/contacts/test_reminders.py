@@ -52,14 +52,14 @@ def _lines(outbox, channel="sms"):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def _reminder(account, *, key="k1", channel="sms", due_at=NOW, **extra):
+def _reminder(account, *, key="k1", channel="sms", due_at=NOW, kind=None, **extra):
     template = MessageTemplate.objects.get(
         code="payment-due", channel=channel, language="en", tone="general"
     )
     point = ContactPointFactory(customer=account.customer) if channel == "sms" else None
     return Reminder.objects.create(
         account=account,
-        kind=Reminder.Kind.INSTALLMENT_DUE,
+        kind=kind or Reminder.Kind.INSTALLMENT_DUE,
         channel=channel,
         contact_point=point,
         template=template,
@@ -385,3 +385,67 @@ def test_reminder_for_an_account_settled_since_it_was_made_is_not_sent(team):
     assert reminder.status == Reminder.Status.BLOCKED
     assert reminder.last_error == "account closed"
     assert not ContactLog.objects.filter(account=account).exists()
+
+
+# --- Paid or resolved since generated ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reminder_for_an_installment_paid_since_it_was_made_is_cancelled_not_sent(
+    team, specialist, outbox
+):
+    account = owing_account(team, risk_tier="general", delinquent_since=date(2026, 11, 10))
+    ContactPointFactory(customer=account.customer)
+    plan = active_plan(account, specialist)
+    first = plan.installments.order_by("due_date").first()
+    reminders_generate(as_of=first.due_date - timedelta(days=3), now=NOW)
+    keys = [f"inst:{first.pk}:{first.due_date.isoformat()}:sms:d-3"]
+    assert Reminder.objects.filter(idempotency_key__in=keys).count() == 1
+    type(first).objects.filter(pk=first.pk).update(status="paid", paid_amount=first.amount)
+
+    summary = reminders_send_due(now=NOW, worker_id="w1")
+
+    reminder = Reminder.objects.get(idempotency_key=keys[0])
+    assert reminder.status == Reminder.Status.CANCELLED
+    assert reminder.last_error == "installment paid"
+    assert reminder.decision_id is None  # never offered to compliance: nothing to send
+    assert summary.cancelled >= 1
+    assert keys[0] not in [line["key"] for line in _lines(outbox)]
+    assert not ContactLog.objects.filter(notes=f"Reminder {keys[0]}").exists()
+
+
+@pytest.mark.django_db
+def test_reminder_for_a_promise_kept_since_it_was_made_is_cancelled_and_the_rest_still_go(
+    team, outbox
+):
+    account = AccountFactory(team=team)
+    promise = PromiseToPay.objects.create(
+        account=account, amount=Decimal("50.00"), due_date=date(2026, 11, 24)
+    )
+    kept = _reminder(account, key=f"promise:{promise.pk}:sms", kind=Reminder.Kind.PROMISE_DUE)
+    other = _reminder(AccountFactory(team=team), key="other")
+    PromiseToPay.objects.filter(pk=promise.pk).update(status="kept")
+
+    summary = reminders_send_due(now=NOW, worker_id="w1")
+
+    kept.refresh_from_db()
+    other.refresh_from_db()
+    assert kept.status == Reminder.Status.CANCELLED
+    assert kept.last_error == "promise kept"
+    assert other.status == Reminder.Status.SENT
+    assert (summary.sent, summary.cancelled) == (1, 1)
+    assert [line["key"] for line in _lines(outbox)] == ["other"]
+
+
+@pytest.mark.django_db
+def test_reminder_for_an_unpaid_installment_is_still_sent(team, specialist, outbox):
+    account = owing_account(team, risk_tier="general", delinquent_since=date(2026, 11, 10))
+    ContactPointFactory(customer=account.customer)
+    plan = active_plan(account, specialist)
+    first = plan.installments.order_by("due_date").first()
+    reminders_generate(as_of=first.due_date - timedelta(days=3), now=NOW)
+    key = f"inst:{first.pk}:{first.due_date.isoformat()}:sms:d-3"
+
+    reminders_send_due(now=NOW, worker_id="w1")
+
+    assert Reminder.objects.get(idempotency_key=key).status == Reminder.Status.SENT

@@ -48,5 +48,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"claimed: {summary.claimed} sent: {summary.sent} deferred: {summary.deferred} "
             f"blocked: {summary.blocked} retried: {summary.retried} failed: {summary.failed} "
-            f"reclaimed: {summary.reclaimed}"
+            f"cancelled: {summary.cancelled} reclaimed: {summary.reclaimed}"
         )

@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from django.utils.translation import gettext_noop
 from phonenumbers import timezone as phone_timezone
 
 # --------------------------------------------------------------------------------------------
@@ -87,12 +88,18 @@ _RULE_ORDER = {code: i for i, code in enumerate(RULE_CODES)}
 #: Wording categories and the plain-language label used in violation messages.
 WORDING_CATEGORIES: Mapping[str, str] = MappingProxyType(
     {
-        "threat_of_harm": "Threat of violence or harm",
-        "insult": "Insult or profanity",
-        "false_legal_threat": "False threat of arrest, jail, seizure, garnishment or suit",
-        "impersonation": "Impersonating a court, the police, a lawyer or the government",
-        "third_party_disclosure_threat": "Threat to tell the employer, family or contacts",
-        "misstatement": "Misstating the debt or its consequences",
+        "threat_of_harm": gettext_noop("Threat of violence or harm"),
+        "insult": gettext_noop("Insult or profanity"),
+        "false_legal_threat": gettext_noop(
+            "False threat of arrest, jail, seizure, garnishment or suit"
+        ),
+        "impersonation": gettext_noop(
+            "Impersonating a court, the police, a lawyer or the government"
+        ),
+        "third_party_disclosure_threat": gettext_noop(
+            "Threat to tell the employer, family or contacts"
+        ),
+        "misstatement": gettext_noop("Misstating the debt or its consequences"),
     }
 )
 
@@ -280,10 +287,40 @@ class Violation:
     earliest_ok: datetime | None = None
     category: str | None = None
     span: str | None = None
+    #: ``message`` is ``template % dict(params)``: the English text stays the stored and API
+    #: text, while pages show ``gettext(template) % params`` in the user's language.
+    template: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         """The API shape: rule, citation, message."""
         return {"rule": self.rule, "citation": self.citation, "message": self.message}
+
+
+def _violation(
+    rule: str,
+    citation: str,
+    template: str,
+    earliest_ok: datetime | None = None,
+    *,
+    category: str | None = None,
+    span: str | None = None,
+    **params: Any,
+) -> Violation:
+    """A Violation whose message is ``template`` (marked with ``gettext_noop``) filled in;
+    ``%(span)s`` in a template is the matched text."""
+    if span is not None:
+        params["span"] = span
+    return Violation(
+        rule,
+        citation,
+        template % params,
+        earliest_ok,
+        category=category,
+        span=span,
+        template=template,
+        params=tuple(params.items()),
+    )
 
 
 @dataclass(frozen=True)
@@ -1318,27 +1355,31 @@ def _window_violations(
     if outside_window:
         where = ", ".join(f"{lt.strftime('%H:%M')} in {n}" for n, lt in outside_window)
         out.append(
-            Violation(
+            _violation(
                 CONTACT_WINDOW,
                 citation,
-                f"Outside the allowed contact hours {window} local time ({where}).",
+                gettext_noop(
+                    "Outside the allowed contact hours %(window)s local time (%(where)s)."
+                ),
                 earliest,
+                window=window,
+                where=where,
             )
         )
     for r in outside_preference:
-        parts = []
-        if r.not_before is not None:
-            parts.append(f"before {_fmt_time(r.not_before)}")
-        if r.not_after is not None:
-            parts.append(f"after {_fmt_time(r.not_after)}")
-        out.append(
-            Violation(
-                CONTACT_WINDOW,
-                citation,
-                f"The customer asked not to be contacted {' or '.join(parts)}.",
-                earliest,
+        if r.not_before is not None and r.not_after is not None:
+            template = gettext_noop(
+                "The customer asked not to be contacted before %(before)s or after %(after)s."
             )
-        )
+        elif r.not_before is not None:
+            template = gettext_noop("The customer asked not to be contacted before %(before)s.")
+        else:
+            template = gettext_noop("The customer asked not to be contacted after %(after)s.")
+        params = {
+            "before": _fmt_time(r.not_before) if r.not_before is not None else "",
+            "after": _fmt_time(r.not_after) if r.not_after is not None else "",
+        }
+        out.append(_violation(CONTACT_WINDOW, citation, template, earliest, **params))
     return out
 
 
@@ -1374,12 +1415,19 @@ def _frequency_violations(
         running += counts.get(ok_day, 0)
     earliest = _local_midnight(ok_day, tz) if running < limit else None
     return [
-        Violation(
+        _violation(
             CALL_FREQUENCY,
             profile.citation(CALL_FREQUENCY),
-            f"{placed} calls already placed on this debt from {first.isoformat()} to "
-            f"{day.isoformat()}; the limit is {limit} calls in {days} consecutive days.",
+            gettext_noop(
+                "%(placed)s calls already placed on this debt from %(first)s to %(last)s;"
+                " the limit is %(limit)s calls in %(days)s consecutive days."
+            ),
             earliest,
+            placed=placed,
+            first=first.isoformat(),
+            last=day.isoformat(),
+            limit=limit,
+            days=days,
         )
     ]
 
@@ -1414,12 +1462,16 @@ def _post_conversation_violations(
     if day >= reopens:
         return []
     return [
-        Violation(
+        _violation(
             POST_CONVERSATION,
             profile.citation(POST_CONVERSATION),
-            f"A telephone conversation about this debt took place on {talked.isoformat()}; "
-            f"no calls until {reopens.isoformat()}.",
+            gettext_noop(
+                "A telephone conversation about this debt took place on %(talked)s;"
+                " no calls until %(reopens)s."
+            ),
             _local_midnight(reopens, tz),
+            talked=talked.isoformat(),
+            reopens=reopens.isoformat(),
         )
     ]
 
@@ -1446,11 +1498,16 @@ def _daily_cap_violations(
     if connected < cap:
         return []
     return [
-        Violation(
+        _violation(
             DAILY_CALL_CAP,
             profile.citation(DAILY_CALL_CAP),
-            f"{connected} connected calls already made on {day.isoformat()}; at most {cap} a day.",
+            gettext_noop(
+                "%(connected)s connected calls already made on %(day)s; at most %(cap)s a day."
+            ),
             _local_midnight(day + timedelta(days=1), tz),
+            connected=connected,
+            day=day.isoformat(),
+            cap=cap,
         )
     ]
 
@@ -1465,16 +1522,43 @@ def check_daily_call_cap(ctx: ContactContext, profile: Profile | None = None) ->
 
 
 _RESTRICTION_TEXT = {
-    CEASE_COMMUNICATION: (
+    CEASE_COMMUNICATION: gettext_noop(
         "The customer asked us to stop communicating; only a notice that collection efforts "
         "end or of a specific remedy may be sent."
     ),
-    ATTORNEY_REPRESENTED: (
+    ATTORNEY_REPRESENTED: gettext_noop(
         "The customer is represented by an attorney; contact the attorney, not the customer."
     ),
-    DISPUTE_PENDING: "The debt is disputed; collection is paused until verification is sent.",
-    DECEASED: "The customer is deceased; contact only the estate's representative.",
-    CHANNEL_OPT_OUT: "The customer asked not to be contacted through this channel or address.",
+    DISPUTE_PENDING: gettext_noop(
+        "The debt is disputed; collection is paused until verification is sent."
+    ),
+    DECEASED: gettext_noop("The customer is deceased; contact only the estate's representative."),
+    CHANNEL_OPT_OUT: gettext_noop(
+        "The customer asked not to be contacted through this channel or address."
+    ),
+}
+# The same texts when the restriction has an end (one whole sentence pair to translate).
+_RESTRICTION_TEXT_UNTIL = {
+    CEASE_COMMUNICATION: gettext_noop(
+        "The customer asked us to stop communicating; only a notice that collection efforts "
+        "end or of a specific remedy may be sent. The restriction ends at %(ends)s."
+    ),
+    ATTORNEY_REPRESENTED: gettext_noop(
+        "The customer is represented by an attorney; contact the attorney, not the customer."
+        " The restriction ends at %(ends)s."
+    ),
+    DISPUTE_PENDING: gettext_noop(
+        "The debt is disputed; collection is paused until verification is sent."
+        " The restriction ends at %(ends)s."
+    ),
+    DECEASED: gettext_noop(
+        "The customer is deceased; contact only the estate's representative."
+        " The restriction ends at %(ends)s."
+    ),
+    CHANNEL_OPT_OUT: gettext_noop(
+        "The customer asked not to be contacted through this channel or address."
+        " The restriction ends at %(ends)s."
+    ),
 }
 
 
@@ -1482,11 +1566,10 @@ def _restriction_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
     out: list[Violation] = []
     if ctx.contact_point_opted_out:
         out.append(
-            Violation(
+            _violation(
                 CHANNEL_OPT_OUT,
                 profile.citation(CHANNEL_OPT_OUT),
-                "This phone number or address is opted out.",
-                None,
+                gettext_noop("This phone number or address is opted out."),
             )
         )
     for r in ctx.restrictions:
@@ -1499,10 +1582,18 @@ def _restriction_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
         if ctx.recipient_is_estate_representative and r.kind == DECEASED:
             continue
         ends = None if r.effective_to is None else _bound_end(r.effective_to, tz).astimezone(UTC)
-        text = _RESTRICTION_TEXT[r.kind]
-        if ends is not None:
-            text += f" The restriction ends at {ends.isoformat()}."
-        out.append(Violation(r.kind, profile.citation(r.kind), text, ends))
+        if ends is None:
+            out.append(_violation(r.kind, profile.citation(r.kind), _RESTRICTION_TEXT[r.kind]))
+        else:
+            out.append(
+                _violation(
+                    r.kind,
+                    profile.citation(r.kind),
+                    _RESTRICTION_TEXT_UNTIL[r.kind],
+                    ends,
+                    ends=ends.isoformat(),
+                )
+            )
     return out
 
 
@@ -1538,13 +1629,13 @@ def check_wording(message: str, profile: Profile) -> list[Violation]:
         seen.add(key)
         label = WORDING_CATEGORIES.get(f.category, f.category)
         out.append(
-            Violation(
+            _violation(
                 PROHIBITED_WORDING,
                 profile.citation(PROHIBITED_WORDING, f.category),
-                f'{label}: "{f.span}" must not be used.',
-                None,
+                gettext_noop('%(label)s: "%(span)s" must not be used.'),
                 category=f.category,
                 span=f.span,
+                label=label,
             )
         )
     return out
@@ -1568,22 +1659,22 @@ def check_disclosures(ctx: ContactContext, profile: Profile | None = None) -> li
         in_language = [(r, rx) for r, rx in required if _language(r.language) == lang]
         if not in_language:
             out.append(
-                Violation(
+                _violation(
                     MISSING_DISCLOSURE,
                     profile.citation(MISSING_DISCLOSURE),
-                    f"No approved disclosure text exists for language '{lang}'.",
-                    None,
+                    gettext_noop("No approved disclosure text exists for language '%(language)s'."),
+                    language=lang,
                 )
             )
         for r, patterns in in_language:
             if not any(p.search(text) for p in patterns):
                 out.append(
-                    Violation(
+                    _violation(
                         MISSING_DISCLOSURE,
                         profile.citation(MISSING_DISCLOSURE),
-                        f"The message must state {r.description}.",
-                        None,
+                        gettext_noop("The message must state %(description)s."),
                         category=r.key,
+                        description=r.description,
                     )
                 )
 
@@ -1593,11 +1684,12 @@ def check_disclosures(ctx: ContactContext, profile: Profile | None = None) -> li
             patterns = opt_out.get(lang, ())
             if not any(p.search(text) for p in patterns):
                 out.append(
-                    Violation(
+                    _violation(
                         MISSING_OPT_OUT,
                         profile.citation(MISSING_OPT_OUT),
-                        'The message must say clearly how to opt out (e.g. "Reply STOP").',
-                        None,
+                        gettext_noop(
+                            'The message must say clearly how to opt out (e.g. "Reply STOP").'
+                        ),
                     )
                 )
     return out
@@ -1614,14 +1706,16 @@ def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
             continue
         seen.add(f.span.casefold())
         out.append(
-            Violation(
+            _violation(
                 TIME_BARRED_THREAT,
                 profile.citation(TIME_BARRED_THREAT),
-                f'The statute of limitations ran on {sol.isoformat()}; "{f.span}" threatens suit '
-                f"on a time-barred debt.",
-                None,
+                gettext_noop(
+                    'The statute of limitations ran on %(sol)s; "%(span)s" threatens suit'
+                    " on a time-barred debt."
+                ),
                 category=f.category,
                 span=f.span,
+                sol=sol.isoformat(),
             )
         )
     return out
@@ -1649,11 +1743,10 @@ def check_third_party(ctx: ContactContext, profile: Profile | None = None) -> li
             continue
         seen.add(f.span.casefold())
         out.append(
-            Violation(
+            _violation(
                 THIRD_PARTY_DISCLOSURE,
                 profile.citation(THIRD_PARTY_DISCLOSURE),
-                f'The recipient is a third party; "{f.span}" mentions the debt.',
-                None,
+                gettext_noop('The recipient is a third party; "%(span)s" mentions the debt.'),
                 category=f.category,
                 span=f.span,
             )

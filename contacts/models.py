@@ -293,12 +293,13 @@ class MessageTemplate(models.Model):
 
     def clean(self) -> None:
         from compliance.services import template_check
+        from compliance.templatetags.compliance_tags import violation_text
 
         violations = template_check(self)
         if violations:
             from django.core.exceptions import ValidationError
 
-            raise ValidationError({"body": [v.message for v in violations]})
+            raise ValidationError({"body": [violation_text(v) for v in violations]})
 
 
 class CaseStatus(models.TextChoices):

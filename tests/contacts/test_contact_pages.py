@@ -196,3 +196,21 @@ def test_the_log_page_renders_in_chinese(client, specialist, case):
     html = client.get(reverse("contacts:log", args=[case.pk])).content.decode()
     assert 'lang="zh-hans"' in html
     assert "America/New_York" in html
+
+
+def test_rule_reasons_are_shown_in_chinese_while_the_stored_decision_stays_english(
+    client, specialist, case
+):
+    client.force_login(specialist)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    html = check(client, case, occurred_at="2026-11-20T22:30").content.decode()
+    assert "不在允许的联系时段 08:00-21:00（当地时间）内" in html
+    assert "Outside the allowed contact hours" not in html
+
+    client.post(
+        reverse("contacts:log", args=[case.pk]), fields(case, occurred_at="2026-11-20T22:30")
+    )
+    stored = ComplianceDecision.objects.get(account=case)
+    assert stored.violations[0]["message"].startswith(
+        "Outside the allowed contact hours 08:00-21:00"
+    )

@@ -370,3 +370,13 @@ def test_exceptions_hide_other_teams(client, supervisor, other_specialist, refre
     url = reverse("dashboards:exceptions")
     assert client.get(url, {"tab": "blocked"}).context["page"].paginator.count == 2
     assert client.get(url, {"tab": "complaints"}).context["page"].paginator.count == 1
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised():
+    from dashboards.views import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_safe("-12.50") == "-12.50"
+    assert spreadsheet_safe("Jane Roe") == "Jane Roe"
+    assert spreadsheet_safe(7) == 7

@@ -2,11 +2,19 @@
 
 A reminder batch stores one decision per reminder and one contact-log entry per message sent.
 ``bulk_create`` spends more time preparing each field of each instance than PostgreSQL spends
-storing the row, so on PostgreSQL the rows go in as one ``INSERT … SELECT FROM unnest(arrays)``
-per few thousand rows. Each row's id is drawn from the table's sequence in the order of the
-rows, so sorting the returned ids gives them in the caller's order. Columns a caller does not
-give take the model's defaults (``auto_now_add`` included), prepared once per call as Django
-would.
+storing the row. So on PostgreSQL:
+
+- from ``COPY_MIN_ROWS`` rows (a reminder batch), the ids are reserved first, in one query
+  (``nextval`` over ``generate_series``), and sorted: the i-th row gets the i-th smallest, so
+  ids ascend in the caller's order; the rows, with those explicit ids, are then streamed with
+  ``COPY … FROM STDIN`` (text format). Half the time of the ``INSERT`` below, for both sides:
+  PostgreSQL does not parse megabytes of array literals, and Python does not quote them;
+- below that (a single check), one ``INSERT … SELECT FROM unnest(arrays) RETURNING id``, whose
+  ids are drawn from the sequence in row order.
+
+Columns a caller does not give take the model's defaults (``auto_now_add`` included),
+prepared once per call as Django would. Constraints (foreign keys, lengths, NOT NULL) are
+checked by PostgreSQL as for any insert, and the rows commit with the caller's transaction.
 
 These models are append-only and not audit-logged (the rows *are* the record); nothing here
 changes or removes a row, and no model signal is expected (``bulk_create`` sends none either).
@@ -15,14 +23,21 @@ Other databases use ``bulk_create``.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import Lookup
 
-#: Rows per INSERT statement.
+#: Rows per statement.
 CHUNK = 5000
+#: From this many rows, ``COPY`` (two statements: reserve the ids, stream the rows); below
+#: it, one ``INSERT … SELECT FROM unnest(arrays)`` (a single check stays one statement).
+COPY_MIN_ROWS = 200
 
 
 def evidence_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -33,6 +48,59 @@ def evidence_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
     if connection.vendor != "postgresql":
         made = model._default_manager.bulk_create([model(**row) for row in rows], batch_size=500)
         return [obj.pk for obj in made]
+    if len(rows) < COPY_MIN_ROWS:
+        return _insert_select(model, rows)
+    return _copy(model, rows)
+
+
+def _copy(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Reserve the ids (one query), then ``COPY`` the rows with them."""
+    given = list(rows[0])
+    prototype = model(**rows[0])
+    pk = model._meta.pk
+    varying: list[models.Field] = []
+    constant: list[models.Field] = []
+    for f in model._meta.concrete_fields:
+        if f is pk:
+            continue
+        (varying if f.attname in given else constant).append(f)
+    # Columns not given: the model's defaults (``auto_now_add`` included), as Django would.
+    tail = "".join("\t" + _copy_text(f, f.pre_save(prototype, add=True)) for f in constant)
+    q = connection.ops.quote_name
+    names = ", ".join(q(f.column) for f in (pk, *varying, *constant))
+    copy = f"COPY {q(model._meta.db_table)} ({names}) FROM STDIN"
+    fields = [(f.attname, f, _is_json(f)) for f in varying]
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.execute(
+                "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s))::regclass) "
+                "FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(chunk)],
+            )
+            reserved = sorted(row[0] for row in cursor.fetchall())
+            lines = [
+                "\t".join(
+                    [
+                        str(new_id),
+                        *(
+                            (_copy_json(f, row[name]) if json_ else _copy_text(f, row[name]))
+                            for name, f, json_ in fields
+                        ),
+                    ]
+                )
+                + tail
+                for new_id, row in zip(reserved, chunk, strict=True)
+            ]
+            lines.append("")
+            cursor.copy_expert(copy, io.StringIO("\n".join(lines)))
+            ids.extend(reserved)
+    return ids
+
+
+def _insert_select(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """One ``INSERT … SELECT FROM unnest(arrays) RETURNING id`` per chunk: one statement."""
     given = list(rows[0])
     prototype = model(**rows[0])
     pk = model._meta.pk
@@ -79,6 +147,69 @@ def evidence_insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
             # nextval runs once per row in the scan's order, so the ids ascend with the rows.
             ids.extend(sorted(row[0] for row in cursor.fetchall()))
     return ids
+
+
+def _escape(text: str) -> str:
+    """COPY text format: backslash, tab, newline and carriage return are escaped."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text:
+        text = text.replace("\t", "\\t")
+    if "\n" in text:
+        text = text.replace("\n", "\\n")
+    if "\r" in text:
+        text = text.replace("\r", "\\r")
+    return text
+
+
+def _copy_json(f: models.Field, value: Any) -> str:
+    """As JSONField stores it: None is SQL NULL, anything else JSON text."""
+    return "\\N" if value is None else _escape(json.dumps(value, cls=f.encoder))
+
+
+def _copy_text(f: models.Field, value: Any) -> str:
+    """``value`` of field ``f`` as a COPY text-format column (``\\N`` is NULL)."""
+    if value is None:
+        return "\\N"
+    if _is_json(f):
+        return _copy_json(f, value)
+    if isinstance(value, str):  # choices (``TextChoices`` members) are written as their value
+        return _escape(str(value))
+    kind = type(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is datetime and value.tzinfo is not None:
+        return value.isoformat()
+    prepared = f.get_db_prep_save(value, connection)  # anything else, as Django prepares it
+    if prepared is None:
+        return "\\N"
+    if isinstance(prepared, bool):
+        return "t" if prepared else "f"
+    if isinstance(prepared, datetime | date):
+        return prepared.isoformat()
+    return _escape(str(prepared))
+
+
+class AnyOf(Lookup):
+    """``field IN ids`` for a batch's thousands of ids, as a filter expression:
+    ``Model.objects.filter(AnyOf(F("customer_id"), ids))``.
+
+    Django's ``__in`` prepares and binds every id on its own (a few µs each, several times
+    per batch); on PostgreSQL this binds the whole list as one array (``= ANY(%s)``)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
 
 
 def _is_json(f: models.Field) -> bool:

@@ -474,8 +474,15 @@ class Purpose(models.TextChoices):
 class ComplianceDecision(models.Model):
     """One answer of ``contact_check``, with everything it was based on (``inputs``)."""
 
+    # Indexes (every reminder stores a decision, so each one costs): ``account`` is served by
+    # the (account, created_at) index; nothing looks decisions up by contact point, and contact
+    # points are never deleted; ``checked_by`` is empty for the system, so only set values are
+    # indexed (the specialist filter of the exceptions dashboard).
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.PROTECT, related_name="compliance_decisions"
+        "accounts.Account",
+        on_delete=models.PROTECT,
+        related_name="compliance_decisions",
+        db_index=False,
     )
     customer = models.ForeignKey(
         "accounts.Customer", on_delete=models.PROTECT, related_name="compliance_decisions"
@@ -486,6 +493,7 @@ class ComplianceDecision(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="compliance_decisions",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     at = models.DateTimeField(_("contact time checked"))
@@ -502,6 +510,7 @@ class ComplianceDecision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty when the system asked."),
+        db_index=False,
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -515,6 +524,11 @@ class ComplianceDecision(models.Model):
         indexes = [
             models.Index(fields=["account", "created_at"]),
             models.Index(fields=["created_at"]),
+            models.Index(
+                fields=["checked_by"],
+                condition=models.Q(checked_by__isnull=False),
+                name="compliance_decision_checked_by",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -48,14 +48,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
 from accounts.services import acting_as
 from compliance import rules, selectors
-from compliance.evidence import evidence_insert
+from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import (
     Channel,
     CommunicationRestriction,
@@ -380,7 +380,7 @@ def _account_rows(ids: set[int]) -> dict[int, Any]:
     """Accounts with their customers as light rows, one query (batches pass ids)."""
     customers: dict[int, _CustomerRow] = {}
     loaded: dict[int, Any] = {}
-    rows = Account.objects.filter(pk__in=list(ids)).order_by().values_list(*ACCOUNT_FIELDS)
+    rows = Account.objects.filter(AnyOf(F("pk"), ids)).order_by().values_list(*ACCOUNT_FIELDS)
     for pk, cid, sol, past_due, currency, since, number, juris, tz, lang, name in rows:
         customer = customers.get(cid)
         if customer is None:
@@ -424,7 +424,7 @@ def _contact_points(
     )
     by_customer: dict[int, list[Any]] = defaultdict(list)
     if needed:
-        points = ContactPoint.objects.filter(customer_id__in=list(customer_ids)).order_by()
+        points = ContactPoint.objects.filter(AnyOf(F("customer_id"), customer_ids)).order_by()
         for row in points.values_list(*POINT_FIELDS):
             by_customer[row[1]].append(_PointRow(*row))
     return by_customer
@@ -465,7 +465,7 @@ def _restrictions(
     bound ``next_allowed_at``)."""
     rows = (
         CommunicationRestriction.objects.order_by()
-        .filter(customer_id__in=customer_ids)
+        .filter(AnyOf(F("customer_id"), customer_ids))
         .filter(
             Q(effective_to__isnull=True) | Q(effective_to__gte=since.date() - timedelta(days=1)),
             Q(ended_at__isnull=True) | Q(ended_at__gt=since),

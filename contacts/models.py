@@ -146,13 +146,24 @@ class ContactLog(models.Model):
         SYSTEM = "system", _("System")
         HISTORY = "history", _("Loaded history")
 
+    # Indexes (every reminder sent writes an entry, so each one costs): ``account`` and
+    # ``customer`` are served by the (…, occurred_at) indexes; nothing looks entries up by
+    # contact point or decision, and neither is ever deleted; ``user`` and ``corrects`` are
+    # empty for system entries, so only set values are indexed.
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.PROTECT, related_name="contacts"
+        "accounts.Account", on_delete=models.PROTECT, related_name="contacts", db_index=False
     )
     # The debtor, kept on the row: frequency caps count per person across their debts.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     contact_point = models.ForeignKey(
-        ContactPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+        ContactPoint,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
@@ -179,12 +190,18 @@ class ContactLog(models.Model):
         on_delete=models.PROTECT,
         related_name="contacts",
         help_text=_("Empty when the system made the contact."),
+        db_index=False,
     )
     source = models.CharField(
         _("source"), max_length=12, choices=Source.choices, default=Source.SPECIALIST
     )
     corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        db_index=False,
     )
     consent_to_call_until = models.DateTimeField(
         _("consent to call until"),
@@ -199,6 +216,7 @@ class ContactLog(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The compliance decision this outbound contact passed."),
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -211,6 +229,14 @@ class ContactLog(models.Model):
         indexes = [
             models.Index(fields=["account", "occurred_at"]),
             models.Index(fields=["customer", "occurred_at"]),
+            models.Index(
+                fields=["user"], condition=models.Q(user__isnull=False), name="contactlog_user"
+            ),
+            models.Index(
+                fields=["corrects"],
+                condition=models.Q(corrects__isnull=False),
+                name="contactlog_corrects",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -37,9 +37,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
-from compliance.evidence import evidence_insert
+from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk, template_render
 from contacts.backends import BaseBackend, ChannelError, OutboundMessage, backend_for
@@ -490,7 +490,9 @@ def reminders_send_batch(
     backends = backends if backends is not None else {}
     rows = [
         _Row(*values)
-        for values in Reminder.objects.filter(id__in=ids).order_by("id").values_list(*ROW_FIELDS)
+        for values in Reminder.objects.filter(AnyOf(F("id"), ids))
+        .order_by("id")
+        .values_list(*ROW_FIELDS)
     ]
     templates = MessageTemplate.objects.in_bulk({r.template_id for r in rows if r.template_id})
     settled = _settled_since(rows)
@@ -635,7 +637,7 @@ def _finalise(
     ids = [*changes, *(r.pk for r, _, _ in sent)]
     mine = set(
         Reminder.objects.select_for_update()
-        .filter(id__in=ids, status=Reminder.Status.CLAIMED, claimed_by=worker_id)
+        .filter(AnyOf(F("id"), ids), status=Reminder.Status.CLAIMED, claimed_by=worker_id)
         .values_list("id", flat=True)
     )
     held = [(r, text, decision_id) for r, text, decision_id in sent if r.pk in mine]

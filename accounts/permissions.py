@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Account, Customer, Role
@@ -11,6 +14,23 @@ def user_can_see_account(user, account: Account) -> bool:
     if not user.is_authenticated or user.role is None:
         return False
     return user.sees_all_teams or account.team_id == user.team_id
+
+
+def require_role(user) -> None:
+    """Pages are for users with a Settle role (a Django user without one gets 403)."""
+    if user.role is None:
+        raise PermissionDenied(_("Your user has no Settle role; ask an admin to add one."))
+
+
+def account_for_page(user, pk: int) -> Account:
+    """The account a page is about: 404 if there is none, 403 if it is another team's."""
+    require_role(user)
+    account = get_object_or_404(
+        Account.objects.select_related("customer", "team", "assigned_to"), pk=pk
+    )
+    if not user_can_see_account(user, account):
+        raise PermissionDenied(_("This account belongs to another team."))
+    return account
 
 
 def user_can_see_customer(user, customer: Customer) -> bool:

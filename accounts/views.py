@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import delinquency, queue, services
 from accounts.models import Account, RiskTier, Role, Stage, User
-from accounts.permissions import user_can_see_account
+from accounts.permissions import account_for_page, require_role
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
 from contacts.selectors import account_timeline
 
 QUEUE_PAGE_SIZE = 25
 
 
-def _require_role(request: HttpRequest) -> None:
-    if request.user.role is None:
-        raise PermissionDenied("Your user has no Settle role; ask an admin to add one.")
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    _require_role(request)
+    require_role(request.user)
     as_of = delinquency.business_date()
     visible = Account.objects.visible_to(request.user).open()
     by_bucket = (
@@ -51,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    _require_role(request)
+    require_role(request.user)
     as_of = delinquency.business_date()
     accounts = (
         Account.objects.visible_to(request.user)
@@ -102,7 +96,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The cases to work, most urgent first, with why each is here."""
-    _require_role(request)
+    require_role(request.user)
     as_of = delinquency.business_date()
     is_lead = request.user.has_role(Role.SUPERVISOR, Role.ADMIN)
     specialist = request.GET.get("specialist", "")
@@ -161,13 +155,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_account(request: HttpRequest, pk: int) -> Account:
-    _require_role(request)
-    account = get_object_or_404(
-        Account.objects.select_related("customer", "team", "assigned_to"), pk=pk
-    )
-    if not user_can_see_account(request.user, account):
-        raise PermissionDenied("This account belongs to another team.")
-    return account
+    return account_for_page(request.user, pk)
 
 
 @login_required

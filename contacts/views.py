@@ -12,16 +12,16 @@ from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
-from accounts.permissions import user_can_see_account
+from accounts.permissions import account_for_page
 from compliance.models import Purpose
 from compliance.services import ContactBlocked, StoredDecision, contact_check, message_preview
 from contacts.forms import CheckInputForm, ContactLogForm
@@ -30,12 +30,7 @@ from contacts.services import contact_log_create
 
 
 def _visible_account(request: HttpRequest, pk: int) -> Account:
-    if request.user.role is None:
-        raise PermissionDenied(_("Your user has no Settle role; ask an admin to add one."))
-    account = get_object_or_404(Account.objects.select_related("customer", "team"), pk=pk)
-    if not user_can_see_account(request.user, account):
-        raise PermissionDenied(_("This account belongs to another team."))
-    return account
+    return account_for_page(request.user, pk)
 
 
 def highlight(text: str, findings) -> SafeString:

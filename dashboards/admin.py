@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Facts are written only by the refresh; admins may look, not edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PortfolioSnapshot)

@@ -14,14 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import delinquency
 from accounts.models import Account, Role
-from accounts.permissions import user_can_see_account
+from accounts.permissions import account_for_page, require_role, user_can_see_account
 from plans import selectors, services
 from plans.forms import OptionsForm, PlanBuilderForm, PlanRejectForm
 from plans.models import Plan, PlanStatus
@@ -29,14 +29,13 @@ from plans.schedule import ScheduleError
 
 
 def _visible_plan(request: HttpRequest, pk: int) -> Plan:
-    if request.user.role is None:
-        raise PermissionDenied("Your user has no Settle role; ask an admin to add one.")
+    require_role(request.user)
     try:
         plan = selectors.plan_with_schedule(pk)
     except Plan.DoesNotExist:
         raise Http404("No such plan.") from None
     if not user_can_see_account(request.user, plan.account):
-        raise PermissionDenied("This plan belongs to another team's account.")
+        raise PermissionDenied(_("This plan belongs to another team's account."))
     return plan
 
 
@@ -104,12 +103,7 @@ def plan_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Plan builder ------------------------------------------------------------------------------
 def _visible_account(request: HttpRequest, account_id: int) -> Account:
-    if request.user.role is None:
-        raise PermissionDenied(_("Your user has no Settle role; ask an admin to add one."))
-    account = get_object_or_404(Account.objects.select_related("customer", "team"), pk=account_id)
-    if not user_can_see_account(request.user, account):
-        raise PermissionDenied(_("This account belongs to another team."))
-    return account
+    return account_for_page(request.user, account_id)
 
 
 def _percent(fraction: Decimal) -> Decimal:

@@ -45,3 +45,20 @@ def scratch_database(name: str, *, keep: bool = False):
         connections.close_all()
         if not keep:
             subprocess.run(["dropdb", "--if-exists", name], env=env, check=True)
+
+
+def existing_database(name: str) -> None:
+    """Point Django at database ``name`` (next to DATABASE_URL's) as it is, and migrate it."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/settle")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        sys.exit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://…")
+    os.environ["DATABASE_URL"] = parsed._replace(path=f"/{name}").geturl()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

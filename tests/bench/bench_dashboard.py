@@ -17,27 +17,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_MANIFEST_STATIC", "false")  # no collectstatic for a benchmark
 
-from tests.bench._pg import scratch_database  # noqa: E402
-
-
-def _use_existing(name: str) -> None:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/settle")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("benchmarks need PostgreSQL: set DATABASE_URL=postgres://…")
-    os.environ["DATABASE_URL"] = parsed._replace(path=f"/{name}").geturl()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from tests.bench._pg import existing_database, scratch_database  # noqa: E402
 
 
 def measure(*, runs: int, activity_days: int) -> None:
@@ -95,7 +79,7 @@ def main() -> None:
     parser.add_argument("--activity-days", type=int, default=90)
     args = parser.parse_args()
     if args.reuse:
-        _use_existing(args.database)
+        existing_database(args.database)
         measure(runs=args.runs, activity_days=args.activity_days)
         return
     with scratch_database(args.database, keep=args.keep):

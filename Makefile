@@ -24,6 +24,7 @@ demo: install
 	$(PY) manage.py seed_demo_users
 	$(PY) manage.py send_reminders --seed-templates
 	$(PY) manage.py seed_demo --accounts $(DEMO_ACCOUNTS) --seed 42 --if-empty
+	$(PY) manage.py refresh_dashboards
 	@echo "Settle at http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
 	$(VENV)/bin/honcho -f Procfile.demo start
 

@@ -154,10 +154,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _visible_account(request: HttpRequest, pk: int) -> Account:
-    return account_for_page(request.user, pk)
-
-
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The case page: summary, tier factors, contactability, open items, timeline, and the
@@ -166,13 +162,12 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from contacts.forms import ContactLogForm
     from plans.models import PromiseStatus
 
-    account = _visible_account(request, pk)
+    account = account_for_page(request.user, pk)
     as_of = delinquency.business_date()
     dpd = delinquency.days_past_due(account.delinquent_since, as_of)
     restrictions = list(
         CommunicationRestriction.objects.for_account(account)
-        .filter(ended_at__isnull=True)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=as_of))
+        .in_force(as_of)
         .select_related("contact_point")
     )
     closed_points = {
@@ -215,7 +210,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    account = _visible_account(request, pk)
+    account = account_for_page(request.user, pk)
     revealed = services.personal_data_reveal(
         user=request.user,
         customer=account.customer,

@@ -323,6 +323,12 @@ class RestrictionQuerySet(models.QuerySet):
             Q(account__isnull=True) | Q(account_id=account.pk)
         )
 
+    def in_force(self, day) -> RestrictionQuerySet:
+        """Not lifted and not expired by ``day`` (those starting later are included)."""
+        return self.filter(ended_at__isnull=True).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=day)
+        )
+
 
 class CommunicationRestriction(models.Model):
     """A limit on contacting a customer (COMPLIANCE.md), with its effective dates and source.

@@ -37,7 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import Purpose
@@ -772,7 +772,3 @@ def reminders_send_due(
         if time_budget is not None and time.monotonic() - started > time_budget:
             break
     return total
-
-
-def reminders_due_count(*, now: datetime) -> int:
-    return Reminder.objects.filter(Q(status__in=OPEN) & Q(next_attempt_at__lte=now)).count()

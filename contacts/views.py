@@ -29,10 +29,6 @@ from contacts.models import ContactLog
 from contacts.services import contact_log_create
 
 
-def _visible_account(request: HttpRequest, pk: int) -> Account:
-    return account_for_page(request.user, pk)
-
-
 def highlight(text: str, findings) -> SafeString:
     """``text`` escaped, with each prohibited-wording finding wrapped in <mark>."""
     out, at = [], 0
@@ -104,7 +100,7 @@ def _render(request, account, form, check, *, status=200, template="contacts/log
 @login_required
 def contact_log(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the form. POST: log the contact (blocked → reasons shown, nothing logged)."""
-    account = _visible_account(request, account_id)
+    account = account_for_page(request.user, account_id)
     if request.method != "POST":
         return _render(request, account, ContactLogForm(account=account), None)
     form = ContactLogForm(request.POST, account=account)
@@ -132,7 +128,7 @@ def contact_log(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def contact_check_partial(request: HttpRequest, account_id: int) -> HttpResponse:
     """htmx: the live Allowed/Blocked panel (and the submit button, out of band)."""
-    account = _visible_account(request, account_id)
+    account = account_for_page(request.user, account_id)
     form = CheckInputForm(request.POST, account=account)
     form.is_valid()
     check = _preview(account, form, request.user)

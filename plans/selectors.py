@@ -111,6 +111,11 @@ def _display(value: Decimal, currency: str) -> str:
     return f"{value:,.{places}f}"
 
 
+def rate_percent(fraction: Decimal) -> Decimal:
+    """A rate from the engine (a fraction) as a percentage to two places, for tables."""
+    return (fraction * 100).quantize(Decimal("0.01"))
+
+
 def _percent(rate: Decimal | None) -> str | None:
     """A fraction as a percentage with at least two places and no precision lost (7.355)."""
     if rate is None:
@@ -201,9 +206,7 @@ class PlanPreview:
 
     @property
     def apr_percent(self) -> Decimal | None:
-        if self.schedule is None:
-            return None
-        return (self.schedule.apr * 100).quantize(Decimal("0.01"))
+        return None if self.schedule is None else rate_percent(self.schedule.apr)
 
     @property
     def total_cost(self) -> Decimal | None:

@@ -7,8 +7,6 @@ the plan.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -102,14 +100,6 @@ def plan_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Plan builder ------------------------------------------------------------------------------
-def _visible_account(request: HttpRequest, account_id: int) -> Account:
-    return account_for_page(request.user, account_id)
-
-
-def _percent(fraction: Decimal) -> Decimal:
-    return (fraction * 100).quantize(Decimal("0.01"))
-
-
 def _options(account: Account, form: OptionsForm, start):
     """The options side by side for the pricing in ``form``, or an error message."""
     data = form.cleaned_data
@@ -175,7 +165,7 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: options side by side and the form (``?installments=`` picks one). POST: create the
     plan, and with ``action=submit`` record the customer's acceptance and submit it — activated
     within the specialist's authority, else sent to a supervisor."""
-    account = _visible_account(request, account_id)
+    account = account_for_page(request.user, account_id)
     start = delinquency.business_date()
     pricing = _pricing_form(request)
     if request.method == "POST":
@@ -200,7 +190,7 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
             "customer": account.customer,
             "form": form,
             "options": options,
-            "option_rows": [(o, _percent(o.apr)) for o in options.result.options]
+            "option_rows": [(o, selectors.rate_percent(o.apr)) for o in options.result.options]
             if options
             else [],
             "options_error": options_error,
@@ -216,7 +206,7 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def plan_preview(request: HttpRequest, account_id: int) -> HttpResponse:
     """htmx: the schedule preview for the terms typed so far."""
-    account = _visible_account(request, account_id)
+    account = account_for_page(request.user, account_id)
     start = delinquency.business_date()
     pricing = _pricing_form(request)
     return render(

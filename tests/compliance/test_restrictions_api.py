@@ -225,3 +225,15 @@ def test_another_teams_account_is_forbidden_and_an_unknown_one_not_found(api, sp
         == 403
     )
     assert client.get("/api/v1/accounts/999999/restrictions/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_in_force_leaves_out_lifted_and_expired_restrictions():
+    day = date(2026, 11, 23)
+    open_ended = RestrictionFactory()
+    customer = open_ended.customer
+    until_today = RestrictionFactory(customer=customer, effective_to=day)
+    RestrictionFactory(customer=customer, effective_to=date(2026, 11, 22))  # expired
+    RestrictionFactory(customer=customer, ended_at=timezone.now())  # lifted
+    in_force = CommunicationRestriction.objects.filter(customer=customer).in_force(day)
+    assert set(in_force) == {open_ended, until_today}

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
@@ -20,6 +22,21 @@ REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true" or os.environ.get(
     "SETTLE_REQUIRE_SERVICES", ""
 ) in ("1", "true")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+# ``.ci/run`` runs the suite a second time with the clock this many days ahead: a test that
+# depends on today must pin its own clock (time-machine) or derive its dates from a pinned one.
+CLOCK_SHIFT_DAYS = int(os.environ.get("SETTLE_TEST_CLOCK_SHIFT_DAYS", "0") or 0)
+
+
+@pytest.fixture(autouse=True)
+def _shifted_clock():
+    """Move the clock ``SETTLE_TEST_CLOCK_SHIFT_DAYS`` ahead (ticking); a test's own pin wins."""
+    if not CLOCK_SHIFT_DAYS:
+        yield
+        return
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+        yield
 
 
 def _missing(reason: str) -> None:

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from compliance.models import CommunicationRestriction, ComplianceDecision
 from contacts.models import CallbackTask, Complaint, ContactLog, ContactPoint, Dispute
@@ -15,6 +16,14 @@ pytestmark = pytest.mark.django_db
 # A Friday afternoon in New York: inside the 08:00–21:00 window.
 ALLOWED_AT = "2026-11-20T15:00:00-05:00"
 TOO_EARLY = "2026-11-20T07:15:00-05:00"
+# The specialist logs each call as it happens: the clock stands just after ALLOWED_AT.
+NOW = "2026-11-20T15:05:00-05:00"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from compliance.serializers import (
     RestrictionEndSerializer,
     RestrictionSerializer,
 )
-from config.api import Conflict
+from core.api import Conflict
 
 
 class ComplianceBlocked(exceptions.APIException):

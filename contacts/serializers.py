@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from config.api import AwareDateTimeField
+from core.api import AwareDateTimeField
 from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
 
 

@@ -1,6 +1,8 @@
-"""Project-wide API conventions: pagination and error shapes (see shared API.md)."""
+"""Project-wide API conventions: pagination, error shapes and aware times (see shared API.md)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,16 +21,26 @@ class Conflict(exceptions.APIException):
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """A time with its UTC offset: contact rules depend on the moment, so no guessing a zone."""
+    """ISO 8601 with a UTC offset. Contact rules depend on the moment, so a time without an
+    offset is refused, never guessed; the offset given is kept (answers use the customer's)."""
 
     default_error_messages = {
-        "naive": "Give a time zone offset, e.g. 2026-04-01T10:00:00-04:00.",
+        "invalid": _("Give an ISO 8601 time, e.g. 2026-04-07T15:00:00-04:00."),
+        "naive": _("Include the UTC offset, e.g. 2026-04-07T15:00:00-04:00."),
     }
 
-    def enforce_timezone(self, value):
-        if value.tzinfo is None:
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.fail("naive")
-        return super().enforce_timezone(value)
+        return parsed
 
 
 def exception_handler(exc, context):

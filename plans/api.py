@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from accounts import delinquency
 from accounts.models import Account, Role
 from accounts.permissions import IsStaffRole, user_can_see_account
-from config.api import Conflict
+from core.api import Conflict
 from plans import selectors, services
 from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay
 from plans.schedule import ScheduleError, build_schedule

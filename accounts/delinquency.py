@@ -10,144 +10,43 @@ and works the same on PostgreSQL and SQLite. Only a change of bucket is written,
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Any
 
-from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 
+from accounts.aging import (  # noqa: F401  (the rules, re-exported for callers)
+    DEFAULT_BUCKETS,
+    Bucket,
+    BucketConfigurationError,
+    DaysBetween,
+    bucket_case,
+    days_past_due,
+    dpd_expression,
+    validate_buckets,
+)
 from accounts.models import OPEN_STAGES, Account, BucketHistory, BucketRange
+from core.business_calendar import business_date  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Bucket:
-    code: str
-    label: str
-    min_days: int
-    max_days: int | None
-
-    def contains(self, dpd: int) -> bool:
-        return dpd >= self.min_days and (self.max_days is None or dpd <= self.max_days)
-
-
-DEFAULT_BUCKETS: tuple[Bucket, ...] = (
-    Bucket("M0", "Current", 0, 0),
-    Bucket("M1", "1–29", 1, 29),
-    Bucket("M2", "30–59", 30, 59),
-    Bucket("M3", "60–89", 60, 89),
-    Bucket("M4", "90–119", 90, 119),
-    Bucket("M5", "120–179", 120, 179),
-    Bucket("M6", "180+", 180, None),
-)
-
-
-class BucketConfigurationError(ValueError):
-    pass
-
-
-def business_date() -> date:
-    """The collections department's calendar day (pinned by SETTLE_BUSINESS_DATE if set)."""
-    if settings.BUSINESS_DATE:
-        return date.fromisoformat(settings.BUSINESS_DATE)
-    return datetime.now(ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
-
-
-def days_past_due(delinquent_since: date | None, as_of: date) -> int:
-    if delinquent_since is None:
-        return 0
-    return max(0, (as_of - delinquent_since).days)
-
-
-def validate_buckets(buckets: tuple[Bucket, ...]) -> None:
-    """Buckets must start at day 0, be contiguous, not overlap, and end open."""
-    if not buckets:
-        raise BucketConfigurationError("No bucket ranges are configured.")
-    expected = 0
-    for bucket in buckets:
-        if bucket.min_days != expected:
-            raise BucketConfigurationError(
-                f"Bucket {bucket.code} starts at day {bucket.min_days}; expected {expected}."
-            )
-        if bucket.max_days is None:
-            expected = None
-            break
-        expected = bucket.max_days + 1
-    if expected is not None or bucket is not buckets[-1]:
-        raise BucketConfigurationError("Only the last bucket may be open-ended, and it must be.")
-
-
 def configured_buckets() -> tuple[Bucket, ...]:
-    rows = tuple(Bucket(r.code, r.label, r.min_days, r.max_days) for r in BucketRange.objects.all())
-    buckets = rows or DEFAULT_BUCKETS
-    validate_buckets(buckets)
-    return buckets
+    return BucketRange.objects.configured()
 
 
 def bucket_for(dpd: int, buckets: tuple[Bucket, ...] | None = None) -> Bucket:
-    for bucket in buckets or configured_buckets():
-        if bucket.contains(dpd):
-            return bucket
-    raise BucketConfigurationError(f"No bucket covers {dpd} days past due.")
+    from accounts import aging
 
-
-class DaysBetween(models.Func):
-    """Whole days from ``start`` (a date column) to ``end`` (a date), per database vendor."""
-
-    output_field = models.IntegerField()
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
-
-    def as_sql(self, compiler, connection, **extra):  # pragma: no cover - dispatch only
-        raise NotImplementedError(connection.vendor)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql_template(compiler, connection, "(%(expressions)s)", " - ")
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql_template(
-            compiler,
-            connection,
-            "CAST(julianday(%(expressions)s) AS INTEGER)",
-            ") - julianday(",
-        )
-
-    def as_sql_template(self, compiler, connection, template, joiner):
-        return super().as_sql(compiler, connection, template=template, arg_joiner=joiner)
-
-
-def bucket_case(as_of: date, buckets: tuple[Bucket, ...], field: str = "delinquent_since") -> Case:
-    """SQL CASE giving the bucket code from ``delinquent_since`` by date comparisons only."""
-    whens = []
-    for bucket in buckets:
-        # dpd >= min  <=>  delinquent_since <= as_of - min ; dpd <= max <=> since >= as_of - max
-        if bucket.min_days == 0:
-            cond = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": as_of})
-            if bucket.max_days is not None and bucket.max_days > 0:
-                cond |= Q(**{f"{field}__gte": as_of - timedelta(days=bucket.max_days)})
-        else:
-            cond = Q(**{f"{field}__lte": as_of - timedelta(days=bucket.min_days)})
-            if bucket.max_days is not None:
-                cond &= Q(**{f"{field}__gte": as_of - timedelta(days=bucket.max_days)})
-        whens.append(When(cond, then=Value(bucket.code)))
-    return Case(*whens, default=Value(buckets[-1].code), output_field=models.CharField())
+    return aging.bucket_for(dpd, buckets or configured_buckets())
 
 
 def annotate(queryset, *, as_of: date | None = None, buckets: tuple[Bucket, ...] | None = None):
     """Annotate accounts with ``dpd`` (int) and ``bucket_code`` for ``as_of``."""
-    as_of = as_of or business_date()
-    buckets = buckets or configured_buckets()
-    dpd = Case(
-        When(delinquent_since__isnull=True, then=Value(0)),
-        When(delinquent_since__gte=as_of, then=Value(0)),
-        default=DaysBetween(Value(as_of, output_field=models.DateField()), F("delinquent_since")),
-        output_field=models.IntegerField(),
-    )
-    return queryset.annotate(dpd=dpd, bucket_code=bucket_case(as_of, buckets))
+    return queryset.with_delinquency(as_of=as_of, buckets=buckets)
 
 
 @dataclass
@@ -205,7 +104,7 @@ def bucket_moves_record(*, as_of: date, chunk_size: int = 20_000) -> MovesSummar
     return summary
 
 
-def _apply_moves(rows: list[dict], as_of: date, summary: MovesSummary) -> None:
+def _apply_moves(rows: Sequence[Mapping[str, Any]], as_of: date, summary: MovesSummary) -> None:
     closing = [r for r in rows if r["current_stay_id"] is not None]
     if closing:
         # One UPDATE per chunk: the exit balance is the balance on the day of the move.
@@ -237,7 +136,7 @@ def _apply_moves(rows: list[dict], as_of: date, summary: MovesSummary) -> None:
     summary.opened += len(rows) - len(closing)
 
 
-def _close_stays_pg(by_stay: dict[int, dict], as_of: date) -> None:
+def _close_stays_pg(by_stay: dict[int, Mapping[str, Any]], as_of: date) -> None:
     """Close many stays in one statement (``UPDATE … FROM (VALUES …)``)."""
     from psycopg2.extras import execute_values
 

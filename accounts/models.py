@@ -17,8 +17,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import masking
+from accounts import aging, masking
 from accounts.validators import validate_currency, validate_time_zone
+from core.business_calendar import business_date
 
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -96,6 +97,15 @@ class User(AbstractUser):
         return self.has_role(Role.ADMIN) or (self.has_role(Role.SUPERVISOR) and not self.team_id)
 
 
+class BucketRangeQuerySet(models.QuerySet):
+    def configured(self) -> tuple[aging.Bucket, ...]:
+        """The buckets in the admin, or the defaults when none are set; validated."""
+        rows = tuple(aging.Bucket(r.code, r.label, r.min_days, r.max_days) for r in self.all())
+        buckets = rows or aging.DEFAULT_BUCKETS
+        aging.validate_buckets(buckets)
+        return buckets
+
+
 class BucketRange(models.Model):
     """A configurable delinquency bucket: ``min_days``..``max_days`` days past due inclusive."""
 
@@ -105,6 +115,8 @@ class BucketRange(models.Model):
     max_days = models.PositiveIntegerField(
         _("to day"), null=True, blank=True, help_text=_("Empty for the open-ended last bucket.")
     )
+
+    objects = BucketRangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["min_days"]
@@ -212,10 +224,15 @@ class AccountQuerySet(models.QuerySet):
             return self
         return self.filter(team_id=user.team_id)
 
-    def with_delinquency(self, as_of: date | None = None) -> AccountQuerySet:
-        from accounts import delinquency
-
-        return delinquency.annotate(self, as_of=as_of)
+    def with_delinquency(
+        self, as_of: date | None = None, buckets: tuple[aging.Bucket, ...] | None = None
+    ) -> AccountQuerySet:
+        """Annotate ``dpd`` (int) and ``bucket_code`` for ``as_of`` (default: the business date)."""
+        as_of = as_of or business_date()
+        buckets = buckets or BucketRange.objects.configured()
+        return self.annotate(
+            dpd=aging.dpd_expression(as_of), bucket_code=aging.bucket_case(as_of, buckets)
+        )
 
 
 class Account(models.Model):
@@ -349,16 +366,10 @@ class Account(models.Model):
         return self.principal_balance + self.interest_balance + self.fee_balance
 
     def days_past_due(self, as_of: date | None = None) -> int:
-        from accounts import delinquency
+        return aging.days_past_due(self.delinquent_since, as_of or business_date())
 
-        return delinquency.days_past_due(
-            self.delinquent_since, as_of or delinquency.business_date()
-        )
-
-    def bucket(self, as_of: date | None = None) -> BucketRange:
-        from accounts import delinquency
-
-        return delinquency.bucket_for(self.days_past_due(as_of))
+    def bucket(self, as_of: date | None = None) -> aging.Bucket:
+        return aging.bucket_for(self.days_past_due(as_of), BucketRange.objects.configured())
 
 
 class BucketHistory(models.Model):

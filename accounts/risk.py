@@ -79,7 +79,8 @@ def _dpd_band_labels() -> list[tuple[int | None, str]]:
     do and the nightly run rewrites an account only when its risk really moved (the live DPD is
     on the case page anyway).
     """
-    labels, first = [], 0
+    labels: list[tuple[int | None, str]] = []
+    first = 0
     for limit, _points in DPD_POINTS:
         labels.append((limit, f"{first}–{limit}" if limit > first else f"{first}"))
         first = limit + 1

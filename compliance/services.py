@@ -276,7 +276,7 @@ def contact_check_bulk(
                 "purpose": purpose,
             }
         )
-    ids: list[int | None] = decisions_insert(rows) if store else [None] * len(rows)
+    ids: list[int | None] = list(decisions_insert(rows)) if store else [None] * len(rows)
     return [
         StoredDecision(
             decision=decision,

@@ -15,3 +15,4 @@ class AccountsConfig(AppConfig):
         auditlog.register(models.Account, exclude_fields=["updated_at", "risk_scored_at"])
         auditlog.register(models.Team)
         auditlog.register(models.BucketRange)
+        auditlog.register(models.ContactPoint, mask_fields=["value"], exclude_fields=["updated_at"])

@@ -16,6 +16,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts import aging, masking
 from accounts.validators import validate_currency, validate_time_zone
@@ -324,7 +325,7 @@ class Account(models.Model):
     risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
     risk_factors = models.JSONField(_("risk factors"), default=list, blank=True)
     risk_scored_at = models.DateTimeField(_("risk scored"), null=True, blank=True)
-    # Work-first order of the queue (higher first), refreshed set-based by accounts.nightly.
+    # Work-first order of the queue (higher first), refreshed set-based by workspace.nightly.
     queue_priority = models.IntegerField(_("queue priority"), default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -455,3 +456,100 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+
+# "Contactable": the customer has a phone or an email that is valid and not opted out. One
+# rule in three forms, tested together: the queryset, the SQL condition and the property.
+CONTACTABLE_KINDS = ("phone", "email")
+
+
+class ContactPointQuerySet(models.QuerySet):
+    def contactable(self) -> ContactPointQuerySet:
+        return self.filter(kind__in=CONTACTABLE_KINDS, is_valid=True, opted_out=False)
+
+
+def contactable_sql(alias: str) -> str:
+    """The contactable rule as a SQL condition on the contact point aliased ``alias``."""
+    kinds = ", ".join(f"'{kind}'" for kind in CONTACTABLE_KINDS)
+    return f"{alias}.kind IN ({kinds}) AND {alias}.is_valid AND NOT {alias}.opted_out"
+
+
+class ContactPoint(models.Model):
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        ADDRESS = "address", _("Address")
+
+    class Label(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        HOME = "home", pgettext_lazy("contact point label", "Home")
+        WORK = "work", pgettext_lazy("contact point label", "Work")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="contact_points",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # Phones are stored in E.164 (normalised with ``phonenumbers``), emails lower-cased.
+    value = models.CharField(_("value"), max_length=254)
+    label = models.CharField(_("label"), max_length=10, choices=Label.choices, default=Label.MOBILE)
+    region = models.CharField(
+        _("number region"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO country of a phone number, from its prefix."),
+    )
+    time_zone = models.CharField(
+        _("time zone override"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "Set when this contact point is known to be in another zone than the customer."
+        ),
+    )
+    is_primary = models.BooleanField(_("primary"), default=False)
+    opted_out = models.BooleanField(_("opted out"), default=False)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    is_valid = models.BooleanField(_("valid"), default=True)
+    invalid_reason = models.CharField(_("why invalid"), max_length=100, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactPointQuerySet.as_manager()
+
+    class Meta:
+        db_table = "contacts_contactpoint"  # its table from before it moved here
+        ordering = ["customer_id", "kind", "-is_primary", "id"]
+        verbose_name = _("contact point")
+        verbose_name_plural = _("contact points")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "value"], name="unique_contact_point_per_customer"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.masked_value}"
+
+    @property
+    def masked_value(self) -> str:
+        if self.kind == self.Kind.PHONE:
+            return masking.mask_phone(self.value)
+        if self.kind == self.Kind.EMAIL:
+            return masking.mask_email(self.value)
+        return masking.mask_address(self.value)
+
+    @property
+    def usable(self) -> bool:
+        return self.is_valid and not self.opted_out
+
+    @property
+    def contactable(self) -> bool:
+        return self.kind in CONTACTABLE_KINDS and self.usable

@@ -362,7 +362,7 @@ class CommunicationRestriction(models.Model):
         help_text=_("Empty: every channel."),
     )
     contact_point = models.ForeignKey(
-        "contacts.ContactPoint",
+        "accounts.ContactPoint",
         verbose_name=_("contact point"),
         null=True,
         blank=True,
@@ -494,7 +494,7 @@ class ComplianceDecision(models.Model):
         "accounts.Customer", on_delete=models.PROTECT, related_name="compliance_decisions"
     )
     contact_point = models.ForeignKey(
-        "contacts.ContactPoint",
+        "accounts.ContactPoint",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

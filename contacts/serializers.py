@@ -2,8 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.api import AwareDateTimeField
 from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
+from core.api import AwareDateTimeField
 
 
 class ContactPointSerializer(serializers.ModelSerializer):

@@ -252,5 +252,5 @@ def test_audit_covers_contact_points(api, supervisor, team):
         format="json",
     )
     assert response.status_code == 201, response.json()
-    ct = ContentType.objects.get(app_label="contacts", model="contactpoint")
+    ct = ContentType.objects.get(app_label="accounts", model="contactpoint")
     assert LogEntry.objects.filter(content_type=ct, actor=supervisor).count() == 1

@@ -9,7 +9,14 @@ scoring on PostgreSQL by the importer and the nightly run), so there is one defi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from accounts import aging
+
+if TYPE_CHECKING:
+    from accounts.models import Account
 
 GOOD_BELOW = 25
 HIGH_FROM = 50
@@ -253,4 +260,35 @@ def score_sql(
         f"COALESCE(({broken_plans})::int, 0) AS plans, "
         f"COALESCE(({contactable})::boolean, false) AS contactable, "
         f"COALESCE(({hardship})::boolean, false) AS hardship) x) y) z) rk"
+    )
+
+
+# --- Inputs from an account ---------------------------------------------------------------
+@dataclass(frozen=True)
+class RiskHistory:
+    """What the account's own history adds to the risk inputs (counted in grouped queries)."""
+
+    payments_90: int = 0
+    broken_promises_180: int = 0
+    broken_plans: int = 0
+
+
+def risk_inputs(
+    account: Account, *, as_of: date, contactable: bool, history: RiskHistory | None = None
+) -> RiskInputs:
+    history = history or RiskHistory()
+    # Payments posted in Settle count; so does a payment the bank's feed reports.
+    fed = int(
+        account.last_payment_date is not None
+        and account.last_payment_date >= as_of - timedelta(days=90)
+    )
+    return RiskInputs(
+        days_past_due=aging.days_past_due(account.delinquent_since, as_of),
+        total_balance=account.total_balance,
+        currency=account.currency,
+        payments_last_90_days=max(history.payments_90, fed),
+        broken_promises_last_180_days=history.broken_promises_180,
+        broken_plans=history.broken_plans,
+        contactable=contactable,
+        hardship=account.hardship_declared_at is not None,
     )

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
@@ -20,6 +16,7 @@ from accounts.models import (
     OPEN_STAGES,
     Account,
     BucketHistory,
+    ContactPoint,
     Customer,
     PersonalDataReveal,
     Role,
@@ -27,18 +24,9 @@ from accounts.models import (
     Team,
     User,
 )
+from core.audit import acting_as  # noqa: E402,F401  (re-exported: every app attributes with it)
 
 REVEAL_PERMISSION = "accounts.reveal_personal_data"
-
-
-@contextlib.contextmanager
-def acting_as(user: User | None) -> Iterator[None]:
-    """Attribute the audit rows written inside to ``user`` (API token calls included)."""
-    if user is None or not user.is_authenticated:
-        yield
-        return
-    with set_actor(user):
-        yield
 
 
 def _apply(instance, data: dict[str, Any]) -> None:
@@ -131,7 +119,20 @@ def account_create(
         entry_balance=account.total_balance,
         entry_days_past_due=dpd,
     )
-    account_risk_refresh(account=account, as_of=as_of)
+    # A new account has no payments, promises or plans yet: its fields and the customer's
+    # contactability are the whole input (workspace.risk_refresh adds the history later).
+    contactable = ContactPoint.objects.contactable().filter(customer=customer).exists()
+    result = risk.score(risk.risk_inputs(account, as_of=as_of, contactable=contactable))
+    account.risk_score, account.risk_tier = result.score, result.tier
+    account.risk_factors = result.factors_as_json()
+    account.risk_scored_at = timezone.now()
+    # Derived data: stored without an audit row, as the nightly refresh does.
+    Account.objects.filter(pk=account.pk).update(
+        risk_score=account.risk_score,
+        risk_tier=account.risk_tier,
+        risk_factors=account.risk_factors,
+        risk_scored_at=account.risk_scored_at,
+    )
     return account
 
 
@@ -163,107 +164,6 @@ def stage_after_plan(account: Account, *, as_of: date) -> str:
     return Stage.EARLY if dpd < 60 else Stage.LATE
 
 
-# --- Risk ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RiskHistory:
-    """What the account's own history adds to the risk inputs (counted in grouped queries)."""
-
-    payments_90: int = 0
-    broken_promises_180: int = 0
-    broken_plans: int = 0
-
-
-def risk_inputs(
-    account: Account, *, as_of: date, contactable: bool, history: RiskHistory | None = None
-) -> risk.RiskInputs:
-    history = history or RiskHistory()
-    # Payments posted in Settle count; so does a payment the bank's feed reports.
-    fed = int(
-        account.last_payment_date is not None
-        and account.last_payment_date >= as_of - timedelta(days=90)
-    )
-    return risk.RiskInputs(
-        days_past_due=delinquency.days_past_due(account.delinquent_since, as_of),
-        total_balance=account.total_balance,
-        currency=account.currency,
-        payments_last_90_days=max(history.payments_90, fed),
-        broken_promises_last_180_days=history.broken_promises_180,
-        broken_plans=history.broken_plans,
-        contactable=contactable,
-        hardship=account.hardship_declared_at is not None,
-    )
-
-
-def risk_histories(account_ids: set[int], *, as_of: date) -> dict[int, RiskHistory]:
-    from plans.models import Payment, Plan, PlanStatus, PromiseStatus, PromiseToPay
-
-    def counts(queryset) -> dict[int, int]:
-        return dict(
-            queryset.values("account_id").annotate(n=Count("id")).values_list("account_id", "n")
-        )
-
-    payments = counts(
-        Payment.objects.filter(
-            account_id__in=account_ids, received_at__date__gte=as_of - timedelta(days=90)
-        )
-    )
-    promises = counts(
-        PromiseToPay.objects.filter(
-            account_id__in=account_ids,
-            status=PromiseStatus.BROKEN,
-            due_date__gte=as_of - timedelta(days=180),
-        )
-    )
-    plans = counts(Plan.objects.filter(account_id__in=account_ids, status=PlanStatus.BROKEN))
-    return {
-        account_id: RiskHistory(
-            payments.get(account_id, 0), promises.get(account_id, 0), plans.get(account_id, 0)
-        )
-        for account_id in account_ids
-    }
-
-
-def account_risk_refresh(*, account: Account, as_of: date, now: datetime | None = None) -> Account:
-    """Recompute one account's tier and store the factors (no audit row: derived data)."""
-    return accounts_risk_refresh(accounts=[account], as_of=as_of, now=now)[0]
-
-
-def accounts_risk_refresh(
-    *, accounts: Iterable[Account], as_of: date, now: datetime | None = None
-) -> list[Account]:
-    from contacts.models import ContactPoint
-
-    accounts = list(accounts)
-    customer_ids = {a.customer_id for a in accounts}
-    contactable = set(
-        ContactPoint.objects.filter(
-            customer_id__in=customer_ids,
-            kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL],
-            is_valid=True,
-            opted_out=False,
-        ).values_list("customer_id", flat=True)
-    )
-    now = now or timezone.now()
-    histories = risk_histories({a.pk for a in accounts}, as_of=as_of)
-    for account in accounts:
-        result = risk.score(
-            risk_inputs(
-                account,
-                as_of=as_of,
-                contactable=account.customer_id in contactable,
-                history=histories[account.pk],
-            )
-        )
-        account.risk_score = result.score
-        account.risk_tier = result.tier
-        account.risk_factors = result.factors_as_json()
-        account.risk_scored_at = now
-    Account.objects.bulk_update(
-        accounts, ["risk_score", "risk_tier", "risk_factors", "risk_scored_at"], batch_size=2000
-    )
-    return accounts
-
-
 # --- Personal data -------------------------------------------------------------------------
 def personal_data_reveal(
     *,
@@ -276,8 +176,6 @@ def personal_data_reveal(
     """Return the unmasked personal data of ``customer`` and record who saw it, when."""
     if not user.has_perm(REVEAL_PERMISSION):
         raise PermissionDenied("You do not have permission to reveal personal data.")
-    from contacts.models import ContactPoint
-
     revealed: dict[str, Any] = {"national_id": customer.national_id}
     if account is not None:
         revealed["account_number"] = account.number

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "core",
     "accounts",
+    "workspace",
     "contacts",
     "compliance",
     "plans",

@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
-from accounts import views as accounts_views
 from contacts import api as contacts_api
+from workspace import views as workspace_views
 
 router = DefaultRouter()
 router.register("customers", accounts_api.CustomerViewSet, basename="customer")
@@ -45,9 +45,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", workspace_views.home, name="home"),
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("workspace.urls")),
     path("plans/", include("plans.urls")),
     path("contacts/", include("contacts.urls")),
     path("dashboards/", include("dashboards.urls")),

@@ -74,7 +74,7 @@ def test_unassigned_accounts_spread_evenly_across_the_team(team):
 
 @pytest.mark.django_db
 def test_account_without_usable_contact_points_is_not_contactable(team):
-    from accounts.services import account_risk_refresh
+    from workspace.risk_refresh import account_risk_refresh
 
     account = AccountFactory(team=team, delinquent_since=date(2026, 11, 1))
     ContactPointFactory(customer=account.customer, opted_out=True)
@@ -84,8 +84,8 @@ def test_account_without_usable_contact_points_is_not_contactable(team):
 
 @pytest.mark.django_db
 def test_broken_promises_and_plans_raise_the_score(team):
-    from accounts.services import account_risk_refresh
     from plans.models import PromiseToPay
+    from workspace.risk_refresh import account_risk_refresh
 
     account = AccountFactory(team=team, delinquent_since=date(2026, 11, 1))
     ContactPointFactory(customer=account.customer)

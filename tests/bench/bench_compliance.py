@@ -103,11 +103,11 @@ def main() -> None:
         from django.db import connection
         from django.utils import timezone
 
-        from accounts.demo import seed_portfolio
         from accounts.models import Account
         from compliance.models import ComplianceDecision
         from compliance.profiles import profile_for
         from compliance.services import CheckRequest, contact_check, contact_check_bulk
+        from workspace.demo import seed_portfolio
 
         began = time.perf_counter()
         seed_portfolio(accounts=args.accounts, seed=args.seed)

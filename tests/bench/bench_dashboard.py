@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/settle \\
         .venv/bin/python tests/bench/bench_dashboard.py --accounts 1000000
 
-Seeds a scratch database (``accounts.demo.seed_portfolio``: accounts, bucket history, contact
+Seeds a scratch database (``workspace.demo.seed_portfolio``: accounts, bucket history, contact
 history; about 3 minutes for a million accounts), or with ``--reuse`` uses ``--database`` as it
 is. Refreshes the dashboard facts for the business date (``--activity-days`` of activity, the
 default range of the page), then requests ``/dashboards/`` with the default filters as a
@@ -83,7 +83,7 @@ def main() -> None:
         measure(runs=args.runs, activity_days=args.activity_days)
         return
     with scratch_database(args.database, keep=args.keep):
-        from accounts.demo import seed_portfolio
+        from workspace.demo import seed_portfolio
 
         started = time.perf_counter()
         seed_portfolio(accounts=args.accounts, seed=args.seed)

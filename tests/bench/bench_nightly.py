@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/settle \
         .venv/bin/python tests/bench/bench_nightly.py --accounts 1000000
 
-Seeds a scratch database with ``accounts.demo.seed_portfolio`` (about 3 minutes for a million
+Seeds a scratch database with ``workspace.demo.seed_portfolio`` (about 3 minutes for a million
 accounts), or with ``--reuse`` uses ``--database`` as it is (e.g. ``settle_bench`` kept by
 ``bench_seed.py --keep``; pending migrations are applied). Runs the nightly job for the day
 after the seeded business date, so accounts really cross bucket edges, then once more for the
@@ -35,7 +35,7 @@ def measure() -> None:
     from django.db.models import Max
 
     from accounts.models import Account, BucketHistory
-    from accounts.nightly import nightly_run
+    from workspace.nightly import nightly_run
 
     accounts = Account.objects.count()
     seeded_on = BucketHistory.objects.aggregate(d=Max("entered_on"))["d"]
@@ -75,7 +75,7 @@ def main() -> None:
         measure()
         return
     with scratch_database(args.database, keep=args.keep):
-        from accounts.demo import seed_portfolio
+        from workspace.demo import seed_portfolio
 
         started = time.perf_counter()
         seed_portfolio(accounts=args.accounts, seed=args.seed)

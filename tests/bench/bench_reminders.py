@@ -100,10 +100,10 @@ def main() -> None:
     with scratch_database(args.database, keep=args.keep):
         from django.conf import settings
 
-        from accounts.demo import seed_portfolio
         from contacts.models import ContactLog, Reminder
         from contacts.reminders import SendSummary, reminders_send_due
         from contacts.strategies import templates_seed
+        from workspace.demo import seed_portfolio
 
         started = time.perf_counter()
         seed_portfolio(accounts=args.accounts, seed=args.seed)

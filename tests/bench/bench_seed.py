@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--database", default="settle_bench")
     args = parser.parse_args()
     with scratch_database(args.database, keep=args.keep):
-        from accounts.demo import seed_portfolio
+        from workspace.demo import seed_portfolio
 
         started = time.perf_counter()
         counts = seed_portfolio(accounts=args.accounts, seed=args.seed)

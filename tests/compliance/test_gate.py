@@ -23,7 +23,7 @@ WRITES = re.compile(
 GATE = re.compile(r"\bcontact_(?:authorize|check|check_bulk)\s*\(")
 #: Modules allowed to write rows without the gate, and why.
 NOT_OUTBOUND = {
-    "accounts/demo.py": "loads past contacts as history (source=history); nothing is sent",
+    "workspace/demo.py": "loads past contacts as history (source=history); nothing is sent",
     "contacts/models.py": "defines the model (class ContactLog(...))",
 }
 
@@ -50,7 +50,7 @@ def test_every_module_that_logs_contacts_passes_the_gate():
 def test_the_guard_sees_the_known_writers():
     writers = {name for name, text in _app_modules() if WRITES.search(text)}
 
-    assert {"accounts/demo.py", "contacts/services.py"} <= writers
+    assert {"workspace/demo.py", "contacts/services.py"} <= writers
 
 
 # --- POST /api/v1/accounts/{id}/contacts/ ---------------------------------------------------

@@ -9,7 +9,7 @@
 4. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
-   through ``services.risk_histories``/``risk_inputs``/``risk.score``;
+   through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
 5. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
@@ -35,8 +35,9 @@ from django.db import connection, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
-from accounts import delinquency, risk, services
-from accounts.models import OPEN_STAGES, Account, RiskTier
+from accounts import delinquency, risk
+from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contactable_sql
+from workspace.risk_refresh import risk_histories
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def risk_refresh(
 
 
 def _risk_windows(as_of: date) -> dict[str, object]:
-    # services.risk_histories counts payments by ``received_at__date`` in the current time zone
+    # risk_refresh.risk_histories counts payments by ``received_at__date`` in the current time zone
     # and broken promises by due date; these are the same bounds as parameters.
     first_day = as_of - timedelta(days=90)
     return {
@@ -178,7 +179,7 @@ def _risk_select_sql() -> str:
         "ELSE %(as_of)s - s.delinquent_since END",
         balance="s.balance",
         currency="s.currency",
-        # A payment the bank's feed reports counts too (services.risk_inputs).
+        # A payment the bank's feed reports counts too (risk.risk_inputs).
         payments="greatest(COALESCE(s.payments, 0), "
         "CASE WHEN s.last_payment_date >= %(paid_from_date)s THEN 1 ELSE 0 END)",
         broken_promises="s.promises",
@@ -192,10 +193,9 @@ def _risk_select_sql() -> str:
           FROM (SELECT a.id, a.delinquent_since, a.currency, a.last_payment_date,
                        a.hardship_declared_at,
                        a.principal_balance + a.interest_balance + a.fee_balance AS balance,
-                       EXISTS (SELECT 1 FROM contacts_contactpoint cp
+                       EXISTS (SELECT 1 FROM {ContactPoint._meta.db_table} cp
                                 WHERE cp.customer_id = a.customer_id
-                                  AND cp.kind IN ('phone', 'email')
-                                  AND cp.is_valid AND NOT cp.opted_out) AS contactable,
+                                  AND {contactable_sql("cp")}) AS contactable,
                        p.n AS payments, pr.n AS promises, pl.n AS plans
                   FROM accounts_account a
                   LEFT JOIN (SELECT account_id, count(*) AS n FROM plans_payment
@@ -250,25 +250,19 @@ def risk_scores_sql(*, lo: int, hi: int, as_of: date) -> dict[int, tuple[int, st
 
 
 def _risk_refresh_python(lo: int, hi: int, *, as_of: date, now: datetime) -> int:
-    from contacts.models import ContactPoint
-
     accounts = list(Account.objects.open().filter(id__range=(lo, hi)))
     if not accounts:
         return 0
-    # The same contactability rule as services.accounts_risk_refresh.
     contactable = set(
-        ContactPoint.objects.filter(
-            customer_id__in={a.customer_id for a in accounts},
-            kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL],
-            is_valid=True,
-            opted_out=False,
-        ).values_list("customer_id", flat=True)
+        ContactPoint.objects.contactable()
+        .filter(customer_id__in={a.customer_id for a in accounts})
+        .values_list("customer_id", flat=True)
     )
-    histories = services.risk_histories({a.pk for a in accounts}, as_of=as_of)
+    histories = risk_histories({a.pk for a in accounts}, as_of=as_of)
     changed = []
     for account in accounts:
         result = risk.score(
-            services.risk_inputs(
+            risk.risk_inputs(
                 account,
                 as_of=as_of,
                 contactable=account.customer_id in contactable,

@@ -1,6 +1,6 @@
 """``manage.py run_nightly [--date YYYY-MM-DD] [--chunk-size N] [--quiet]``.
 
-Thin: the steps are in ``accounts.nightly`` (its docstring is the reference).
+Thin: the steps are in ``workspace.nightly`` (its docstring is the reference).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import delinquency
-from accounts.nightly import nightly_run
+from workspace.nightly import nightly_run
 
 
 def _date(value: str) -> date:

@@ -4,8 +4,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.demo import seed_activity, seed_portfolio
 from accounts.models import Account
+from workspace.demo import seed_activity, seed_portfolio
 
 
 class Command(BaseCommand):

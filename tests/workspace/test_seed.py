@@ -18,7 +18,7 @@ def seed(n=400, seed=7):
 
 
 def build_in_memory(seed_value):
-    from accounts.demo import PortfolioBuilder, Tables, ensure_teams_and_specialists
+    from workspace.demo import PortfolioBuilder, Tables, ensure_teams_and_specialists
 
     teams = ensure_teams_and_specialists()
     builder = PortfolioBuilder(
@@ -114,9 +114,9 @@ def test_new_rows_after_seeding_get_fresh_ids():
 def test_demo_activity_goes_through_the_real_services(settings):
     from datetime import UTC, datetime
 
-    from accounts.demo import seed_activity
     from contacts.models import Dispute
     from plans.models import Plan, PlanEvent, PromiseToPay
+    from workspace.demo import seed_activity
 
     settings.BUSINESS_DATE = AS_OF.isoformat()
     seed(n=300)

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from accounts import views
+from workspace import views
 
+# The pages kept their URL names (accounts:queue, accounts:detail, …) when they moved here.
 app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),

@@ -10,13 +10,14 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from accounts import nightly, risk, services
+from accounts import risk
 from accounts.models import Account, BucketHistory, Stage
-from accounts.tasks import nightly_run_task
 from contacts.models import CallbackTask, ContactLog
 from plans.models import Payment, PlanStatus, PromiseStatus, PromiseToPay
 from tests.factories import AccountFactory, ContactPointFactory
 from tests.plans.factories import active_plan, owing_account
+from workspace import nightly, risk_refresh
+from workspace.tasks import nightly_run_task
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,12 @@ def days_ago(n: int) -> date:
 
 
 def python_risk(account: Account) -> risk.RiskScore:
-    """What services.accounts_risk_refresh would store for ``account`` tonight."""
-    history = services.risk_histories({account.pk}, as_of=AS_OF)[account.pk]
+    """What risk_refresh.accounts_risk_refresh would store for ``account`` tonight."""
+    history = risk_refresh.risk_histories({account.pk}, as_of=AS_OF)[account.pk]
     contactable = account.customer.contact_points.filter(
         kind__in=["phone", "email"], is_valid=True, opted_out=False
     ).exists()
-    inputs = services.risk_inputs(account, as_of=AS_OF, contactable=contactable, history=history)
+    inputs = risk.risk_inputs(account, as_of=AS_OF, contactable=contactable, history=history)
     return risk.score(inputs)
 
 

@@ -10,11 +10,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import delinquency, queue, services
+from accounts import delinquency, services
 from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import account_for_page, require_role
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
 from contacts.selectors import account_timeline
+from workspace import queue
 
 QUEUE_PAGE_SIZE = 25
 

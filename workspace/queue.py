@@ -1,6 +1,6 @@
 """The specialist's work queue: which case to work next, and why it is there.
 
-``Account.queue_priority`` is refreshed by the nightly run (``accounts.nightly``). What has
+``Account.queue_priority`` is refreshed by the nightly run (``workspace.nightly``). What has
 happened since — a callback booked this morning, a promise falling due today, a promise broken
 last night — is read live here with ``Exists``/``Subquery`` annotations, so one page of the
 queue costs a fixed number of queries whatever its length. Order: live urgency (the same
@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from accounts import nightly
 from accounts.models import Account, Role, User
+from workspace import nightly
 
 
 class Reason:

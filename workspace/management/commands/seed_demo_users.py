@@ -1,8 +1,8 @@
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from accounts.demo import ensure_teams_and_specialists
 from accounts.models import User
+from workspace.demo import ensure_teams_and_specialists
 
 DEMO_USERS = [
     # username, password, group, team code, superuser

@@ -8,6 +8,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
+        from django.db.models.signals import post_migrate
+
+        from accounts.roles import roles_apply_after_migrate
+
+        # Sent once per app after Django creates that app's permissions; the last one sees
+        # them all. Each run only adds what is missing.
+        post_migrate.connect(roles_apply_after_migrate, dispatch_uid="settle-roles-apply")
 
         from accounts import models
 

@@ -1,6 +1,5 @@
-"""Roles as groups with their permissions, and the default delinquency buckets."""
+"""The default delinquency buckets. (It also granted the roles; accounts/roles.py does now.)"""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 BUCKETS = [
@@ -13,47 +12,10 @@ BUCKETS = [
     ("M6", "180+", 180, None),
 ]
 
-SPECIALIST = [
-    "accounts.view_customer", "accounts.view_account", "accounts.view_team",
-    "accounts.view_bucketrange", "accounts.view_buckethistory",
-]
-SUPERVISOR = SPECIALIST + [
-    "accounts.add_customer", "accounts.change_customer", "accounts.add_account",
-    "accounts.change_account", "accounts.reveal_personal_data", "accounts.view_user",
-    "accounts.view_personaldatareveal", "accounts.view_importbatch",
-]
-ADMIN = SUPERVISOR + [
-    "accounts.add_team", "accounts.change_team", "accounts.add_bucketrange",
-    "accounts.change_bucketrange", "accounts.delete_bucketrange", "accounts.add_user",
-    "accounts.change_user", "auditlog.view_logentry",
-]
+# Role grants now live in one table, accounts/roles.py, applied after every migrate.
 
 
 def forwards(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        # Historical app configs have no models module; create_permissions wants one. Also
-        # callable with the live registry (tests restore roles after a flush).
-        had = getattr(app_config, "models_module", None)
-        app_config.models_module = had or True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = had
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-
-    def grant(name, codes):
-        group, _ = Group.objects.get_or_create(name=name)
-        for code in codes:
-            app_label, codename = code.split(".")
-            perm = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if perm is not None:
-                group.permissions.add(perm)
-
-    grant("specialist", SPECIALIST)
-    grant("supervisor", SUPERVISOR)
-    grant("admin", ADMIN)
-
     BucketRange = apps.get_model("accounts", "BucketRange")
     for code, label, low, high in BUCKETS:
         BucketRange.objects.get_or_create(

@@ -2,10 +2,9 @@
 
 The data comes from the defaults in ``compliance.rules`` (pure code, no models) as they stand
 when this migration runs; later changes to those defaults reach an existing database through a
-new data migration or the admin. Also grants the roles their compliance permissions.
+new data migration or the admin.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from compliance import rules
@@ -17,39 +16,7 @@ NAMES = {
 RETENTION_YEARS = {"US": 3, "CN": 2}  # 12 CFR 1006.100; 第68条
 MAX_PLAN_INSTALLMENTS = {"US": 60, "CN": 60}  # 第70条: at most 5 years
 
-GRANTS = {
-    "specialist": [
-        "view_jurisdictionprofile",
-        "view_communicationrestriction",
-        "add_communicationrestriction",
-    ],
-    "supervisor": [
-        "view_jurisdictionprofile",
-        "view_wordingrule",
-        "view_requiredtext",
-        "view_communicationrestriction",
-        "add_communicationrestriction",
-        "change_communicationrestriction",
-        "view_compliancedecision",
-    ],
-    "admin": [
-        "view_jurisdictionprofile",
-        "change_jurisdictionprofile",
-        "add_jurisdictionprofile",
-        "view_wordingrule",
-        "add_wordingrule",
-        "change_wordingrule",
-        "delete_wordingrule",
-        "view_requiredtext",
-        "add_requiredtext",
-        "change_requiredtext",
-        "delete_requiredtext",
-        "view_communicationrestriction",
-        "add_communicationrestriction",
-        "change_communicationrestriction",
-        "view_compliancedecision",
-    ],
-}
+# Role grants now live in one table, accounts/roles.py, applied after every migrate.
 
 
 def _wording_rows(WordingRule, patterns, profile):
@@ -129,19 +96,6 @@ def forwards(apps, schema_editor):
                     )
                 )
         RequiredText.objects.bulk_create(texts)
-
-    app_config = apps.get_app_config("compliance")
-    had = getattr(app_config, "models_module", None)
-    app_config.models_module = had or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = had
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="compliance", codename__in=codenames)
-        )
 
 
 def backwards(apps, schema_editor):

@@ -4,7 +4,6 @@ The default message templates are seeded by ``contacts.strategies.templates_seed
 (``manage.py send_reminders --seed-templates``), not here: see that module.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 #: (code, bucket, tiers, stage, channel, template, cadence days) for both jurisdictions.
@@ -41,37 +40,7 @@ def strategies_create(apps, schema_editor):
                 )
 
 
-GRANTS = {
-    "supervisor": [
-        "view_treatmentstrategy",
-        "add_treatmentstrategy",
-        "change_treatmentstrategy",
-        "view_reminder",
-    ],
-    "admin": [
-        "view_treatmentstrategy",
-        "add_treatmentstrategy",
-        "change_treatmentstrategy",
-        "delete_treatmentstrategy",
-        "view_reminder",
-    ],
-    "specialist": ["view_reminder"],
-}
-
-
-def permissions_grant(apps, schema_editor):
-    app_config = apps.get_app_config("contacts")
-    had = getattr(app_config, "models_module", None)
-    app_config.models_module = had or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = had
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="contacts", codename__in=codenames)
-        )
+# Role grants now live in one table, accounts/roles.py, applied after every migrate.
 
 
 #: name → (task, crontab minute, hour). Admins edit them in django-celery-beat's admin.
@@ -119,6 +88,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(strategies_create, migrations.RunPython.noop),
-        migrations.RunPython(permissions_grant, migrations.RunPython.noop),
         migrations.RunPython(schedules_create, schedules_remove),
     ]

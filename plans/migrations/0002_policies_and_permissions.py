@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 # Copied, not imported: a migration must not change when the app's defaults do.
@@ -21,35 +20,11 @@ POLICIES = {
     },
 }
 
-VIEW = [
-    "view_plan", "view_installment", "view_planevent", "view_payment", "view_allocation",
-    "view_promisetopay", "view_planpolicy", "view_minimuminstallment",
-]
-GRANTS = {
-    "specialist": VIEW,
-    "supervisor": VIEW,
-    "admin": VIEW + [
-        "add_planpolicy", "change_planpolicy", "add_minimuminstallment",
-        "change_minimuminstallment", "delete_minimuminstallment",
-    ],
-}
+# Role grants now live in one table, accounts/roles.py, applied after every migrate.
 
 
 def forwards(apps, schema_editor):
     """Also callable with the live registry (tests put the data back after a flush)."""
-    app_config = apps.get_app_config("plans")
-    had = getattr(app_config, "models_module", None)
-    app_config.models_module = had or True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = had
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="plans", codename__in=codenames)
-        )
-
     PlanPolicy = apps.get_model("plans", "PlanPolicy")
     MinimumInstallment = apps.get_model("plans", "MinimumInstallment")
     for jurisdiction, values in POLICIES.items():

@@ -15,24 +15,25 @@ from tests.conftest import CHROMIUM
 ARTIFACTS = Path(os.environ.get("SETTLE_ARTIFACTS", "test-artifacts"))
 
 
-ROLE_MIGRATIONS = (
+DATA_MIGRATIONS = (
     "accounts.migrations.0002_roles_and_buckets",
-    "contacts.migrations.0002_contact_point_permissions",
-    "contacts.migrations.0006_case_permissions",
     "plans.migrations.0002_policies_and_permissions",
 )
 
 
 @pytest.fixture(autouse=True)
 def _roles(transactional_db):
-    """Live-server tests flush the database after each test, data migrations included:
-    put the role groups and default buckets back with the migrations' own code."""
+    """Live-server tests flush the database after each test, data migrations included: put
+    the role groups, default buckets and plan policies back with the code that made them."""
     from importlib import import_module
 
     from django.apps import apps
 
-    for name in ROLE_MIGRATIONS:
+    from accounts.roles import roles_apply
+
+    for name in DATA_MIGRATIONS:
         import_module(name).forwards(apps, None)
+    roles_apply()
 
 
 @pytest.fixture(scope="session")

@@ -28,16 +28,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
 from accounts import delinquency, risk
 from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contactable_sql
+from core.business_calendar import start_of_business_day
 from workspace.risk_refresh import risk_histories
+from workspace.urgency import urgency_flags, urgency_points
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ Progress = Callable[[str], None]
 # Queue priority points (higher = work first). A callback the customer asked for today beats a
 # promise falling due today, which beats chasing a recently broken promise; then risk, bucket
 # and how long nobody has spoken to the customer order the rest.
-CALLBACK_DUE_TODAY_POINTS = 500
-PROMISE_DUE_TODAY_POINTS = 300
-BROKEN_PROMISE_POINTS = 200
-BROKEN_PROMISE_RECENT_DAYS = 14
 TIER_POINTS = {RiskTier.HIGH: 60, RiskTier.GENERAL: 30, RiskTier.GOOD: 0}
 BUCKET_POINTS_STEP = 10  # per bucket above M0: M1 10 … M6 60
 # (no contact for at least this many days, points); never contacted scores NEVER_CONTACTED.
@@ -133,11 +129,6 @@ def _id_ranges(chunk_size: int) -> Iterator[tuple[int, int]]:
         return
     for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
         yield lo, lo + chunk_size - 1
-
-
-def _day_start(day: date) -> datetime:
-    """Midnight of ``day`` in the business time zone, aware."""
-    return datetime.combine(day, dt_time.min, tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
 
 
 # --- Risk ----------------------------------------------------------------------------------
@@ -293,25 +284,7 @@ def _risk_refresh_python(lo: int, hi: int, *, as_of: date, now: datetime) -> int
 def queue_priority_expression(as_of: date) -> models.Expression:
     """``Account.queue_priority`` for business date ``as_of`` as one SQL expression (0 for
     accounts not in an open stage)."""
-    from contacts.models import CallbackTask, ContactLog
-    from plans.models import PromiseStatus, PromiseToPay
-
-    today, tomorrow = _day_start(as_of), _day_start(as_of + timedelta(days=1))
-    promises = PromiseToPay.objects.filter(account=OuterRef("pk"))
-    callback_due = CallbackTask.objects.filter(
-        account=OuterRef("pk"),
-        status=CallbackTask.Status.OPEN,
-        due_at__gte=today,
-        due_at__lt=tomorrow,
-    )
-    promise_due = promises.filter(status=PromiseStatus.PENDING, due_date=as_of)
-    promise_broken = promises.filter(
-        status=PromiseStatus.BROKEN,
-        due_date__gte=as_of - timedelta(days=BROKEN_PROMISE_RECENT_DAYS),
-    )
-
-    def points(condition, value: int) -> Case:
-        return Case(When(condition, then=Value(value)), default=Value(0))
+    from contacts.models import ContactLog
 
     tier = Case(
         *(When(risk_tier=tier, then=Value(value)) for tier, value in TIER_POINTS.items()),
@@ -335,21 +308,18 @@ def queue_priority_expression(as_of: date) -> models.Expression:
         When(~Exists(contacts), then=Value(NEVER_CONTACTED_POINTS)),
         *(
             When(
-                ~Exists(contacts.filter(occurred_at__gte=_day_start(as_of - timedelta(days=d)))),
+                ~Exists(
+                    contacts.filter(
+                        occurred_at__gte=start_of_business_day(as_of - timedelta(days=d))
+                    )
+                ),
                 then=Value(value),
             )
             for d, value in NO_CONTACT_POINTS
         ),
         default=Value(0),
     )
-    total = (
-        points(Exists(callback_due), CALLBACK_DUE_TODAY_POINTS)
-        + points(Exists(promise_due), PROMISE_DUE_TODAY_POINTS)
-        + points(Exists(promise_broken), BROKEN_PROMISE_POINTS)
-        + tier
-        + bucket
-        + recency
-    )
+    total = urgency_points(urgency_flags(as_of)) + tier + bucket + recency
     return Case(
         When(stage__in=OPEN_STAGES, then=total),
         default=Value(0),

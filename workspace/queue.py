@@ -10,15 +10,13 @@ points the nightly run gives those signals), then the nightly priority, then day
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Role, User
-from workspace import nightly
+from workspace import urgency
 
 
 class Reason:
@@ -43,10 +41,6 @@ class QueueFilters:
     q: str = ""
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
-
-
 def queue_scope(user: User) -> QuerySet[Account]:
     """Open cases a user works: a specialist's own; a supervisor's or admin's visible ones."""
     accounts = Account.objects.visible_to(user).open()
@@ -58,33 +52,18 @@ def queue_scope(user: User) -> QuerySet[Account]:
 def queue_annotate(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
     """Add the live reasons, last contact, next callback and the ordering key."""
     from contacts.models import CallbackTask, ContactLog
-    from plans.models import PromiseStatus, PromiseToPay
 
-    tomorrow = _day_start(as_of + timedelta(days=1))
     callbacks = CallbackTask.objects.filter(
         account=OuterRef("pk"), status=CallbackTask.Status.OPEN
     ).order_by("due_at")
-    promises = PromiseToPay.objects.filter(account=OuterRef("pk"))
     last_contact = ContactLog.objects.filter(account=OuterRef("pk")).order_by("-occurred_at")
     accounts = accounts.with_delinquency(as_of).annotate(
-        # Due today or overdue and still open: it stays in front until someone calls.
-        callback_due=Exists(callbacks.filter(due_at__lt=tomorrow)),
-        promise_due=Exists(promises.filter(status=PromiseStatus.PENDING, due_date=as_of)),
-        promise_broken=Exists(
-            promises.filter(
-                status=PromiseStatus.BROKEN,
-                due_date__gte=as_of - timedelta(days=nightly.BROKEN_PROMISE_RECENT_DAYS),
-            )
-        ),
+        **urgency.urgency_flags(as_of),
         next_callback_at=Subquery(callbacks.values("due_at")[:1]),
         last_contact_at=Subquery(last_contact.values("occurred_at")[:1]),
     )
-    urgency = (
-        Case(When(callback_due=True, then=Value(nightly.CALLBACK_DUE_TODAY_POINTS)), default=0)
-        + Case(When(promise_due=True, then=Value(nightly.PROMISE_DUE_TODAY_POINTS)), default=0)
-        + Case(When(promise_broken=True, then=Value(nightly.BROKEN_PROMISE_POINTS)), default=0)
-    )
-    return accounts.annotate(urgency=urgency)
+    flags = {name: Q(**{name: True}) for name in urgency.URGENCY_POINTS}
+    return accounts.annotate(urgency=urgency.urgency_points(flags))
 
 
 def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet[Account]:

@@ -177,10 +177,12 @@ def test_the_next_day_only_rewrites_what_changed(portfolio):
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
         summary = nightly.nightly_run(as_of=AS_OF + timedelta(days=1), now=NOW + timedelta(days=1))
     assert summary.step("bucket_moves").changed == 0  # nobody crosses a bucket edge
-    # dave's callback and promise are no longer due "today"; his promise is still in grace.
     assert summary.step("queue").changed >= 1
     dave = Account.objects.get(pk=portfolio["dave"].pk)
-    assert dave.queue_priority < 800
+    # dave's promise fell due yesterday unpaid (broken: 200 instead of 300 for "due today");
+    # his callback is still open, so still due (500), as the live queue counts it.
+    tier = nightly.TIER_POINTS[dave.risk_tier]
+    assert dave.queue_priority == 500 + 200 + tier + 60 + 40
 
 
 @time_machine.travel(NOW, tick=False)
@@ -267,3 +269,19 @@ def test_sql_risk_equals_python_risk_for_a_spread_of_inputs(team, specialist):
         assert sql[account.pk] == (expected.score, expected.tier, expected.factors_as_json())
         tiers.add(expected.tier)
     assert tiers == {"good", "general", "high"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_overdue_callback_is_urgent_in_the_live_queue_and_the_nightly_priority(team, specialist):
+    """One rule for both: an open callback due yesterday still puts the case in front."""
+    from workspace.queue import queue_annotate
+
+    frank = AccountFactory(team=team, assigned_to=specialist, delinquent_since=days_ago(40))
+    CallbackTask.objects.create(account=frank, due_at=NOW - timedelta(days=1))
+    run()
+    live = queue_annotate(Account.objects.filter(pk=frank.pk), as_of=AS_OF).get()
+    frank.refresh_from_db()
+
+    assert (live.callback_due, live.urgency) == (True, 500)
+    # M2 (2 buckets up), never contacted, and the same 500 for the callback.
+    assert frank.queue_priority == 500 + nightly.TIER_POINTS[frank.risk_tier] + 20 + 40

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compliance import rules
+from compliance.rules import wording
 
 PATTERNS = rules.DEFAULT_WORDING + rules.SUIT_THREAT_PATTERNS + rules.DEBT_MENTION_PATTERNS
 
@@ -22,14 +23,14 @@ def _every_pattern(text: str, patterns=PATTERNS, rule: str | None = None):
     for wp in patterns:
         if rule is not None and wp.rule != rule:
             continue
-        for m in rules._compile(wp.pattern).finditer(text):
+        for m in wording._compile(wp.pattern).finditer(text):
             if m.end() > m.start():
                 found.append(
                     rules.WordingFinding(
                         wp.category, m.group(0), m.start(), m.end(), wp.pattern, wp.rule
                     )
                 )
-    return rules._without_nested(found)
+    return wording._without_nested(found)
 
 
 #: Words from the patterns themselves, so random texts hit them often.
@@ -67,7 +68,7 @@ def test_a_cased_non_ascii_letter_falls_back_to_a_full_scan():
     # U+212A KELVIN SIGN matches "k" case-insensitively; lower() keeps it as is.
     text = "We will \u212aill you"
 
-    assert rules._folded(text) is None
+    assert wording._folded(text) is None
     assert [f.span for f in rules.find_prohibited_wording(text, PATTERNS)] == ["\u212aill you"]
     assert rules.find_prohibited_wording(text, PATTERNS) == _every_pattern(
         text, rule=rules.PROHIBITED_WORDING

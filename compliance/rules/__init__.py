@@ -1,8 +1,8 @@
 """Pure compliance rules: may this outbound contact happen, and if not, when?
 
-No Django here. Every check takes a `ContactContext` (and optionally a `Profile`; the
-context's own profile is the default) and returns a list of `Violation`s. `evaluate` runs
-the checks that apply to the channel and works out `next_allowed_at`.
+No Django here. `evaluate` takes a `ContactContext`, runs the checks that apply to the
+channel and returns a `Decision`: the `Violation`s and `next_allowed_at`. `check_wording` and
+`check_disclosures` also judge a template's text on its own.
 
 Conventions (see COMPLIANCE.md for the rules themselves):
 
@@ -52,14 +52,7 @@ from compliance.rules.builtin_profiles import (
     US_PROFILE,
 )
 from compliance.rules.checks import (
-    check_call_frequency,
-    check_contact_window,
-    check_daily_call_cap,
     check_disclosures,
-    check_post_conversation,
-    check_restrictions,
-    check_third_party,
-    check_time_barred,
     check_wording,
     evaluate,
 )
@@ -159,14 +152,7 @@ __all__ = [
     "WordingFinding",
     "WordingPattern",
     "candidate_time_zones",
-    "check_call_frequency",
-    "check_contact_window",
-    "check_daily_call_cap",
     "check_disclosures",
-    "check_post_conversation",
-    "check_restrictions",
-    "check_third_party",
-    "check_time_barred",
     "check_wording",
     "evaluate",
     "find_prohibited_wording",

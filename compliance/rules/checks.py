@@ -1,8 +1,8 @@
 """The checks: may this outbound contact happen, and if not, when?
 
-Every check takes a `ContactContext` and a `Profile` and returns a list of `Violation`s;
-`evaluate` runs the checks that apply to the channel and works out `next_allowed_at`.
-`check_wording` and `check_disclosures` also serve the template check on their own.
+Each check reads a `ContactContext` (`check_wording`: only the text) and a `Profile` and
+returns a list of `Violation`s; `evaluate` runs the checks that apply to the channel and works
+out `next_allowed_at`. `check_wording` and `check_disclosures` also serve the template check.
 """
 
 from __future__ import annotations
@@ -166,6 +166,9 @@ def _has_call_consent(ctx: ContactContext) -> bool:
 def _window_violations(
     ctx: ContactContext, profile: Profile, zones: Sequence[tuple[str, ZoneInfo]]
 ) -> list[Violation]:
+    """Calls, texts, emails and visits only inside the window in every candidate zone, and
+    outside times the customer said are inconvenient. 12 CFR 1006.6(b)(1)(i); GB/T 45251-2025.
+    """
     if ctx.channel not in WINDOW_CHANNELS:
         return []
     base = _span(profile.window_start, profile.window_end)
@@ -226,17 +229,16 @@ def _window_violations(
     return out
 
 
-def check_contact_window(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """Calls, texts, emails and visits only inside the window in every candidate zone, and
-    outside times the customer said are inconvenient. 12 CFR 1006.6(b)(1)(i); GB/T 45251-2025.
-    """
-    profile = profile or ctx.profile
-    return _window_violations(ctx, profile, _resolve_zones(ctx, profile))
-
-
 def _frequency_violations(
     ctx: ContactContext, profile: Profile, tz: tzinfo, history: _CallHistory
 ) -> list[Violation]:
+    """No more than 7 calls in 7 consecutive calendar days per debt. 12 CFR 1006.14(b)(2)(i)(A).
+
+    Counts outbound calls that connected (any outcome but not_connected/failed/bounced; a
+    wrong_number call connected, so it counts - the stricter reading), except calls to the
+    consumer's attorney or made with consent (1006.14(b)(3)). The proposed call itself is
+    exempt when made with valid consent or to the attorney.
+    """
     limit = profile.weekly_call_limit
     if ctx.channel != CALL or limit is None or ctx.recipient_is_attorney:
         return []
@@ -275,22 +277,13 @@ def _frequency_violations(
     ]
 
 
-def check_call_frequency(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """No more than 7 calls in 7 consecutive calendar days per debt. 12 CFR 1006.14(b)(2)(i)(A).
-
-    Counts outbound calls that connected (any outcome but not_connected/failed/bounced; a
-    wrong_number call connected, so it counts - the stricter reading), except calls to the
-    consumer's attorney or made with consent (1006.14(b)(3)). The proposed call itself is
-    exempt when made with valid consent or to the attorney.
-    """
-    profile = profile or ctx.profile
-    tz = _resolve_zones(ctx, profile)[0][1]
-    return _frequency_violations(ctx, profile, tz, _CallHistory.build(ctx.prior_contacts, tz))
-
-
 def _post_conversation_violations(
     ctx: ContactContext, profile: Profile, tz: tzinfo, history: _CallHistory
 ) -> list[Violation]:
+    """No call within 7 days after a telephone conversation (inbound or outbound); the
+    conversation's day is day 1. Calls with valid consent are excluded (1006.14(b)(3)).
+    12 CFR 1006.14(b)(2)(i)(B).
+    """
     quiet = profile.post_conversation_quiet_days
     if ctx.channel != CALL or quiet is None or ctx.recipient_is_attorney:
         return []
@@ -319,20 +312,12 @@ def _post_conversation_violations(
     ]
 
 
-def check_post_conversation(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """No call within 7 days after a telephone conversation (inbound or outbound); the
-    conversation's day is day 1. Calls with valid consent are excluded (1006.14(b)(3)).
-    12 CFR 1006.14(b)(2)(i)(B).
-    """
-    profile = profile or ctx.profile
-    tz = _resolve_zones(ctx, profile)[0][1]
-    history = _CallHistory.build(ctx.prior_contacts, tz)
-    return _post_conversation_violations(ctx, profile, tz, history)
-
-
 def _daily_cap_violations(
     ctx: ContactContext, profile: Profile, tz: tzinfo, history: _CallHistory
 ) -> list[Violation]:
+    """At most 3 effective (conversation) outbound calls per debtor per local day.
+    GB/T 45251-2025. For CN, pass the debtor's calls on all debts as `prior_contacts`.
+    """
     cap = profile.daily_connected_call_cap
     if ctx.channel != CALL or cap is None:
         return []
@@ -353,15 +338,6 @@ def _daily_cap_violations(
             cap=cap,
         )
     ]
-
-
-def check_daily_call_cap(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """At most 3 effective (conversation) outbound calls per debtor per local day.
-    GB/T 45251-2025. For CN, pass the debtor's calls on all debts as `prior_contacts`.
-    """
-    profile = profile or ctx.profile
-    tz = _resolve_zones(ctx, profile)[0][1]
-    return _daily_cap_violations(ctx, profile, tz, _CallHistory.build(ctx.prior_contacts, tz))
 
 
 _RESTRICTION_TEXT = {
@@ -406,6 +382,10 @@ _RESTRICTION_TEXT_UNTIL = {
 
 
 def _restriction_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -> list[Violation]:
+    """Cease (1006.6(c)), attorney (1006.6(b)(2)), dispute (1006.38), deceased (1006.6(a)(4))
+    and channel opt-out (1006.14(h)) block the contact; waiting helps only when the
+    restriction has an end.
+    """
     out: list[Violation] = []
     if ctx.contact_point_opted_out:
         out.append(
@@ -438,15 +418,6 @@ def _restriction_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
                 )
             )
     return out
-
-
-def check_restrictions(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """Cease (1006.6(c)), attorney (1006.6(b)(2)), dispute (1006.38), deceased (1006.6(a)(4))
-    and channel opt-out (1006.14(h)) block the contact; waiting helps only when the
-    restriction has an end.
-    """
-    profile = profile or ctx.profile
-    return _restriction_violations(ctx, profile, _resolve_zones(ctx, profile)[0][1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -539,6 +510,7 @@ def check_disclosures(ctx: ContactContext, profile: Profile | None = None) -> li
 
 
 def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -> list[Violation]:
+    """No threat of suit once the statute of limitations date has passed. 12 CFR 1006.26(b)."""
     sol = ctx.statute_of_limitations_date
     if sol is None or not ctx.message or ctx.at.astimezone(tz).date() <= sol:
         return []
@@ -564,19 +536,12 @@ def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
     return out
 
 
-def check_time_barred(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
-    """No threat of suit once the statute of limitations date has passed. 12 CFR 1006.26(b)."""
-    profile = profile or ctx.profile
-    return _time_barred_violations(ctx, profile, _resolve_zones(ctx, profile)[0][1])
-
-
-def check_third_party(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
+def _third_party_violations(ctx: ContactContext, profile: Profile) -> list[Violation]:
     """A third party may be asked only for location information; the message must not
     mention the debt. 12 CFR 1006.10, 1006.6(d); 第68条.
 
     Only the outgoing `message` is scanned (internal notes are not said to anyone).
     """
-    profile = profile or ctx.profile
     if not ctx.recipient_is_third_party or not ctx.message:
         return []
     out: list[Violation] = []
@@ -669,7 +634,7 @@ def evaluate(ctx: ContactContext) -> Decision:
     if ctx.message:
         violations += check_wording(ctx.message, profile)
         violations += check_disclosures(ctx, profile)
-        violations += check_third_party(ctx, profile)
+        violations += _third_party_violations(ctx, profile)
     violations.sort(key=_sort_key)
     if not violations:
         return Decision(True, (), None)

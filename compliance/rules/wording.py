@@ -331,15 +331,21 @@ def _run_matcher(text: str, matcher: _Matcher, folded: str | None) -> list[Wordi
 
 
 def _without_nested(findings: list[WordingFinding]) -> list[WordingFinding]:
-    """Sort, and drop a finding lying inside another of the same rule and category."""
+    """Sort, and drop a finding lying inside another of the same rule and category.
+
+    One sweep in start order (longest first): every finding kept so far starts at or before
+    this one, so this one lies inside a kept one exactly when the furthest end kept for its
+    rule and category reaches its end. Sorting is the dominant cost, so a long message with
+    many matches costs n log n, not n² (comparing each finding with every kept one did).
+    """
     findings.sort(key=lambda f: (f.start, -f.end, f.category, f.pattern))
+    reach: dict[tuple[str, str], int] = {}
     kept: list[WordingFinding] = []
     for f in findings:
-        if any(
-            k.rule == f.rule and k.category == f.category and k.start <= f.start and f.end <= k.end
-            for k in kept
-        ):
+        key = (f.rule, f.category)
+        if reach.get(key, -1) >= f.end:
             continue
+        reach[key] = f.end  # larger than any end kept for this key so far
         kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end, f.category, f.pattern))
     return kept

@@ -17,8 +17,6 @@ from compliance.rules import (
     Profile,
     Restriction,
     candidate_time_zones,
-    check_call_frequency,
-    check_contact_window,
     check_wording,
     evaluate,
     find_prohibited_wording,
@@ -190,12 +188,12 @@ def test_call_with_fresh_consent_is_not_limited_by_frequency() -> None:
     assert decision.next_allowed_at is None
 
 
-def test_frequency_check_alone_reports_the_local_midnight_it_clears() -> None:
-    violations = check_call_frequency(us_call(ny(2020, 4, 7, 15), prior_contacts=WEEK_OF_CALLS))
+def test_frequency_violation_reports_the_local_midnight_it_clears() -> None:
+    decision = evaluate(us_call(ny(2020, 4, 7, 15), prior_contacts=WEEK_OF_CALLS))
 
+    violations = decision.violations
     assert [v.rule for v in violations] == ["call_frequency"]
     assert violations[0].earliest_ok == ny(2020, 4, 8, 0, 0)
-    decision = evaluate(us_call(ny(2020, 4, 7, 15), prior_contacts=WEEK_OF_CALLS))
     assert decision.next_allowed_at == ny(2020, 4, 8, 8, 0)
 
 
@@ -448,14 +446,15 @@ def test_inconvenient_time_for_another_channel_does_not_apply() -> None:
     assert decision.next_allowed_at is None
 
 
-def test_window_check_alone_matches_evaluate() -> None:
+def test_window_violation_reports_the_opening_it_clears() -> None:
     ctx = us_call(ny(2026, 4, 7, 7, 0))
 
-    violations = check_contact_window(ctx)
+    decision = evaluate(ctx)
 
+    violations = decision.violations
     assert [v.rule for v in violations] == ["contact_window"]
     assert violations[0].earliest_ok == ny(2026, 4, 7, 8, 0)
-    assert evaluate(ctx).next_allowed_at == ny(2026, 4, 7, 8, 0)
+    assert decision.next_allowed_at == ny(2026, 4, 7, 8, 0)
 
 
 # --- CN: window 08:00-22:00 and 3 connected calls a day (GB/T 45251-2025) --------------------

@@ -23,11 +23,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from datetime import time as dt_time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import TruncDate
@@ -35,6 +32,7 @@ from django.utils import timezone
 
 from accounts import delinquency
 from accounts.models import Account, BucketHistory
+from core.business_calendar import business_zone, start_of_business_day
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
 
 logger = logging.getLogger(__name__)
@@ -53,10 +51,7 @@ PROMISE_RESOLVED = {
 # --- Dates ---------------------------------------------------------------------------------
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants a business day starts and ends at (end exclusive)."""
-    zone = ZoneInfo(settings.BUSINESS_TIME_ZONE)
-    start = datetime.combine(day, dt_time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=zone)
-    return start, end
+    return start_of_business_day(day), start_of_business_day(day + timedelta(days=1))
 
 
 def month_start(day: date) -> date:
@@ -120,7 +115,7 @@ def _activity_rows(
     elif on.endswith("_date"):
         d_day = F(on)
     else:
-        d_day = TruncDate(on, tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
+        d_day = TruncDate(on, tzinfo=business_zone())
     annotations = {**_dims(prefix), "d_specialist": F(specialist), "d_day": d_day}
     if key:
         annotations["d_key"] = F(key)
@@ -269,7 +264,7 @@ def _block_rows(decisions) -> list[DailyActivity]:
     by business day of the contact time checked.
 
     Violations are JSON, so the rules are counted in Python; blocked decisions are few a day."""
-    zone = ZoneInfo(settings.BUSINESS_TIME_ZONE)
+    zone = business_zone()
     blocked: Counter = Counter()
     by_rule: Counter = Counter()
     for d in decisions.values_list(

@@ -1,6 +1,6 @@
 """``manage.py import_accounts PATH.csv [--team CODE] [--dry-run] [--no-progress]``.
 
-Thin: the rules and the columns are in ``accounts.importer`` (its docstring is the reference).
+Thin: the rules and the columns are in ``feeds.account_import`` (its docstring is the reference).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.importer import import_accounts
+from feeds.account_import.spec import import_accounts
 
 
 class Command(BaseCommand):

@@ -612,7 +612,7 @@ def test_the_sql_checks_agree_with_the_python_checks():
     """Each column rule exists twice (Python for SQLite, SQL for COPY); they must agree."""
     from django.db import connection
 
-    from accounts.importer import BY_NAME, Context, SqlCols, known_time_zone
+    from feeds.account_import.spec import BY_NAME, Context, SqlCols, known_time_zone
 
     cols = SqlCols(["value", "jurisdiction"])
     samples = [(name, value, "US") for name, values in CHECK_SAMPLES.items() for value in values]

@@ -142,7 +142,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from feeds.account_import.spec import import_accounts
+    from feeds.account_import import import_accounts
 
     assert connection.vendor == "postgresql"
     ensure_teams()

@@ -3,15 +3,16 @@
 # staging table.
 """The PostgreSQL engine: COPY into a staging table, then set-based SQL generated from the spec.
 
-The file is streamed with COPY into a temporary staging table and everything after that is
-set-based SQL generated from the spec: validation (one scan for the per-cell rules plus one query
-per cross-row rule), the upserts (``INSERT … ON CONFLICT … DO UPDATE … WHERE`` values differ),
-contact points, first bucket stays (``delinquency.annotate``, i.e. ``bucket_case``), audit rows
-(``INSERT … SELECT`` building ``changes`` from the staged old and new values), the specialist
-assignment (the same greedy least-loaded picks as ``services.accounts_assign_unassigned``,
-computed in SQL and written with the insert) and the risk tier (``risk_sql``, a port of
-``accounts.risk.score`` over ``services.risk_inputs``, also written with the insert;
-test_import_accounts checks it against ``services.accounts_risk_refresh``).
+The file is streamed with COPY (``feeds.pg_copy.copy_from_stream``) into a temporary staging
+table and everything after that is set-based SQL generated from the spec: validation (one scan
+for the per-cell rules plus one query per cross-row rule), the upserts (``INSERT … ON CONFLICT …
+DO UPDATE … WHERE`` values differ), contact points, first bucket stays (``delinquency.annotate``,
+i.e. ``bucket_case``), audit rows (``INSERT … SELECT`` building ``changes`` from the staged old
+and new values), the specialist assignment (the same greedy least-loaded picks as
+``services.accounts_assign_unassigned``, computed in SQL and written with the insert) and the
+risk tier (``risk_sql``, a port of ``accounts.risk.score`` over ``services.risk_inputs``, also
+written with the insert; test_import_accounts checks it against
+``services.accounts_risk_refresh``).
 
 Differences from the portable engine: phones are checked with a cheap SQL pattern (NANP
 numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead of
@@ -61,6 +62,7 @@ from feeds.account_import.spec import (
     sql_literal,
     staging_column,
 )
+from feeds.pg_copy import copy_from_stream
 
 
 def _table(model: type[models.Model]) -> str:
@@ -204,8 +206,6 @@ class PostgresEngine(Engine):
         self.execute(f"ANALYZE {name}")  # autovacuum never analyzes temp tables
 
     def copy(self) -> list[RowError]:
-        import psycopg2
-
         columns = ", ".join(f"{staging_column(n)} text" for n in self.header)
         self.cursor.execute(
             "CREATE TEMP TABLE imp_raw (line bigint GENERATED ALWAYS AS IDENTITY, "
@@ -215,10 +215,9 @@ class PostgresEngine(Engine):
         sql = f"COPY imp_raw ({target}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
         try:
             with transaction.atomic():  # a savepoint, so the error leaves the transaction usable
-                self.cursor.copy_expert(sql, self.reader, size=1 << 20)
-        except (psycopg2.DataError, DataError) as exc:  # wrong field count, bad encoding, …
-            cause = exc if isinstance(exc, psycopg2.Error) else exc.__cause__
-            diag = getattr(cause, "diag", None)
+                copy_from_stream(self.cursor, sql, self.reader, size=1 << 20)
+        except DataError as exc:  # wrong field count, bad encoding, …
+            diag = getattr(exc.__cause__, "diag", None)  # psycopg2's error
             where = re.search(r"line (\d+)", (getattr(diag, "context", None) or ""))
             line = int(where.group(1)) if where else 0
             self.result.rows = max(line - 1, 0)

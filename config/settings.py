@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "contacts",
     "compliance",
     "plans",
+    "feeds",
     "dashboards",
 ]
 

@@ -92,6 +92,8 @@ def generate(path: Path, rows: int, seed: int) -> None:
 def bare_copy_seconds(path: Path) -> float:
     from django.db import connection, transaction
 
+    from feeds.pg_copy import copy_from_stream
+
     with transaction.atomic(), connection.cursor() as cursor:
         columns = ", ".join(f"c_{name} text" for name in COLUMNS)
         cursor.execute(
@@ -100,7 +102,8 @@ def bare_copy_seconds(path: Path) -> float:
         )
         began = time.perf_counter()
         with path.open("rb") as handle:
-            cursor.copy_expert(
+            copy_from_stream(
+                cursor,
                 f"COPY bench_raw ({', '.join('c_' + n for n in COLUMNS)}) FROM STDIN "
                 "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
                 handle,
@@ -142,7 +145,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from accounts.importer import import_accounts
+    from feeds.account_import import import_accounts
 
     assert connection.vendor == "postgresql"
     ensure_teams()

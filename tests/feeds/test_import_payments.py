@@ -174,11 +174,11 @@ def test_a_missing_file_is_an_error(tmp_path):
 
 
 def test_a_conflict_while_posting_rolls_the_whole_file_back(tmp_path, team, monkeypatch):
-    from plans import payment_import
+    from feeds import payments
     from plans.services import PaymentConflict
 
     owing_account(team, number="ACC-1")
-    real_post = payment_import.payment_post
+    real_post = payments.payment_post
     calls = []
 
     def post_then_conflict(**kwargs):
@@ -187,7 +187,7 @@ def test_a_conflict_while_posting_rolls_the_whole_file_back(tmp_path, team, monk
             raise PaymentConflict("Reference F-2 was already posted with the amount 1.00.")
         return real_post(**kwargs)
 
-    monkeypatch.setattr(payment_import, "payment_post", post_then_conflict)
+    monkeypatch.setattr(payments, "payment_post", post_then_conflict)
     path = write(
         tmp_path,
         "reference,account_number,amount,received_at\n"

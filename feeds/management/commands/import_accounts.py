@@ -1,6 +1,7 @@
 """``manage.py import_accounts PATH.csv [--team CODE] [--dry-run] [--no-progress]``.
 
-Thin: the rules and the columns are in ``accounts.importer`` (its docstring is the reference).
+Thin: the behaviour is in ``feeds.account_import`` and the columns in
+``feeds.account_import.spec`` (their docstrings are the reference).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.importer import import_accounts
+from feeds.account_import import import_accounts
 
 
 class Command(BaseCommand):

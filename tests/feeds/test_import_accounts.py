@@ -12,6 +12,8 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Account, BucketHistory, Customer, ImportBatch, Team, User
@@ -453,6 +455,36 @@ def test_a_row_with_the_wrong_number_of_fields_is_refused(tmp_path, teams):
     assert Customer.objects.count() == 0
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_row", [False, True], ids=["good file", "row COPY refuses"])
+def test_the_copy_import_works_with_debug_on(tmp_path, teams, monkeypatch, bad_row):
+    """DEBUG gives Django's CursorDebugWrapper, whose copy_expert took no read size: every
+    PostgreSQL import crashed with a TypeError while DEBUG was on."""
+    path = write_csv(tmp_path, GOOD_ROWS)
+    if bad_row:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("C2,John\n")
+    # On the wrapper, not the ``connection`` proxy: undoing a patch on the proxy would delete
+    # the wrapper's attribute (monkeypatch finds no old value in the proxy's own __dict__).
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "force_debug_cursor", True)
+
+    with override_settings(DEBUG=True):
+        if bad_row:
+            errors = run_rejected(path).splitlines()
+        else:
+            output = run(path)
+        logged = [query["sql"] for query in connection.queries]
+
+    if bad_row:
+        assert len(errors) == 1 and errors[0].startswith("line 7: row: ")
+        assert Customer.objects.count() == 0
+    else:
+        assert "Customers: 4 created, 0 updated; accounts: 5 created, 0 updated" in output
+        assert Account.objects.count() == 5
+    assert any(sql.startswith("COPY imp_raw") for sql in logged)  # logged like any query
+
+
 def risk_of_all_accounts() -> dict[str, tuple]:
     return {
         a.number: (a.risk_score, a.risk_tier, a.risk_factors)
@@ -610,9 +642,7 @@ PHONE_SAMPLES = [
 @pytest.mark.django_db
 def test_the_sql_checks_agree_with_the_python_checks():
     """Each column rule exists twice (Python for SQLite, SQL for COPY); they must agree."""
-    from django.db import connection
-
-    from accounts.importer import BY_NAME, Context, SqlCols, known_time_zone
+    from feeds.account_import.spec import BY_NAME, Context, SqlCols, known_time_zone
 
     cols = SqlCols(["value", "jurisdiction"])
     samples = [(name, value, "US") for name, values in CHECK_SAMPLES.items() for value in values]

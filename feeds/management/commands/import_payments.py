@@ -1,6 +1,6 @@
 """``manage.py import_payments PATH.csv [--dry-run] [--by USERNAME]``.
 
-Thin: the columns and rules are in ``plans.payment_import`` (its docstring is the reference).
+Thin: the columns and rules are in ``feeds.payments`` (its docstring is the reference).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from plans.payment_import import payments_import
+from feeds.payments import payments_import
 
 
 class Command(BaseCommand):

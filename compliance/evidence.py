@@ -33,6 +33,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Lookup
 
+from core.bulk_copy import copy_from_stream
+
 #: Rows per statement.
 CHUNK = 5000
 #: From this many rows, ``COPY`` (two statements: reserve the ids, stream the rows); below
@@ -94,7 +96,7 @@ def _copy(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int
                 for new_id, row in zip(reserved, chunk, strict=True)
             ]
             lines.append("")
-            cursor.copy_expert(copy, io.StringIO("\n".join(lines)))
+            copy_from_stream(cursor, copy, io.StringIO("\n".join(lines)))
             ids.extend(reserved)
     return ids
 

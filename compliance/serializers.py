@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.models import ContactPoint
 from compliance import services
 from compliance.models import (
     Channel,
@@ -15,7 +16,6 @@ from compliance.models import (
     RestrictionKind,
     RestrictionSource,
 )
-from contacts.models import ContactPoint
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -52,8 +52,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, User
-from accounts.services import acting_as
+from accounts.models import Account, ContactPoint, User
 from compliance import rules, selectors
 from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import (
@@ -64,6 +63,7 @@ from compliance.models import (
     RestrictionKind,
 )
 from compliance.profiles import profile_for
+from core.audit import acting_as
 
 RECIPIENTS = ("debtor", "third_party", "attorney", "estate")
 CONSENT_DAYS = 7  # 1006.14(b)(3): consent given directly within the last 7 days
@@ -415,8 +415,6 @@ def _contact_points(
 ) -> dict[int, list[Any]]:
     """The customers' contact points by customer id, loaded once when any request needs them
     (a contact point given by id, or a call or text with none given)."""
-    from contacts.models import ContactPoint
-
     needed = any(
         isinstance(r.contact_point, int)
         or (r.contact_point is None and CHANNEL_POINT_KIND.get(r.channel) == "phone")

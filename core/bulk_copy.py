@@ -1,29 +1,29 @@
-"""Bulk loads with PostgreSQL's COPY, through the driver's own cursor.
+"""``COPY … FROM STDIN`` on psycopg2's own cursor, whatever Django wraps it in.
 
-Django wraps cursors (``CursorDebugWrapper`` when DEBUG is on, or when a test forces it); the
-wrapper does not pass ``copy_expert`` through, so COPY always goes to the psycopg2 cursor.
+With ``DEBUG`` on (or ``connection.force_debug_cursor``) Django hands out a
+``CursorDebugWrapper``, whose ``copy_expert(sql, file, *args)`` takes no ``size`` keyword: a COPY
+with a read size raised ``TypeError`` exactly when DEBUG was on. So the COPY runs on the driver's
+cursor underneath, still logged like any query when DEBUG is on, and with Django's error
+translation (a psycopg2 ``DataError`` arrives as ``django.db.DataError``, the driver's error as
+its ``__cause__``). Every COPY in Settle
+(feed imports, evidence rows, demo data) goes through here.
 """
 
 from __future__ import annotations
 
-from typing import IO, Any
+import contextlib
+from typing import IO
 
-from django.db import connection as default_connection
-
-COPY_BUFFER = 1 << 20
-
-
-def raw_cursor(cursor: Any) -> Any:
-    """The driver cursor under Django's wrappers (plain and debug)."""
-    while hasattr(cursor, "cursor") and not hasattr(cursor, "copy_expert"):
-        cursor = cursor.cursor
-    return cursor
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 
-def copy_from(sql: str, stream: IO[Any], *, cursor: Any = None, size: int = COPY_BUFFER) -> None:
-    """Run ``COPY … FROM STDIN`` reading ``stream``, on ``cursor`` or a new one."""
-    if cursor is not None:
-        raw_cursor(cursor).copy_expert(sql, stream, size=size)
-        return
-    with default_connection.cursor() as new_cursor:
-        raw_cursor(new_cursor).copy_expert(sql, stream, size=size)
+def copy_from_stream(cursor: CursorWrapper, sql: str, stream: IO, *, size: int = 8192) -> None:
+    """Run ``sql`` (a ``COPY … FROM STDIN``) reading ``stream`` in ``size``-byte blocks;
+    ``cursor`` is a Django cursor on PostgreSQL (psycopg2)."""
+    logged = (
+        cursor.debug_sql(sql)
+        if isinstance(cursor, CursorDebugWrapper)
+        else contextlib.nullcontext()
+    )
+    with logged, cursor.db.wrap_database_errors:
+        cursor.cursor.copy_expert(sql, stream, size=size)

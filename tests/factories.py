@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from accounts.models import Account, Customer, Team, User
-from contacts.models import ContactPoint
+from accounts.models import Account, ContactPoint, Customer, Team, User
 
 
 class TeamFactory(factory.django.DjangoModelFactory):

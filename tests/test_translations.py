@@ -23,10 +23,12 @@ SOURCES = (
     "compliance",
     "config",
     "contacts",
+    "core",
     "dashboards",
     "feeds",
     "plans",
     "templates",
+    "workspace",
 )
 
 

@@ -33,13 +33,15 @@ from accounts.models import (
     OPEN_STAGES,
     Account,
     BucketHistory,
+    ContactPoint,
     Customer,
     Role,
     Stage,
     Team,
     User,
 )
-from contacts.models import ContactLog, ContactPoint
+from contacts.models import ContactLog
+from core.bulk_copy import copy_from_stream
 
 logger = logging.getLogger(__name__)
 
@@ -529,7 +531,8 @@ def _copy(
         buffer = io.StringIO(rows) if isinstance(rows, str) else _as_csv(rows)
         force = f", FORCE_NOT_NULL ({', '.join(not_null_text)})" if not_null_text else ""
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
+            copy_from_stream(
+                cursor,
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force})",
                 buffer,
                 size=1 << 20,

@@ -61,4 +61,3 @@ def urgency_points(flags: dict[str, Q | Exists | Combinable]) -> Combinable:
     for name, points in URGENCY_POINTS.items():
         total = total + Case(When(flags[name], then=Value(points)), default=Value(0))
     return total
-

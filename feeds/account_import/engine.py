@@ -18,6 +18,7 @@ from tqdm import tqdm
 from accounts import services
 from accounts.models import OPEN_STAGES, Account, ImportBatch, Team
 from feeds.account_import.spec import Context, RowError
+from workspace.risk_refresh import accounts_risk_refresh
 
 RISK_CHUNK = 5000
 
@@ -159,5 +160,5 @@ class Engine:
         ]
         for chunk in chunks(sorted(risk_ids), RISK_CHUNK):
             accounts = list(Account.objects.filter(id__in=chunk).only(*fields))
-            services.accounts_risk_refresh(accounts=accounts, as_of=self.as_of, now=self.now)
+            accounts_risk_refresh(accounts=accounts, as_of=self.as_of, now=self.now)
         self.timer.lap("risk")

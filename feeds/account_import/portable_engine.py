@@ -1,6 +1,6 @@
 """The portable engine (SQLite, the demo): rows are parsed with ``csv`` and checked with the
 spec's Python rules, then written with bulk queries; assignment and risk go through
-``services.accounts_assign_unassigned`` and ``services.accounts_risk_refresh``."""
+``services.accounts_assign_unassigned`` and ``workspace.risk_refresh.accounts_risk_refresh``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from accounts import delinquency
-from accounts.models import Account, BucketHistory, Customer, Jurisdiction
-from contacts.models import ContactPoint
+from accounts.models import Account, BucketHistory, ContactPoint, Customer, Jurisdiction
 from feeds.account_import.engine import Engine, chunks
 from feeds.account_import.spec import (
     ACCOUNT_COLUMNS,

@@ -3,16 +3,16 @@
 # staging table.
 """The PostgreSQL engine: COPY into a staging table, then set-based SQL generated from the spec.
 
-The file is streamed with COPY (``feeds.pg_copy.copy_from_stream``) into a temporary staging
+The file is streamed with COPY (``core.bulk_copy.copy_from_stream``) into a temporary staging
 table and everything after that is set-based SQL generated from the spec: validation (one scan
 for the per-cell rules plus one query per cross-row rule), the upserts (``INSERT … ON CONFLICT …
 DO UPDATE … WHERE`` values differ), contact points, first bucket stays (``delinquency.annotate``,
 i.e. ``bucket_case``), audit rows (``INSERT … SELECT`` building ``changes`` from the staged old
 and new values), the specialist assignment (the same greedy least-loaded picks as
 ``services.accounts_assign_unassigned``, computed in SQL and written with the insert) and the
-risk tier (``risk_sql``, a port of ``accounts.risk.score`` over ``services.risk_inputs``, also
+risk tier (``risk_sql``, a port of ``accounts.risk.score`` over ``accounts.risk.risk_inputs``, also
 written with the insert; test_import_accounts checks it against
-``services.accounts_risk_refresh``).
+``workspace.risk_refresh.accounts_risk_refresh``).
 
 Differences from the portable engine: phones are checked with a cheap SQL pattern (NANP
 numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead of
@@ -37,8 +37,17 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 from accounts import delinquency, masking, risk, services
-from accounts.models import OPEN_STAGES, Account, BucketHistory, Customer, Jurisdiction, Team
-from contacts.models import ContactPoint
+from accounts.models import (
+    OPEN_STAGES,
+    Account,
+    BucketHistory,
+    ContactPoint,
+    Customer,
+    Jurisdiction,
+    Team,
+    contactable_sql,
+)
+from core.bulk_copy import copy_from_stream
 from feeds.account_import.engine import Engine
 from feeds.account_import.spec import (
     ACCOUNT_COLUMNS,
@@ -62,7 +71,6 @@ from feeds.account_import.spec import (
     sql_literal,
     staging_column,
 )
-from feeds.pg_copy import copy_from_stream
 
 
 def _table(model: type[models.Model]) -> str:
@@ -132,7 +140,7 @@ def risk_sql(
     dpd: str, balance: str, currency: str, paid: str, contactable: str, hardship: str
 ) -> str:
     """A LATERAL subquery ``rk`` (score, tier, factors) equal to ``risk.score`` over
-    ``services.risk_inputs`` (no promises or plans yet): ``risk.score_sql``, the one SQL form."""
+    ``risk.risk_inputs`` (no promises or plans yet): ``risk.score_sql``, the one SQL form."""
     return risk.score_sql(
         dpd=dpd,
         balance=balance,
@@ -392,10 +400,9 @@ class PostgresEngine(Engine):
         )
         table = _table(ContactPoint)
         self.temp_table(
-            "imp_contactable",  # as services.accounts_risk_refresh defines contactable
+            "imp_contactable",
             f"SELECT c.k AS ref FROM imp_cust c WHERE c.id IS NOT NULL AND EXISTS (SELECT 1 "
-            f"FROM {table} x WHERE x.customer_id = c.id AND x.kind IN ('phone', 'email') "
-            "AND x.is_valid AND NOT x.opted_out) "
+            f"FROM {table} x WHERE x.customer_id = c.id AND {contactable_sql('x')}) "
             "UNION SELECT s.ref FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
             f"WHERE c.id IS NULL OR NOT EXISTS (SELECT 1 FROM {table} x "
             "WHERE x.customer_id = c.id AND x.kind = s.kind AND x.value = s.value)",
@@ -621,7 +628,7 @@ class PostgresEngine(Engine):
             "b.currency",
             "b.last_payment_date >= %(as_of)s - 90",
             f"EXISTS (SELECT 1 FROM {_table(ContactPoint)} x WHERE x.customer_id = b.customer_id "
-            "AND x.kind IN ('phone', 'email') AND x.is_valid AND NOT x.opted_out)",
+            f"AND {contactable_sql('x')})",
             "b.hardship_declared_at IS NOT NULL",
         )
         self.execute(

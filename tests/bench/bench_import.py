@@ -92,7 +92,7 @@ def generate(path: Path, rows: int, seed: int) -> None:
 def bare_copy_seconds(path: Path) -> float:
     from django.db import connection, transaction
 
-    from feeds.pg_copy import copy_from_stream
+    from core.bulk_copy import copy_from_stream
 
     with transaction.atomic(), connection.cursor() as cursor:
         columns = ", ".join(f"c_{name} text" for name in COLUMNS)

@@ -16,9 +16,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.models import Account, BucketHistory, Customer, ImportBatch, Team, User
-from accounts.services import accounts_risk_refresh
-from contacts.models import ContactPoint
+from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
+from workspace.risk_refresh import accounts_risk_refresh
 
 BUSINESS_DATE = "2025-06-30"
 COLUMNS = [
@@ -494,7 +493,7 @@ def risk_of_all_accounts() -> dict[str, tuple]:
 
 @pytest.mark.django_db
 def test_risk_tiers_match_the_risk_service(tmp_path, teams):
-    """The PostgreSQL path scores in SQL; it must agree with services.accounts_risk_refresh."""
+    """The PostgreSQL path scores in SQL; it must agree with risk_refresh.accounts_risk_refresh."""
     dpd_dates = [
         "",
         "2025-06-29",

@@ -6,8 +6,7 @@ import phonenumbers
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Account, BucketHistory, Customer
-from contacts.models import ContactPoint
+from accounts.models import Account, BucketHistory, ContactPoint, Customer
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 11, 23)

@@ -5,19 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
 
+from core.tasks import TASK_RETRY_POLICY, time_limits
 from dashboards.facts import facts_refresh
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=3600 - 60,
-    time_limit=3600,
-)
+@shared_task(**TASK_RETRY_POLICY, **time_limits(3600))
 def facts_refresh_task(day: str | None = None, activity_days: int = 7) -> dict:
     """Refresh the dashboard facts for ``day`` (YYYY-MM-DD; default: the business date).
     Idempotent: each day's facts are replaced in one transaction."""

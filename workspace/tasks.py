@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
 
 from accounts import delinquency
+from core.tasks import TASK_RETRY_POLICY, time_limits
 from workspace.nightly import nightly_run
 
 
@@ -15,12 +15,8 @@ from workspace.nightly import nightly_run
 @shared_task(
     name="accounts.tasks.nightly_run_task",
     bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=3 * 3600 - 300,
-    time_limit=3 * 3600,
+    **TASK_RETRY_POLICY,
+    **time_limits(3 * 3600, grace=300),
 )
 def nightly_run_task(self, as_of: str | None = None) -> dict:
     """The nightly run for ``as_of`` (YYYY-MM-DD; default: the business date). Idempotent per

@@ -1,0 +1,32 @@
+"""The one retry policy of Settle's Celery tasks.
+
+Every task is idempotent (it claims its work or replaces its results), so a retry after a
+database or broker hiccup is safe. Retries: up to 3, exponential backoff with jitter from 30 s,
+capped at 10 minutes; the message is acknowledged late, so a worker that dies mid-task leaves
+it for another. Each task states only its time limits: they differ by job, and a task whose
+claim can be taken over after a timeout keeps its hard limit below that timeout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DatabaseError
+
+#: Errors worth another try: the database (connection lost, deadlock, serialization failure)
+#: and the network to the broker, a channel or a gateway.
+RETRY_ON: tuple[type[BaseException], ...] = (DatabaseError, ConnectionError, TimeoutError)
+
+TASK_RETRY_POLICY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+
+
+def time_limits(seconds: int, *, grace: int = 60) -> dict[str, int]:
+    """A hard limit of ``seconds`` and a soft one ``grace`` seconds before it."""
+    return {"time_limit": seconds, "soft_time_limit": seconds - grace}

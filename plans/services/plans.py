@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
 from accounts.services import account_stage_set, account_update, acting_as, stage_after_plan
 from plans.affordability import meets_minimum, smallest_installment
+from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     OPEN_PLAN_STATUSES,
     ZERO,
@@ -185,23 +186,26 @@ def plan_create(
         raise ValidationError({"account": [message]})
     currency = account.currency
     concessions = {
-        "waived_interest": (waived_interest, account.interest_balance),
-        "waived_fees": (waived_fees, account.fee_balance),
-        "principal_reduction": (principal_reduction, account.principal_balance),
+        "waived_interest": waived_interest,
+        "waived_fees": waived_fees,
+        "principal_reduction": principal_reduction,
     }
-    for field, (value, balance) in concessions.items():
+    for field, value in concessions.items():
         _money(value, field, currency, positive=False)
-        if value > balance:
-            raise ValidationError(
-                {
-                    field: [
-                        _("Must not exceed the account's balance of %(balance)s.")
-                        % {"balance": balance}
-                    ]
-                }
-            )
+    try:
+        expected = principal_after_concessions(
+            principal_balance=account.principal_balance,
+            interest_balance=account.interest_balance,
+            fee_balance=account.fee_balance,
+            currency=currency,
+            **concessions,
+        )
+    except ConcessionError as error:
+        # _money has refused negative amounts and extra places: what is left is a concession
+        # larger than the balance it comes off.
+        message = _("Must not exceed the account's balance of %(balance)s.")
+        raise ValidationError({error.field: [message % {"balance": error.balance}]}) from None
     concessions_total = waived_interest + waived_fees + principal_reduction
-    expected = account.total_balance - concessions_total
     if expected <= 0:
         raise ValidationError(
             {"principal": [_("Nothing is left to restructure after the concessions.")]}

@@ -1,4 +1,5 @@
-"""Reads for the plans app: what a user may see, plan options, the agreement's figures."""
+"""Reads for the plans app: payments and promises of an account, plan options, the agreement's
+figures and the builder's preview."""
 
 from __future__ import annotations
 
@@ -20,10 +21,6 @@ from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import ZERO, Installment, Payment, Plan, PlanPolicy, PromiseToPay
 from plans.schedule import CURRENCY_PLACES, Frequency, Method, Schedule
 from plans.services import plan_needs_approval, plan_terms, schedule_build
-
-
-def plans_visible_to(user) -> QuerySet[Plan]:
-    return Plan.objects.filter(account__in=Account.objects.visible_to(user))
 
 
 def payments_of(account: Account) -> QuerySet[Payment]:

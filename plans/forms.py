@@ -68,7 +68,7 @@ class PlanBuilderForm(forms.Form):
         label=_("Waive fees"), min_value=ZERO, max_digits=14, decimal_places=2, initial=ZERO
     )
     principal_reduction = forms.DecimalField(
-        label=_("Reduce principal"),
+        label=_("Principal reduction"),
         required=False,
         min_value=ZERO,
         max_digits=14,

@@ -17,6 +17,12 @@ ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 # A starting point the specialist adjusts; the plan stores whatever is submitted.
 DEFAULT_ANNUAL_RATE_PERCENT = Decimal("12")
+EMPTY_MEANS_ZERO = (
+    "down_payment",
+    "waived_interest",
+    "waived_fees",
+    "principal_reduction",
+)
 
 
 class PlanBuilderForm(forms.Form):
@@ -61,6 +67,14 @@ class PlanBuilderForm(forms.Form):
     waived_fees = forms.DecimalField(
         label=_("Waive fees"), min_value=ZERO, max_digits=14, decimal_places=2, initial=ZERO
     )
+    principal_reduction = forms.DecimalField(
+        label=_("Principal reduction"),
+        required=False,
+        min_value=ZERO,
+        max_digits=14,
+        decimal_places=2,
+        initial=ZERO,
+    )
     concessions_conditional = forms.BooleanField(
         label=_("Concessions only if the plan is completed"), required=False
     )
@@ -81,7 +95,7 @@ class PlanBuilderForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        for field in ("down_payment", "waived_interest", "waived_fees"):
+        for field in EMPTY_MEANS_ZERO:
             if data.get(field) is None:
                 data[field] = ZERO
         method = data.get("method")
@@ -115,12 +129,13 @@ class PlanBuilderForm(forms.Form):
             else None,
         }
 
-    def concessions(self) -> dict[str, Decimal | bool]:
+    def concessions(self) -> dict[str, Decimal]:
+        """The amounts the plan gives up, as ``plans.concessions`` and the services name them."""
         data = self.cleaned_data
         return {
             "waived_interest": data["waived_interest"],
             "waived_fees": data["waived_fees"],
-            "concessions_conditional": bool(data.get("concessions_conditional")),
+            "principal_reduction": data["principal_reduction"],
         }
 
 
@@ -134,7 +149,7 @@ class OptionsForm(PlanBuilderForm):
 
     def clean(self) -> dict:
         data = forms.Form.clean(self)
-        for field in ("down_payment", "waived_interest", "waived_fees"):
+        for field in EMPTY_MEANS_ZERO:
             if data.get(field) is None:
                 data[field] = ZERO
         data["method"] = data.get("method") or Method.EQUAL_INSTALLMENT.value

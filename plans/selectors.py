@@ -1,4 +1,5 @@
-"""Reads for the plans app: what a user may see, plan options, the agreement's figures."""
+"""Reads for the plans app: payments and promises of an account, plan options, the agreement's
+figures and the builder's preview."""
 
 from __future__ import annotations
 
@@ -16,13 +17,10 @@ from plans.affordability import (
     largest_installment,
     plan_options,
 )
-from plans.models import Installment, Payment, Plan, PlanPolicy, PromiseToPay
+from plans.concessions import ConcessionError, principal_after_concessions
+from plans.models import ZERO, Installment, Payment, Plan, PlanPolicy, PromiseToPay
 from plans.schedule import CURRENCY_PLACES, Frequency, Method, Schedule
 from plans.services import plan_needs_approval, plan_terms, schedule_build
-
-
-def plans_visible_to(user) -> QuerySet[Plan]:
-    return Plan.objects.filter(account__in=Account.objects.visible_to(user))
 
 
 def payments_of(account: Account) -> QuerySet[Payment]:
@@ -35,6 +33,16 @@ def payments_of(account: Account) -> QuerySet[Payment]:
 
 def promises_of(account: Account) -> QuerySet[PromiseToPay]:
     return PromiseToPay.objects.filter(account=account).select_related("account", "created_by")
+
+
+def _principal_after_concessions(account: Account, **concessions: Decimal) -> Decimal:
+    return principal_after_concessions(
+        principal_balance=account.principal_balance,
+        interest_balance=account.interest_balance,
+        fee_balance=account.fee_balance,
+        currency=account.currency,
+        **concessions,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,22 @@ def plan_options_for_account(
     day_count: str = "30/360",
     rounding: str = "half_up",
     principal: Decimal | None = None,
+    waived_interest: Decimal = ZERO,
+    waived_fees: Decimal = ZERO,
+    principal_reduction: Decimal = ZERO,
 ) -> AccountPlanOptions:
-    """Options over the account's whole balance (or ``principal``) against the customer's
-    declared income and expenses and the jurisdiction's limits. Raises ScheduleError."""
+    """Options over the account's balance after the concessions (or over ``principal``) against
+    the customer's declared income and expenses and the jurisdiction's limits. Raises
+    ScheduleError (a ConcessionError for concessions the balances cannot give)."""
     customer = account.customer
     policy = PlanPolicy.for_jurisdiction(customer.jurisdiction)
-    principal = account.total_balance if principal is None else principal
+    if principal is None:
+        principal = _principal_after_concessions(
+            account,
+            waived_interest=waived_interest,
+            waived_fees=waived_fees,
+            principal_reduction=principal_reduction,
+        )
     minimum = policy.min_installment(account.currency)
     terms = plan_terms(
         principal=principal,
@@ -197,8 +215,9 @@ class PlanPreview:
     supervisor must approve, and the installment the customer's declared budget allows."""
 
     schedule: Schedule | None
-    principal: Decimal
+    principal: Decimal | None  # None when the balances cannot give the concessions
     concessions_total: Decimal
+    principal_reduction: Decimal
     needs_approval: bool
     budget: Decimal | None
     affordable: bool | None
@@ -227,26 +246,36 @@ def plan_preview(
     down_payment: Decimal,
     waived_interest: Decimal,
     waived_fees: Decimal,
+    principal_reduction: Decimal = ZERO,
     annual_rate: Decimal | None = None,
     period_fee_rate: Decimal | None = None,
 ) -> PlanPreview:
     """The schedule the terms would have, from the pure engine; nothing is saved."""
-    concessions = waived_interest + waived_fees
-    principal = account.total_balance - concessions
     draft = Plan(
         account=account,
         proposed_by=proposed_by,
         waived_interest=waived_interest,
         waived_fees=waived_fees,
+        principal_reduction=principal_reduction,
     )
     policy = PlanPolicy.for_jurisdiction(account.customer.jurisdiction)
     common = {
-        "principal": principal,
-        "concessions_total": concessions,
+        "concessions_total": draft.concessions_total,
+        "principal_reduction": principal_reduction,
         "needs_approval": plan_needs_approval(draft),
         "budget": None,
         "affordable": None,
     }
+    try:
+        principal = _principal_after_concessions(
+            account,
+            waived_interest=waived_interest,
+            waived_fees=waived_fees,
+            principal_reduction=principal_reduction,
+        )
+    except ConcessionError as error:
+        return PlanPreview(schedule=None, principal=None, error=error.message, **common)
+    common["principal"] = principal
     try:
         schedule = schedule_build(
             plan_terms(

@@ -103,7 +103,6 @@ def plan_reject(request: HttpRequest, pk: int) -> HttpResponse:
 def _options(account: Account, form: OptionsForm, start):
     """The options side by side for the pricing in ``form``, or an error message."""
     data = form.cleaned_data
-    concessions = data["waived_interest"] + data["waived_fees"]
     try:
         return (
             selectors.plan_options_for_account(
@@ -111,12 +110,12 @@ def _options(account: Account, form: OptionsForm, start):
                 start_date=start,
                 method=data["method"],
                 frequency=data["frequency"],
-                principal=account.total_balance - concessions,
+                **form.concessions(),
                 **form.rates(),
             ),
             "",
         )
-    except ScheduleError as error:
+    except ScheduleError as error:  # a ConcessionError too
         return None, error.message
 
 
@@ -134,8 +133,7 @@ def _preview(account: Account, form: OptionsForm, user, start) -> selectors.Plan
         frequency=data["frequency"],
         first_due_date=data.get("first_due_date"),
         down_payment=data["down_payment"],
-        waived_interest=data["waived_interest"],
-        waived_fees=data["waived_fees"],
+        **form.concessions(),
         **form.rates(),
     )
 
@@ -243,6 +241,7 @@ def _plan_create_and_submit(account: Account, form: PlanBuilderForm, user) -> Pl
         frequency=data["frequency"],
         first_due_date=data.get("first_due_date"),
         down_payment=data["down_payment"],
+        concessions_conditional=bool(data.get("concessions_conditional")),
         **form.rates(),
         **form.concessions(),
     )

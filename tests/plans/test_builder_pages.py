@@ -89,6 +89,64 @@ def test_htmx_preview_reflects_concessions_and_saves_nothing(client, specialist,
     assert Plan.objects.count() == 0
 
 
+def test_the_builder_offers_a_principal_reduction_in_its_options_and_preview(
+    client, specialist, account
+):
+    client.force_login(specialist)
+    page = client.get(reverse("plans:new", args=[account.pk]))
+    assert 'name="principal_reduction"' in page.content.decode()
+
+    response = client.get(
+        reverse("plans:new", args=[account.pk]),
+        {"pick": "10", "annual_rate": "0", "principal_reduction": "1000.00"},
+    )
+    assert response.context["options"].principal == Decimal("9000.00")
+    preview = response.context["preview"]
+    assert preview.principal == Decimal("9000.00")
+    assert preview.schedule.installments[0].amount == Decimal("900.00")
+    assert preview.principal_reduction == Decimal("1000.00")
+    assert 'name="principal_reduction" value="1000.00"' in response.content.decode()
+
+
+def test_htmx_preview_reflects_a_principal_reduction(client, specialist, account):
+    client.force_login(specialist)
+    response = client.post(
+        reverse("plans:preview", args=[account.pk]),
+        terms(installments="10", annual_rate="0", principal_reduction="1000.00"),
+    )
+    html = response.content.decode()
+    assert "9,000.00" in html  # 10,000.00 less the 1,000.00 principal reduction
+    assert "900.00" in html
+    assert 'data-figure="principal_reduction"' in html
+    assert "data-needs-approval" in html  # 1,000.00 exceeds a US specialist's 500.00
+    assert Plan.objects.count() == 0
+
+
+def test_a_principal_reduction_above_the_principal_balance_is_shown_not_previewed(
+    client, specialist, account
+):
+    client.force_login(specialist)
+    response = client.post(
+        reverse("plans:preview", args=[account.pk]), terms(principal_reduction="9500.00")
+    )  # the account owes 9,000.00 principal
+    assert b'data-preview="error"' in response.content
+    assert b"Must not exceed the account&#x27;s balance of 9000.00" in response.content
+
+
+def test_a_plan_with_a_principal_reduction_takes_it_off_the_principal(client, specialist, account):
+    client.force_login(specialist)
+    response = client.post(
+        reverse("plans:new", args=[account.pk]), terms(principal_reduction="400.00")
+    )
+    plan = Plan.objects.get()
+    assert response.status_code == 302
+    assert plan.principal_reduction == Decimal("400.00")
+    assert plan.principal == Decimal("9600.00")
+    assert plan.status == "active"  # 400.00 is within a US specialist's 500.00
+    account.refresh_from_db()
+    assert account.principal_balance == Decimal("8600.00")
+
+
 def test_preview_shows_engine_errors_instead_of_failing(client, specialist, account):
     client.force_login(specialist)
     response = client.post(reverse("plans:preview", args=[account.pk]), terms(installments="99"))

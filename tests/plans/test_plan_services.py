@@ -96,6 +96,33 @@ def test_a_concession_above_its_balance_is_refused(team, specialist):
     assert list(field_errors(excinfo)) == ["waived_fees"]
 
 
+def test_a_principal_reduction_lowers_the_principal_restructured(team, specialist):
+    plan = draft_plan(owing_account(team), specialist, principal_reduction=Decimal("400.00"))
+    assert plan.principal == Decimal("9600.00")
+    assert plan.concessions_total == Decimal("400.00")
+
+
+def test_a_principal_reduction_above_the_principal_balance_is_refused(team, specialist):
+    # 9,500.00 is below the 10,000.00 owed but above the 9,000.00 principal it comes off.
+    with pytest.raises(ValidationError) as excinfo:
+        draft_plan(owing_account(team), specialist, principal_reduction=Decimal("9500.00"))
+    assert field_errors(excinfo) == {
+        "principal_reduction": ["Must not exceed the account's balance of 9000.00."]
+    }
+
+
+def test_concessions_that_leave_nothing_to_restructure_are_refused(team, specialist):
+    with pytest.raises(ValidationError) as excinfo:
+        draft_plan(
+            owing_account(team),
+            specialist,
+            waived_interest=Decimal("700.00"),
+            waived_fees=Decimal("300.00"),
+            principal_reduction=Decimal("9000.00"),
+        )
+    assert list(field_errors(excinfo)) == ["principal"]
+
+
 def test_the_jurisdictions_maximum_term_caps_installments(team, specialist):
     with pytest.raises(ValidationError) as excinfo:
         draft_plan(owing_account(team), specialist, installments=61)

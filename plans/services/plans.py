@@ -1,6 +1,6 @@
-"""Writes for plans, payments and promises to pay. Every change goes through one of these.
+"""The plan lifecycle: create, accept, submit, approve, reject, cancel, complete and break.
 
-Each plan transition locks the rows it changes, checks the current status, and writes a
+Each transition locks the rows it changes, checks the current status, and writes a
 ``PlanEvent`` plus a django-auditlog entry in the same transaction. Lock order, everywhere: the
 account, then the plan, then its installments by number, so two writers never wait on each other
 in opposite orders (the nightly break job and a payment posting at the same moment included).
@@ -8,37 +8,29 @@ in opposite orders (the nightly break job and a payment posting at the same mome
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import delinquency
 from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
 from accounts.services import account_stage_set, account_update, acting_as, stage_after_plan
 from plans.affordability import meets_minimum, smallest_installment
-from plans.allocation import Owed, allocate
+from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     OPEN_PLAN_STATUSES,
     ZERO,
     AcceptanceChannel,
-    Allocation,
     Installment,
     InstallmentStatus,
-    Payment,
     Plan,
     PlanEvent,
     PlanPolicy,
     PlanStatus,
-    PromiseStatus,
-    PromiseToPay,
 )
 from plans.schedule import (
     DayCount,
@@ -49,96 +41,15 @@ from plans.schedule import (
     ScheduleError,
     Terms,
     build_schedule,
-    currency_places,
 )
+from plans.services.errors import PlanStateError
+from plans.services.inputs import _aware, _money, _require_role, _today
 
-# A bank's clock may run a little ahead of ours; later than this a time is "in the future".
-CLOCK_SKEW = timedelta(minutes=10)
 RATE_PLACES = 6  # Plan.annual_rate and period_fee_rate are stored with six decimals
 Action = PlanEvent.Action
 
 
-class PlanStateError(ValidationError):
-    """A transition asked of a plan in the wrong state; the API answers 409 naming the status."""
-
-    def __init__(self, plan: Plan, message: str) -> None:
-        super().__init__(message)
-        self.plan_status = plan.status
-
-
-class ConflictError(Exception):
-    """The request contradicts what is stored (the API answers 409)."""
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class PaymentConflict(ConflictError):
-    pass
-
-
-class PromiseConflict(ConflictError):
-    pass
-
-
 # --- Helpers -------------------------------------------------------------------------------
-def business_day(moment: datetime) -> date:
-    """The collections department's calendar day at ``moment``."""
-    return timezone.localtime(moment, ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
-
-
-def _today(now: datetime | None) -> date:
-    """The business day of an injected ``now``; else the business date (which a demo may pin)."""
-    return business_day(now) if now is not None else delinquency.business_date()
-
-
-def _start_of_business_day(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
-
-
-def _places(currency: str) -> int:
-    try:
-        return currency_places(currency)
-    except ScheduleError as error:
-        raise ValidationError({"currency": [error.message]}) from None
-
-
-def _money(value: object, field: str, currency: str, *, positive: bool) -> Decimal:
-    """``value`` as an amount of ``currency``, or a ValidationError naming ``field``."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValidationError({field: [_("Must be a decimal amount.")]})
-    if abs(value) >= Decimal("1e12"):
-        raise ValidationError({field: [_("Must be below 1,000,000,000,000.")]})
-    if value < 0 or (positive and value == 0):
-        raise ValidationError(
-            {field: [_("Must be greater than zero.") if positive else _("Must not be negative.")]}
-        )
-    if value != round(value, _places(currency)):
-        raise ValidationError(
-            {
-                field: [
-                    _("Has more decimal places than %(currency)s allows.") % {"currency": currency}
-                ]
-            }
-        )
-    return value
-
-
-def _aware(value: object, field: str, now: datetime) -> datetime:
-    if not isinstance(value, datetime) or timezone.is_naive(value):
-        raise ValidationError({field: [_("Must be a date and time with a UTC offset.")]})
-    if value > now + CLOCK_SKEW:
-        raise ValidationError({field: [_("Must not be in the future.")]})
-    return value
-
-
-def _require_role(user: User | None, *roles: str, message: str) -> None:
-    if user is None or not user.is_authenticated or not user.has_role(*roles):
-        raise PermissionDenied(message)
-
-
 def _require_status(plan: Plan, allowed: tuple[str, ...], doing: str) -> None:
     if plan.status not in allowed:
         wanted = " or ".join(PlanStatus(s).label.lower() for s in allowed)
@@ -275,23 +186,26 @@ def plan_create(
         raise ValidationError({"account": [message]})
     currency = account.currency
     concessions = {
-        "waived_interest": (waived_interest, account.interest_balance),
-        "waived_fees": (waived_fees, account.fee_balance),
-        "principal_reduction": (principal_reduction, account.principal_balance),
+        "waived_interest": waived_interest,
+        "waived_fees": waived_fees,
+        "principal_reduction": principal_reduction,
     }
-    for field, (value, balance) in concessions.items():
+    for field, value in concessions.items():
         _money(value, field, currency, positive=False)
-        if value > balance:
-            raise ValidationError(
-                {
-                    field: [
-                        _("Must not exceed the account's balance of %(balance)s.")
-                        % {"balance": balance}
-                    ]
-                }
-            )
+    try:
+        expected = principal_after_concessions(
+            principal_balance=account.principal_balance,
+            interest_balance=account.interest_balance,
+            fee_balance=account.fee_balance,
+            currency=currency,
+            **concessions,
+        )
+    except ConcessionError as error:
+        # _money has refused negative amounts and extra places: what is left is a concession
+        # larger than the balance it comes off.
+        message = _("Must not exceed the account's balance of %(balance)s.")
+        raise ValidationError({error.field: [message % {"balance": error.balance}]}) from None
     concessions_total = waived_interest + waived_fees + principal_reduction
-    expected = account.total_balance - concessions_total
     if expected <= 0:
         raise ValidationError(
             {"principal": [_("Nothing is left to restructure after the concessions.")]}
@@ -799,310 +713,3 @@ def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -
             Stage.SETTLED if account.total_balance == 0 else stage_after_plan(account, as_of=as_of)
         )
         account_stage_set(account=account, stage=stage, by=by)
-
-
-# --- Payments ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PostedPayment:
-    payment: Payment
-    created: bool  # False: the reference was already posted with this amount
-
-
-@transaction.atomic
-def payment_post(
-    *,
-    account: Account,
-    amount: Decimal,
-    received_at: datetime,
-    reference: str,
-    by: User | None,
-    source: str = Payment.Source.API,
-    source_detail: str = "",
-    now: datetime | None = None,
-) -> PostedPayment:
-    """Post a payment once, allocate it, and resolve the account's promise.
-
-    Idempotent on ``reference``: the same reference and amount again returns the stored payment;
-    a different amount or account raises PaymentConflict. Allocation follows PLANS.md: with an
-    active plan, oldest installment first (fee, interest, principal), the rest rolling forward
-    and, once everything is paid, kept as credit; without one, the account's fee, interest and
-    principal balances, then credit.
-    """
-    today = _today(now)
-    now = now or timezone.now()
-    reference = (reference or "").strip()
-    if not reference:
-        raise ValidationError({"reference": [_("This field may not be blank.")]})
-    if len(reference) > 64:
-        raise ValidationError({"reference": [_("Use at most 64 characters.")]})
-    _money(amount, "amount", account.currency, positive=True)
-    _aware(received_at, "received_at", now)
-    # Posts for one account queue on this lock, so the reference check below sees every
-    # committed post of the account and allocation reads installments nobody else is changing.
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    existing = Payment.objects.filter(reference=reference).first()
-    if existing is not None:
-        return PostedPayment(_payment_repeat(existing, account, amount), created=False)
-    plan = (
-        Plan.objects.select_for_update().filter(account=account, status=PlanStatus.ACTIVE).first()
-    )
-    payment = Payment(
-        account=account,
-        reference=reference,
-        amount=amount,
-        received_at=received_at,
-        source=source,
-        source_detail=source_detail[:255],
-        plan=plan,
-        created_by=by if by is not None and by.is_authenticated else None,
-        created_at=now,
-    )
-    try:
-        with transaction.atomic(), acting_as(by):
-            payment.save()
-    except IntegrityError:
-        # Posted meanwhile for another account (that post held another account's lock).
-        existing = Payment.objects.filter(reference=reference).first()
-        if existing is None:
-            raise
-        return PostedPayment(_payment_repeat(existing, account, amount), created=False)
-    _payment_allocate(payment, account=account, plan=plan, by=by, now=now, as_of=today)
-    _promises_resolve_locked(account, as_of=today, now=now)
-    return PostedPayment(payment, created=True)
-
-
-def _payment_repeat(existing: Payment, account: Account, amount: Decimal) -> Payment:
-    if existing.account_id != account.pk:
-        raise PaymentConflict(
-            _("Reference %(reference)s was already posted to another account.")
-            % {"reference": existing.reference},
-            payment=existing.pk,
-        )
-    if existing.amount != amount:
-        raise PaymentConflict(
-            _(
-                "Reference %(reference)s was already posted with the amount %(posted)s,"
-                " not %(amount)s."
-            )
-            % {"reference": existing.reference, "posted": existing.amount, "amount": amount},
-            payment=existing.pk,
-        )
-    return existing
-
-
-def _payment_allocate(
-    payment: Payment,
-    *,
-    account: Account,
-    plan: Plan | None,
-    by: User | None,
-    now: datetime,
-    as_of: date,
-) -> None:
-    allocations: list[Allocation] = []
-    if plan is not None:
-        rows = list(plan.installments.select_for_update().order_by("number"))
-        by_pk = {row.pk: row for row in rows}
-        owed = [
-            Owed(
-                row.pk,
-                fee=row.fee - row.paid_fee,
-                interest=row.interest - row.paid_interest,
-                principal=row.principal - row.paid_principal,
-            )
-            for row in rows
-            if row.paid_amount < row.amount
-        ]
-        shares, rest = allocate(payment.amount, owed)
-        touched: dict[int, Installment] = {}
-        for share in shares:
-            row = by_pk[share.key]
-            field = f"paid_{share.component}"
-            setattr(row, field, getattr(row, field) + share.amount)
-            row.paid_amount += share.amount
-            touched[row.pk] = row
-            allocations.append(
-                Allocation(
-                    payment=payment,
-                    installment=row,
-                    component=share.component,
-                    amount=share.amount,
-                )
-            )
-        for row in touched.values():
-            if row.paid_amount == row.amount:
-                row.status = InstallmentStatus.PAID
-                row.paid_at = payment.received_at
-            elif row.status != InstallmentStatus.MISSED:
-                row.status = InstallmentStatus.PARTIAL
-        Installment.objects.bulk_update(
-            list(touched.values()),
-            ["paid_principal", "paid_interest", "paid_fee", "paid_amount", "status", "paid_at"],
-        )
-        # The plan's principal is what the account owed; its interest and fees are the plan's
-        # own charges, never booked on the account. So only principal lowers the balances.
-        paid_principal = sum((s.amount for s in shares if s.component == "principal"), ZERO)
-        balances = _balances_less(account, paid_principal)
-    else:
-        shares, rest = allocate(
-            payment.amount,
-            [Owed(None, account.fee_balance, account.interest_balance, account.principal_balance)],
-        )
-        allocations += [
-            Allocation(payment=payment, component=s.component, amount=s.amount) for s in shares
-        ]
-        paid = {s.component: s.amount for s in shares}
-        balances = {
-            f"{component}_balance": getattr(account, f"{component}_balance")
-            - paid.get(component, ZERO)
-            for component in ("fee", "interest", "principal")
-        }
-    if rest > 0:
-        allocations.append(
-            Allocation(payment=payment, component=Allocation.Component.CREDIT, amount=rest)
-        )
-    Allocation.objects.bulk_create(allocations)
-
-    applied = payment.amount - rest
-    paid_off = sum(balances.values(), ZERO) == 0
-    data = {
-        **balances,
-        # Nothing can be past due on a balance of zero, whatever the last statement said.
-        "past_due_amount": ZERO if paid_off else max(ZERO, account.past_due_amount - applied),
-        "minimum_due": ZERO if paid_off else max(ZERO, account.minimum_due - applied),
-    }
-    received_on = business_day(payment.received_at)
-    if account.last_payment_date is None or received_on >= account.last_payment_date:
-        data.update(last_payment_date=received_on, last_payment_amount=payment.amount)
-    account_update(account=account, by=by, data=data)
-    if plan is not None and all(row.paid_amount == row.amount for row in rows):
-        _plan_complete(plan, by=by, now=now, as_of=as_of)
-
-
-def _balances_less(account: Account, amount: Decimal) -> dict[str, Decimal]:
-    """Take ``amount`` off the fee, interest and principal balances in that order, not below 0."""
-    balances = {}
-    for field in ("fee_balance", "interest_balance", "principal_balance"):
-        take = min(amount, getattr(account, field))
-        balances[field] = getattr(account, field) - take
-        amount -= take
-    return balances
-
-
-# --- Promises to pay -----------------------------------------------------------------------
-@transaction.atomic
-def promise_create(
-    *,
-    account: Account,
-    amount: Decimal,
-    due_date: date,
-    by: User | None,
-    contact=None,
-    now: datetime | None = None,
-) -> PromiseToPay:
-    """Record a promise, directly or from the contact in which the customer made it.
-
-    One promise is pending per account at a time, so a payment counts towards one promise only.
-    A pending promise whose date has passed is resolved first, so it does not stand in the way.
-    """
-    today = _today(now)
-    now = now or timezone.now()
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    _money(amount, "amount", account.currency, positive=True)
-    if not isinstance(due_date, date) or isinstance(due_date, datetime):
-        raise ValidationError({"due_date": [_("Must be a date.")]})
-    if due_date < today:
-        raise ValidationError(
-            {"due_date": [_("Must not be before today (%(today)s).") % {"today": today}]}
-        )
-    if contact is not None and contact.account_id != account.pk:
-        raise ValidationError({"contact": [_("That contact was with another account.")]})
-    _promises_resolve_locked(account, as_of=today, now=now)
-    pending = PromiseToPay.objects.filter(account=account, status=PromiseStatus.PENDING).first()
-    if pending is not None:
-        raise PromiseConflict(
-            _("The account already has a pending promise of %(amount)s due %(due)s.")
-            % {"amount": pending.amount, "due": pending.due_date},
-            promise=pending.pk,
-        )
-    promise = PromiseToPay(
-        account=account,
-        amount=amount,
-        due_date=due_date,
-        contact=contact,
-        created_by=by if by is not None and by.is_authenticated else None,
-        created_at=now,
-    )
-    with acting_as(by):
-        promise.save()
-    return promise
-
-
-def promises_resolve(
-    *, as_of: date, account_ids: list[int] | None = None, now: datetime | None = None
-) -> int:
-    """Resolve pending promises from payments; the nightly job and every payment call this.
-
-    A promise counts the payments received from its recording to the end of its date (plus the
-    policy's promise grace days). Paid in full: kept at once. Once the date has passed: partially
-    kept if anything was paid, else broken. Returns how many promises were resolved.
-    """
-    now = now or timezone.now()
-    pending = PromiseToPay.objects.filter(status=PromiseStatus.PENDING)
-    if account_ids is not None:
-        pending = pending.filter(account_id__in=account_ids)
-    resolved = 0
-    for jurisdiction in Jurisdiction.values:
-        grace = PlanPolicy.for_jurisdiction(jurisdiction).promise_grace_days
-        candidates = (
-            pending.filter(account__customer__jurisdiction=jurisdiction)
-            .filter(
-                Q(due_date__lt=as_of - timedelta(days=grace))
-                | Q(account__payments__received_at__gte=F("created_at"))
-            )
-            .order_by("account_id")
-            .values_list("account_id", flat=True)
-            .distinct()
-        )
-        for account_id in list(candidates):
-            with transaction.atomic():
-                account = Account.objects.select_for_update().get(pk=account_id)
-                resolved += _promises_resolve_locked(account, as_of=as_of, now=now, grace=grace)
-    return resolved
-
-
-def _promises_resolve_locked(
-    account: Account, *, as_of: date, now: datetime, grace: int | None = None
-) -> int:
-    if grace is None:
-        grace = PlanPolicy.for_jurisdiction(account.customer.jurisdiction).promise_grace_days
-    resolved = 0
-    for promise in PromiseToPay.objects.select_for_update().filter(
-        account=account, status=PromiseStatus.PENDING
-    ):
-        last_day = promise.due_date + timedelta(days=grace)
-        paid = (
-            Payment.objects.filter(
-                account=account,
-                received_at__gte=promise.created_at,
-                received_at__lt=_start_of_business_day(last_day + timedelta(days=1)),
-            ).aggregate(total=Sum("amount"))["total"]
-            or ZERO
-        )
-        status = None
-        if paid >= promise.amount:
-            status = PromiseStatus.KEPT
-        elif as_of > last_day:
-            status = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
-        if status is None and paid == promise.paid_amount:
-            continue
-        promise.paid_amount = paid
-        fields = ["paid_amount"]
-        if status is not None:
-            promise.status = status
-            promise.resolved_at = now
-            fields += ["status", "resolved_at"]
-            resolved += 1
-        with acting_as(None):
-            promise.save(update_fields=fields)
-    return resolved

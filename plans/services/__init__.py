@@ -1,0 +1,51 @@
+"""Writes for plans, payments and promises to pay. Every change goes through one of these.
+
+``plans.py`` holds the plan lifecycle, ``payments.py`` posting and allocation, ``promises.py``
+promises to pay; ``errors.py`` and ``inputs.py`` what they share. Callers import from here.
+"""
+
+from plans.services.errors import ConflictError, PaymentConflict, PlanStateError, PromiseConflict
+from plans.services.inputs import CLOCK_SKEW, business_day
+from plans.services.payments import PostedPayment, payment_post
+from plans.services.plans import (
+    RATE_PLACES,
+    plan_accept,
+    plan_approve,
+    plan_cancel,
+    plan_complete,
+    plan_create,
+    plan_create_and_submit,
+    plan_needs_approval,
+    plan_reject,
+    plan_submit,
+    plan_terms,
+    plans_break_overdue,
+    schedule_build,
+)
+from plans.services.promises import promise_create, promises_resolve
+
+__all__ = [
+    "CLOCK_SKEW",
+    "RATE_PLACES",
+    "ConflictError",
+    "PaymentConflict",
+    "PlanStateError",
+    "PostedPayment",
+    "PromiseConflict",
+    "business_day",
+    "payment_post",
+    "plan_accept",
+    "plan_approve",
+    "plan_cancel",
+    "plan_complete",
+    "plan_create",
+    "plan_create_and_submit",
+    "plan_needs_approval",
+    "plan_reject",
+    "plan_submit",
+    "plan_terms",
+    "plans_break_overdue",
+    "promise_create",
+    "promises_resolve",
+    "schedule_build",
+]

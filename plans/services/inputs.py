@@ -1,0 +1,74 @@
+"""Checks of what callers hand the services: amounts, times, roles, and the business day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import delinquency
+from accounts.models import User
+from plans.schedule import ScheduleError, currency_places
+
+# A bank's clock may run a little ahead of ours; later than this a time is "in the future".
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def business_day(moment: datetime) -> date:
+    """The collections department's calendar day at ``moment``."""
+    return timezone.localtime(moment, ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
+
+
+def _today(now: datetime | None) -> date:
+    """The business day of an injected ``now``; else the business date (which a demo may pin)."""
+    return business_day(now) if now is not None else delinquency.business_date()
+
+
+def _start_of_business_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
+
+
+def _places(currency: str) -> int:
+    try:
+        return currency_places(currency)
+    except ScheduleError as error:
+        raise ValidationError({"currency": [error.message]}) from None
+
+
+def _money(value: object, field: str, currency: str, *, positive: bool) -> Decimal:
+    """``value`` as an amount of ``currency``, or a ValidationError naming ``field``."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError({field: [_("Must be a decimal amount.")]})
+    if abs(value) >= Decimal("1e12"):
+        raise ValidationError({field: [_("Must be below 1,000,000,000,000.")]})
+    if value < 0 or (positive and value == 0):
+        raise ValidationError(
+            {field: [_("Must be greater than zero.") if positive else _("Must not be negative.")]}
+        )
+    if value != round(value, _places(currency)):
+        raise ValidationError(
+            {
+                field: [
+                    _("Has more decimal places than %(currency)s allows.") % {"currency": currency}
+                ]
+            }
+        )
+    return value
+
+
+def _aware(value: object, field: str, now: datetime) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise ValidationError({field: [_("Must be a date and time with a UTC offset.")]})
+    if value > now + CLOCK_SKEW:
+        raise ValidationError({field: [_("Must not be in the future.")]})
+    return value
+
+
+def _require_role(user: User | None, *roles: str, message: str) -> None:
+    if user is None or not user.is_authenticated or not user.has_role(*roles):
+        raise PermissionDenied(message)

@@ -31,8 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
+from core.money import display_places
 from plans.models import Payment
-from plans.schedule import CURRENCY_PLACES
 from plans.services import CLOCK_SKEW, ConflictError, payment_post
 
 COLUMNS = ("reference", "account_number", "amount", "received_at")
@@ -209,7 +209,7 @@ def _parse(
             elif amount >= Decimal("1e12"):
                 errors.append("amount: too large")
             elif account is not None:
-                places = CURRENCY_PLACES.get(account.currency, 2)
+                places = display_places(account.currency)
                 if amount != round(amount, places):
                     errors.append(f"amount: more decimal places than {account.currency} allows")
     received_at = None

@@ -1,7 +1,8 @@
 """Installment schedule engine: a pure function from plan terms to a schedule and its APR.
 
 Every number must agree to the cent with the conventions in PLANS.md, because outside systems
-and auditors recompute them. Stdlib only (no Django), so the API, the plan builder and the
+and auditors recompute them. Stdlib and ``core.money`` (currency places and the one rounding
+helper) only, no Django, so the API, the plan builder and the
 benchmark can all call it directly. Money is Decimal throughout, never float.
 """
 
@@ -23,6 +24,9 @@ from decimal import (
 )
 from enum import StrEnum
 from typing import TypeVar
+
+from core import money
+from core.money import CURRENCY_PLACES, Rounding, round_money
 
 __all__ = [
     "CURRENCY_PLACES",
@@ -69,34 +73,10 @@ class DayCount(StrEnum):
     ACTUAL_360 = "actual/360"
 
 
-class Rounding(StrEnum):
-    HALF_UP = "half_up"
-    HALF_EVEN = "half_even"
-
-
 _PERIODS_PER_YEAR = {Frequency.MONTHLY: 12, Frequency.BIWEEKLY: 26, Frequency.WEEKLY: 52}
 _DAYS_PER_PERIOD = {Frequency.BIWEEKLY: 14, Frequency.WEEKLY: 7}
 _DAYS_PER_YEAR = {DayCount.ACTUAL_365: 365, DayCount.ACTUAL_360: 360}
-_DECIMAL_ROUNDING = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.HALF_EVEN: ROUND_HALF_EVEN}
-_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(4)}
 
-# ISO 4217 minor units of the currencies we may lend in (PLANS.md: 2 for CNY and USD, 0 for JPY).
-CURRENCY_PLACES: dict[str, int] = {
-    "AUD": 2,
-    "CAD": 2,
-    "CHF": 2,
-    "CNY": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "HKD": 2,
-    "JPY": 0,
-    "KRW": 0,
-    "MXN": 2,
-    "SGD": 2,
-    "USD": 2,
-    "BHD": 3,
-    "KWD": 3,
-}
 
 # PLANS.md asks for >= 28 digits; 34 leaves room for 1e15 amounts times long rate fractions.
 # A private context (not the caller's) keeps results independent of whoever calls us.
@@ -172,17 +152,11 @@ class Schedule:
 
 
 def currency_places(code: str) -> int:
-    """Minor-unit places of `code`; an unknown currency is an error, never a guessed 2."""
+    """Minor-unit places of `code` (core.money); an unknown currency is a ScheduleError."""
     try:
-        return CURRENCY_PLACES[code]
-    except (KeyError, TypeError):
-        raise ScheduleError("currency", f"Unknown currency {code!r}.") from None
-
-
-def round_money(value: Decimal, places: int, rounding: Rounding = Rounding.HALF_UP) -> Decimal:
-    """Round to the currency's minor unit: the one way the engine rounds money (PLANS.md)."""
-    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
-    return value.quantize(quantum, rounding=_DECIMAL_ROUNDING[rounding])
+        return money.currency_places(code)
+    except money.UnknownCurrency as error:
+        raise ScheduleError("currency", str(error)) from None
 
 
 # --- Dates -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import Account
+from core.money import display_places
 from plans.affordability import (
     PlanOptions,
     installment_budget,
@@ -19,7 +20,7 @@ from plans.affordability import (
 )
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import ZERO, Installment, Payment, Plan, PlanPolicy, PromiseToPay
-from plans.schedule import CURRENCY_PLACES, Frequency, Method, Schedule
+from plans.schedule import Frequency, Method, Schedule
 from plans.services import plan_needs_approval, plan_terms, schedule_build
 
 
@@ -101,7 +102,7 @@ def plan_options_for_account(
         share=policy.affordability_share,
         min_installment=minimum,
         max_installments=policy.max_installments,
-        places=CURRENCY_PLACES.get(account.currency, 2),
+        places=display_places(account.currency),
     )
     return AccountPlanOptions(
         account=account,
@@ -125,7 +126,7 @@ def plan_with_schedule(pk: int) -> Plan:
 
 def _display(value: Decimal, currency: str) -> str:
     """A printed amount: thousands separators and the currency's places (10,661.86)."""
-    places = CURRENCY_PLACES.get(currency, 2)
+    places = display_places(currency)
     return f"{value:,.{places}f}"
 
 
@@ -298,7 +299,7 @@ def plan_preview(
         account.customer.disposable_income,
         policy.affordability_share,
         frequency,
-        CURRENCY_PLACES.get(account.currency, 2),
+        display_places(account.currency),
     )
     common["budget"] = budget
     common["affordable"] = None if budget is None else largest_installment(schedule) <= budget

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from accounts.models import Account, Jurisdiction
 from contacts.models import ContactLog
+from core.money import display_places, round_money
 from plans.affordability import PlanOption
 from plans.models import (
     DAY_COUNT_CHOICES,
@@ -31,7 +32,7 @@ from plans.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from plans.schedule import CURRENCY_PLACES, Schedule, round_money
+from plans.schedule import Schedule
 
 # Status-like fields go out as plain strings with their values in the description, not as schema
 # enums: names like "status" are shared with other apps' choice sets, and drf-spectacular warns
@@ -41,7 +42,7 @@ from plans.schedule import CURRENCY_PLACES, Schedule, round_money
 def money(value: Decimal | None, currency: str) -> str | None:
     if value is None:
         return None
-    return str(round_money(value, CURRENCY_PLACES.get(currency, 2)))
+    return str(round_money(value, display_places(currency)))
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -4,8 +4,9 @@
 promises to pay; ``errors.py`` and ``inputs.py`` what they share. Callers import from here.
 """
 
+from core.business_calendar import business_day
 from plans.services.errors import ConflictError, PaymentConflict, PlanStateError, PromiseConflict
-from plans.services.inputs import CLOCK_SKEW, business_day
+from plans.services.inputs import CLOCK_SKEW
 from plans.services.payments import PostedPayment, payment_post
 from plans.services.plans import (
     RATE_PLACES,

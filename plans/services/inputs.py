@@ -1,36 +1,20 @@
-"""Checks of what callers hand the services: amounts, times, roles, and the business day."""
+"""Checks of what callers hand the services: amounts, times and roles. (The business day is
+``core.business_calendar``'s, re-exported here for the services.)"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import delinquency
 from accounts.models import User
 from plans.schedule import ScheduleError, currency_places
 
 # A bank's clock may run a little ahead of ours; later than this a time is "in the future".
 CLOCK_SKEW = timedelta(minutes=10)
-
-
-def business_day(moment: datetime) -> date:
-    """The collections department's calendar day at ``moment``."""
-    return timezone.localtime(moment, ZoneInfo(settings.BUSINESS_TIME_ZONE)).date()
-
-
-def _today(now: datetime | None) -> date:
-    """The business day of an injected ``now``; else the business date (which a demo may pin)."""
-    return business_day(now) if now is not None else delinquency.business_date()
-
-
-def _start_of_business_day(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
 
 
 def _places(currency: str) -> int:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, User
 from accounts.services import account_update, acting_as
+from core.business_calendar import business_day, business_day_or_today
 from plans.allocation import Owed, allocate
 from plans.models import (
     ZERO,
@@ -28,7 +29,7 @@ from plans.models import (
     PlanStatus,
 )
 from plans.services.errors import PaymentConflict
-from plans.services.inputs import _aware, _money, _today, business_day
+from plans.services.inputs import _aware, _money
 from plans.services.plans import _plan_complete
 from plans.services.promises import _promises_resolve_locked
 
@@ -59,7 +60,7 @@ def payment_post(
     and, once everything is paid, kept as credit; without one, the account's fee, interest and
     principal balances, then credit.
     """
-    today = _today(now)
+    today = business_day_or_today(now)
     now = now or timezone.now()
     reference = (reference or "").strip()
     if not reference:

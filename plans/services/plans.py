@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
 from accounts.services import account_stage_set, account_update, acting_as, stage_after_plan
+from core.business_calendar import business_day_or_today
 from plans.affordability import meets_minimum, smallest_installment
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
@@ -43,7 +44,7 @@ from plans.schedule import (
     build_schedule,
 )
 from plans.services.errors import PlanStateError
-from plans.services.inputs import _aware, _money, _require_role, _today
+from plans.services.inputs import _aware, _money, _require_role
 
 RATE_PLACES = 6  # Plan.annual_rate and period_fee_rate are stored with six decimals
 Action = PlanEvent.Action
@@ -171,7 +172,7 @@ def plan_create(
     _require_role(
         by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
-    today = _today(now)
+    today = business_day_or_today(now)
     now = now or timezone.now()
     account = (
         Account.objects.select_for_update(of=("self",))
@@ -510,7 +511,7 @@ def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
     _require_role(
         by, Role.SPECIALIST, Role.SUPERVISOR, Role.ADMIN, message=_("You need a Settle role.")
     )
-    as_of = _today(now)
+    as_of = business_day_or_today(now)
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(
@@ -534,7 +535,7 @@ def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
 @transaction.atomic
 def plan_complete(*, plan: Plan, by: User | None = None, now: datetime | None = None) -> Plan:
     """Close an active plan whose installments are all paid (posting does this by itself)."""
-    as_of = _today(now)
+    as_of = business_day_or_today(now)
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.ACTIVE,), "completed")

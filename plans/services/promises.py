@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Jurisdiction, User
 from accounts.services import acting_as
+from core.business_calendar import business_day_or_today, start_of_business_day
 from plans.models import ZERO, Payment, PlanPolicy, PromiseStatus, PromiseToPay
 from plans.services.errors import PromiseConflict
-from plans.services.inputs import _money, _start_of_business_day, _today
+from plans.services.inputs import _money
 
 
 @transaction.atomic
@@ -33,7 +34,7 @@ def promise_create(
     One promise is pending per account at a time, so a payment counts towards one promise only.
     A pending promise whose date has passed is resolved first, so it does not stand in the way.
     """
-    today = _today(now)
+    today = business_day_or_today(now)
     now = now or timezone.now()
     account = Account.objects.select_for_update().get(pk=account.pk)
     _money(amount, "amount", account.currency, positive=True)
@@ -113,7 +114,7 @@ def _promises_resolve_locked(
             Payment.objects.filter(
                 account=account,
                 received_at__gte=promise.created_at,
-                received_at__lt=_start_of_business_day(last_day + timedelta(days=1)),
+                received_at__lt=start_of_business_day(last_day + timedelta(days=1)),
             ).aggregate(total=Sum("amount"))["total"]
             or ZERO
         )

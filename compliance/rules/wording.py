@@ -31,7 +31,7 @@ def _cached(kind: str, source: Any, build: Callable[[Any], _T]) -> _T:
     key = (kind, id(source))
     hit = _compiled_by_id.get(key)
     if hit is not None and hit[0] is source:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     value = build(source)
     if len(_compiled_by_id) >= _CACHE_LIMIT:
         _compiled_by_id.clear()

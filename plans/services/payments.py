@@ -148,7 +148,7 @@ def _payment_allocate(
         shares, rest = allocate(payment.amount, owed)
         touched: dict[int, Installment] = {}
         for share in shares:
-            row = by_pk[share.key]
+            row = by_pk[share.key]  # type: ignore[index]  # keys are the installments' pks
             field = f"paid_{share.component}"
             setattr(row, field, getattr(row, field) + share.amount)
             row.paid_amount += share.amount
@@ -197,7 +197,7 @@ def _payment_allocate(
 
     applied = payment.amount - rest
     paid_off = sum(balances.values(), ZERO) == 0
-    data = {
+    data: dict[str, object] = {
         **balances,
         # Nothing can be past due on a balance of zero, whatever the last statement said.
         "past_due_amount": ZERO if paid_off else max(ZERO, account.past_due_amount - applied),

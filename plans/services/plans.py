@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -77,7 +78,7 @@ def _locked(plan: Plan) -> Plan:
 
 
 def _policy(plan_or_account: Plan | Account) -> PlanPolicy:
-    account = getattr(plan_or_account, "account", plan_or_account)
+    account = plan_or_account.account if isinstance(plan_or_account, Plan) else plan_or_account
     return PlanPolicy.for_jurisdiction(account.customer.jurisdiction)
 
 
@@ -118,16 +119,17 @@ def plan_terms(
 ) -> Terms:
     return Terms(
         principal=principal,
-        method=method,
+        # Strings from forms and the API; build_schedule validates them into the enums.
+        method=cast(Method, method),
         installments=installments,
         start_date=start_date,
         annual_rate=annual_rate,
         period_fee_rate=period_fee_rate,
-        frequency=frequency,
+        frequency=cast(Frequency, frequency),
         first_due_date=first_due_date,
         down_payment=down_payment,
-        day_count=day_count,
-        rounding=rounding,
+        day_count=cast(DayCount, day_count),
+        rounding=cast(Rounding, rounding),
         currency=currency,
     )
 

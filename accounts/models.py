@@ -212,6 +212,22 @@ class AccountQuerySet(models.QuerySet):
             return self
         return self.filter(team_id=user.team_id)
 
+    def search(self, q: str) -> AccountQuerySet:
+        """The one account search of the pages, the dashboards and the API.
+
+        The customer's name matches anywhere, the external reference exactly, the account number
+        only in full or as exactly the masked tail everyone already sees (``masking.VISIBLE``
+        characters). Any other part of a number matches nothing, so a search can't be used to
+        recover a number a digit at a time.
+        """
+        q = q.strip()
+        if not q:
+            return self
+        match = Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number=q)
+        if len(q) == masking.VISIBLE:
+            match |= Q(number__endswith=q)
+        return self.filter(match)
+
     def with_delinquency(self, as_of: date | None = None) -> AccountQuerySet:
         from accounts import delinquency
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts import nightly
@@ -101,11 +101,7 @@ def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet
     if filters.specialist:
         accounts = accounts.filter(assigned_to_id=filters.specialist)
     if filters.q:
-        q = filters.q
-        # Names match anywhere; a number only on the last digits the page shows.
-        accounts = accounts.filter(
-            Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number__endswith=q)
-        )
+        accounts = accounts.search(filters.q)
     return accounts
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Exists, OuterRef
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -84,11 +83,7 @@ class CustomerViewSet(
         return Customer.objects.all()
 
     def scope(self, queryset):
-        user = self.request.user
-        if user.sees_all_teams:
-            return queryset
-        visible = Account.objects.filter(customer=OuterRef("pk"), team_id=user.team_id)
-        return queryset.filter(Exists(visible))
+        return queryset.visible_to(self.request.user)
 
     def get_permissions(self):
         if self.action == "partial_update":

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import masking
@@ -119,6 +119,32 @@ class BucketRange(models.Model):
             raise ValidationError({"max_days": _("Must not be below the first day.")})
 
 
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        """Customers with an account ``user`` may see: their team's, or all for admins/heads."""
+        if user is None or not user.is_authenticated or user.role is None:
+            return self.none()
+        if user.sees_all_teams:
+            return self
+        if user.team_id is None:
+            return self.none()
+        return self.filter(
+            Exists(Account.objects.filter(customer=OuterRef("pk"), team_id=user.team_id))
+        )
+
+    def linkable_by(self, user) -> CustomerQuerySet:
+        """Customers ``user`` may open an account for: those they see, and new customers with no
+        account yet (created just before their first account; no team owns them)."""
+        if user is None or not user.is_authenticated or user.role is None:
+            return self.none()
+        if user.sees_all_teams:
+            return self
+        if user.team_id is None:
+            return self.none()
+        accounts = Account.objects.filter(customer=OuterRef("pk"))
+        return self.filter(Exists(accounts.filter(team_id=user.team_id)) | ~Exists(accounts))
+
+
 class Customer(models.Model):
     external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -152,6 +178,8 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

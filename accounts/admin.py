@@ -1,10 +1,11 @@
-"""Admin: searchable, filterable, personal data masked in lists; audit rows read-only."""
+"""Admin: searchable, filterable, limited by team like the pages; personal data never unmasked;
+audit rows read-only."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
 from accounts.models import (
     Account,
     BucketHistory,
@@ -15,6 +16,7 @@ from accounts.models import (
     Team,
     User,
 )
+from accounts.permissions import TeamScope
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,44 +32,66 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TeamScopedAdmin:
+    """Admin of team data, limited by team exactly like the pages (``team_scope``).
+
+    A specialist or supervisor lists their team's rows only; another team's object answers as
+    Django answers for a missing one; every foreign key offers only what the user may see (the
+    related model's admin's ``choice_scope``, else its ``team_scope``). Admins and heads of
+    collections see every team. Put it first among the bases.
+    """
+
+    team_scope: TeamScope
+    choice_scope: TeamScope | None = None  # what other forms may link to, if not team_scope
+
+    def get_queryset(self, request):
+        return self.team_scope(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = self.admin_site._registry.get(db_field.related_model)
+        scope = getattr(related, "choice_scope", None) or getattr(related, "team_scope", None)
+        if scope is not None and "queryset" not in kwargs:
+            queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
+            if queryset is None:
+                queryset = db_field.related_model._default_manager.using(kwargs.get("using"))
+            kwargs["queryset"] = scope(queryset.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class MaskedPersonalDataMixin:
-    """Hide raw personal fields from the form unless the user may reveal them (logged)."""
+    """Personal data (``personal_fields``) is never shown unmasked in the admin.
+
+    Lists show the masked value; a change form has only the masked, read-only copy (to see or
+    correct the value, use the pages or the API, whose reveal is recorded); the field is typed
+    in only when adding. Filtering on it by URL (``?number__startswith=41``), which Django
+    allows for any local field, is refused so the list can't be used to guess a value.
+    """
 
     personal_fields: tuple[str, ...] = ()
 
     def get_exclude(self, request, obj=None):
         excluded = list(super().get_exclude(request, obj) or [])
-        if obj is not None and not request.user.has_perm(services.REVEAL_PERMISSION):
+        if obj is not None:
             excluded += list(self.personal_fields)
         return excluded
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if (
-            obj is not None
-            and request.method == "GET"
-            and request.user.has_perm(services.REVEAL_PERMISSION)
-        ):
-            customer = obj if isinstance(obj, Customer) else obj.customer
-            services.personal_data_reveal(
-                user=request.user,
-                customer=customer,
-                account=obj if isinstance(obj, Account) else None,
-                channel="admin",
-                remote_addr=request.META.get("REMOTE_ADDR"),
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split(LOOKUP_SEP)[0] in self.personal_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(TeamScopedAdmin, BaseUserAdmin):
+    team_scope = TeamScope(team="team")
     list_display = ["username", "get_full_name", "team", "is_active", "is_staff", "last_login"]
-    list_filter = ["team", "groups", "is_active", "is_staff"]
+    list_filter = [("team", admin.RelatedOnlyFieldListFilter), "groups", "is_active", "is_staff"]
     fieldsets = [*BaseUserAdmin.fieldsets, (_("Settle"), {"fields": ["team"]})]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_scope = TeamScope(team="pk")
     list_display = ["code", "name", "jurisdiction", "is_active"]
     list_filter = ["jurisdiction", "is_active"]
     search_fields = ["code", "name"]
@@ -79,7 +103,9 @@ class BucketRangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
+class CustomerAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
+    team_scope = TeamScope(customer="")
+    choice_scope = TeamScope(customer="", new_customers=True)  # a new one gets its first account
     personal_fields = ("national_id",)
     list_display = [
         "name",
@@ -99,7 +125,8 @@ class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
+class AccountAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
+    team_scope = TeamScope(team="team")
     personal_fields = ("number",)
     list_display = [
         "masked_number",
@@ -113,7 +140,13 @@ class AccountAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
         "team",
         "assigned_to",
     ]
-    list_filter = ["stage", "risk_tier", "product", "currency", "team"]
+    list_filter = [
+        "stage",
+        "risk_tier",
+        "product",
+        "currency",
+        ("team", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["customer__name", "customer__external_ref"]
     list_select_related = ["customer", "team", "assigned_to"]
     raw_id_fields = ["customer"]
@@ -133,7 +166,8 @@ class AccountAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
 
 
 @admin.register(BucketHistory)
-class BucketHistoryAdmin(ReadOnlyAdmin):
+class BucketHistoryAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
     list_display = [
         "account",
         "bucket",
@@ -149,7 +183,8 @@ class BucketHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PersonalDataReveal)
-class PersonalDataRevealAdmin(ReadOnlyAdmin):
+class PersonalDataRevealAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(customer="customer")
     list_display = [
         "revealed_at",
         "user",

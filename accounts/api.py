@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Exists, OuterRef
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,11 +83,7 @@ class CustomerViewSet(
         return Customer.objects.all()
 
     def scope(self, queryset):
-        user = self.request.user
-        if user.sees_all_teams:
-            return queryset
-        visible = Account.objects.filter(customer=OuterRef("pk"), team_id=user.team_id)
-        return queryset.filter(Exists(visible))
+        return queryset.visible_to(self.request.user)
 
     def get_permissions(self):
         if self.action == "partial_update":
@@ -158,6 +155,14 @@ class AccountFilter(django_filters.FilterSet):
         return queryset.exclude(delinquent_since__lt=as_of - timedelta(days=int(value)))
 
 
+class AccountSearchFilter(SearchFilter):
+    """``?search=`` on accounts follows the pages' one rule (``AccountQuerySet.search``)."""
+
+    def filter_queryset(self, request, queryset, view):
+        q = request.query_params.get(self.search_param, "")
+        return queryset.search(q) if q.strip() else queryset
+
+
 class AccountViewSet(
     ScopedMixin,
     mixins.ListModelMixin,
@@ -169,7 +174,8 @@ class AccountViewSet(
     permission_classes = [SupervisorWrites]
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
-    search_fields = ["customer__name", "customer__external_ref"]
+    filter_backends = [DjangoFilterBackend, AccountSearchFilter, OrderingFilter]
+    search_fields = ["customer__name", "customer__external_ref"]  # schema; rule: .search()
     ordering_fields = [
         "delinquent_since",
         "past_due_amount",

@@ -5,9 +5,12 @@ Pure string functions: every page, API response and admin list shows these unles
 """
 
 MASK = "•"
+# Trailing characters of an ID or account number left visible; the only partial number a search
+# may match (``AccountQuerySet.search``), since anything longer would unmask more than this.
+VISIBLE = 4
 
 
-def mask_identifier(value: str, *, visible: int = 4) -> str:
+def mask_identifier(value: str, *, visible: int = VISIBLE) -> str:
     """Keep the last ``visible`` characters of an ID or account number: ``••••••1234``."""
     if not value:
         return ""

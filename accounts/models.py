@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -132,6 +132,32 @@ class BucketRange(models.Model):
             raise ValidationError({"max_days": _("Must not be below the first day.")})
 
 
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        """Customers with an account ``user`` may see: their team's, or all for admins/heads."""
+        if user is None or not user.is_authenticated or user.role is None:
+            return self.none()
+        if user.sees_all_teams:
+            return self
+        if user.team_id is None:
+            return self.none()
+        return self.filter(
+            Exists(Account.objects.filter(customer=OuterRef("pk"), team_id=user.team_id))
+        )
+
+    def linkable_by(self, user) -> CustomerQuerySet:
+        """Customers ``user`` may open an account for: those they see, and new customers with no
+        account yet (created just before their first account; no team owns them)."""
+        if user is None or not user.is_authenticated or user.role is None:
+            return self.none()
+        if user.sees_all_teams:
+            return self
+        if user.team_id is None:
+            return self.none()
+        accounts = Account.objects.filter(customer=OuterRef("pk"))
+        return self.filter(Exists(accounts.filter(team_id=user.team_id)) | ~Exists(accounts))
+
+
 class Customer(models.Model):
     external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -165,6 +191,8 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -224,6 +252,22 @@ class AccountQuerySet(models.QuerySet):
         if user.sees_all_teams:
             return self
         return self.filter(team_id=user.team_id)
+
+    def search(self, q: str) -> AccountQuerySet:
+        """The one account search of the pages, the dashboards and the API.
+
+        The customer's name matches anywhere, the external reference exactly, the account number
+        only in full or as exactly the masked tail everyone already sees (``masking.VISIBLE``
+        characters). Any other part of a number matches nothing, so a search can't be used to
+        recover a number a digit at a time.
+        """
+        q = q.strip()
+        if not q:
+            return self
+        match = Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number=q)
+        if len(q) == masking.VISIBLE:
+            match |= Q(number__endswith=q)
+        return self.filter(match)
 
     def with_delinquency(
         self, as_of: date | None = None, buckets: tuple[aging.Bucket, ...] | None = None

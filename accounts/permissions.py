@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -31,6 +33,42 @@ def account_for_page(user, pk: int) -> Account:
     if not user_can_see_account(user, account):
         raise PermissionDenied(_("This account belongs to another team."))
     return account
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """The rows of a model a user may see, decided by one path from the model.
+
+    ``team`` is the path to the team that owns a row (``"account__team"``; ``"pk"`` for Team
+    itself); ``customer`` the path to a customer, seen when it has an account in the user's team
+    (``""`` for Customer itself), and with ``new_customers`` also while it has no account at all.
+    Admins and heads of collections (``sees_all_teams``) see every row, a user without a Settle
+    role or team none. Calling it narrows a queryset: ``TeamScope(team="team")(qs, user)``.
+    Used for the API's writable relations and for the admin, so both follow the pages' rule.
+    """
+
+    team: str | None = None
+    customer: str | None = None
+    new_customers: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.team is None) == (self.customer is None):
+            raise ValueError("Give either a team path or a customer path.")
+
+    def __call__(self, queryset, user):
+        if user is None or not user.is_authenticated or user.role is None:
+            return queryset.none()
+        if user.sees_all_teams:
+            return queryset
+        if user.team_id is None:
+            return queryset.none()
+        if self.customer is not None:
+            customers = Customer.objects.all()
+            customers = (
+                customers.linkable_by(user) if self.new_customers else customers.visible_to(user)
+            )
+            return queryset.filter(**{f"{self.customer or 'pk'}__in": customers})
+        return queryset.filter(**{self.team: user.team_id})
 
 
 def user_can_see_customer(user, customer: Customer) -> bool:

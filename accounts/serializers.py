@@ -6,6 +6,32 @@ from rest_framework import serializers
 
 from accounts import delinquency
 from accounts.models import Account, Customer, Team, User
+from accounts.permissions import TeamScope
+
+
+class ScopedRelatedFieldMixin:
+    """A writable relation limited to the rows the requesting user may see (``scope``).
+
+    An id outside that scope fails exactly like an id that does not exist (DRF's "Invalid pk" or
+    "does not exist"), so the answer never tells that the row is there. Without a request in the
+    serializer's context nothing is visible: pass ``context={"request": request}``.
+    """
+
+    def __init__(self, *, scope: TeamScope, **kwargs) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.scope(super().get_queryset(), getattr(request, "user", None))
+
+
+class ScopedPrimaryKeyRelatedField(ScopedRelatedFieldMixin, serializers.PrimaryKeyRelatedField):
+    pass
+
+
+class ScopedSlugRelatedField(ScopedRelatedFieldMixin, serializers.SlugRelatedField):
+    pass
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -72,10 +98,18 @@ class CustomerUpdateSerializer(CustomerSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    team = serializers.SlugRelatedField(slug_field="code", queryset=Team.objects.all())
-    assigned_to = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    customer = ScopedPrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), scope=TeamScope(customer="", new_customers=True)
+    )
+    team = ScopedSlugRelatedField(
+        slug_field="code", queryset=Team.objects.all(), scope=TeamScope(team="pk")
+    )
+    assigned_to = ScopedSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        scope=TeamScope(team="team"),
+        required=False,
+        allow_null=True,
     )
     days_past_due = serializers.SerializerMethodField()
     bucket = serializers.SerializerMethodField()

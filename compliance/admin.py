@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import TeamScopedAdmin
+from accounts.permissions import TeamScope
 from compliance import rules
 from compliance.models import (
     CommunicationRestriction,
@@ -82,7 +84,8 @@ class RequiredTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommunicationRestriction)
-class CommunicationRestrictionAdmin(admin.ModelAdmin):
+class CommunicationRestrictionAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_scope = TeamScope(customer="customer")
     list_display = [
         "customer",
         "account",
@@ -127,8 +130,10 @@ class RuleFilter(admin.SimpleListFilter):
 
 
 @admin.register(ComplianceDecision)
-class ComplianceDecisionAdmin(admin.ModelAdmin):
+class ComplianceDecisionAdmin(TeamScopedAdmin, admin.ModelAdmin):
     """Read-only: decisions are evidence."""
+
+    team_scope = TeamScope(team="account__team")
 
     list_display = ["created_at", "account", "channel", "at", "allowed", "rules", "purpose"]
     list_filter = ["allowed", RuleFilter, "channel", "purpose", "jurisdiction"]

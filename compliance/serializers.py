@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import ContactPoint
+from accounts.permissions import TeamScope
+from accounts.serializers import ScopedPrimaryKeyRelatedField
 from compliance import services
 from compliance.models import (
     Channel,
@@ -74,8 +76,11 @@ class RestrictionSerializer(serializers.ModelSerializer):
         default=None,
         help_text=_("Cover every account of the customer (default: yes, except a dispute)."),
     )
-    contact_point = serializers.PrimaryKeyRelatedField(
-        queryset=ContactPoint.objects.all(), required=False, allow_null=True
+    contact_point = ScopedPrimaryKeyRelatedField(
+        queryset=ContactPoint.objects.all(),
+        scope=TeamScope(customer="customer"),
+        required=False,
+        allow_null=True,
     )
     kind = serializers.ChoiceField(choices=RestrictionKind.choices)
     source = serializers.ChoiceField(choices=RestrictionSource.choices)

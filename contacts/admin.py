@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import MaskedPersonalDataMixin, TeamScopedAdmin
+from accounts.permissions import TeamScope
 from contacts.models import (
     CallbackTask,
     CaseEvent,
@@ -13,27 +15,26 @@ from contacts.models import (
 
 
 @admin.register(ContactPoint)
-class ContactPointAdmin(admin.ModelAdmin):
+class ContactPointAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
+    team_scope = TeamScope(customer="customer")
+    personal_fields = ("value",)
     list_display = ["customer", "kind", "label", "masked", "region", "opted_out", "is_valid"]
     list_filter = ["kind", "label", "opted_out", "is_valid", "region"]
     search_fields = ["customer__name", "customer__external_ref"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
+    readonly_fields = ["masked"]
 
     @admin.display(description=_("value"))
     def masked(self, obj):
         return obj.masked_value
 
-    def get_exclude(self, request, obj=None):
-        if obj is not None and not request.user.has_perm("accounts.reveal_personal_data"):
-            return ["value"]
-        return super().get_exclude(request, obj)
-
 
 @admin.register(ContactLog)
-class ContactLogAdmin(admin.ModelAdmin):
+class ContactLogAdmin(TeamScopedAdmin, admin.ModelAdmin):
     """Read-only: the log is evidence, corrected by new entries, never edited."""
 
+    team_scope = TeamScope(team="account__team")
     list_display = [
         "occurred_at",
         "account",
@@ -90,9 +91,10 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
-class CaseRecordAdmin(admin.ModelAdmin):
+class CaseRecordAdmin(TeamScopedAdmin, admin.ModelAdmin):
     """Status moves go through the API or services (they write events); the rest is editable."""
 
+    team_scope = TeamScope(team="account__team")
     list_display = ["id", "account", "status", "owner", "opened_at", "due_date", "resolved_at"]
     list_filter = ["status"]
     search_fields = ["account__customer__name", "description"]
@@ -116,7 +118,8 @@ class ComplaintAdmin(CaseRecordAdmin):
 
 
 @admin.register(CallbackTask)
-class CallbackTaskAdmin(admin.ModelAdmin):
+class CallbackTaskAdmin(TeamScopedAdmin, admin.ModelAdmin):
+    team_scope = TeamScope(team="account__team")
     list_display = ["due_at", "account", "assigned_to", "status", "note"]
     list_filter = ["status"]
     list_select_related = ["account", "assigned_to"]
@@ -148,9 +151,10 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(TeamScopedAdmin, admin.ModelAdmin):
     """Read-only: reminders change state only through ``contacts.reminders``."""
 
+    team_scope = TeamScope(team="account__team")
     list_display = [
         "idempotency_key",
         "account",

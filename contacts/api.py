@@ -90,7 +90,7 @@ class AccountContactsView(AccountScopedMixin, generics.ListCreateAPIView):
     )
     def post(self, request, *args, **kwargs):
         account = self.get_account()
-        data = ContactLogCreateSerializer(data=request.data)
+        data = ContactLogCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         details = services.DispositionDetails(

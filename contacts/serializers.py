@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from accounts.permissions import TeamScope
+from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
 from core.api import AwareDateTimeField
 
@@ -80,8 +82,11 @@ class ContactLogCreateSerializer(serializers.Serializer):
         choices=ContactLog.Direction.choices, default=ContactLog.Direction.OUTBOUND
     )
     occurred_at = AwareDateTimeField()
-    contact_point = serializers.PrimaryKeyRelatedField(
-        queryset=ContactPoint.objects.all(), required=False, allow_null=True
+    contact_point = ScopedPrimaryKeyRelatedField(
+        queryset=ContactPoint.objects.all(),
+        scope=TeamScope(customer="customer"),
+        required=False,
+        allow_null=True,
     )
     outcome = serializers.ChoiceField(choices=ContactLog.Outcome.choices)
     disposition = serializers.ChoiceField(
@@ -96,8 +101,11 @@ class ContactLogCreateSerializer(serializers.Serializer):
         required=False, allow_empty_file=False, max_length=200, help_text="multipart upload"
     )
     consent_to_call_until = AwareDateTimeField(required=False, allow_null=True)
-    corrects = serializers.PrimaryKeyRelatedField(
-        queryset=ContactLog.objects.all(), required=False, allow_null=True
+    corrects = ScopedPrimaryKeyRelatedField(
+        queryset=ContactLog.objects.all(),
+        scope=TeamScope(team="account__team"),
+        required=False,
+        allow_null=True,
     )
     promise_amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin
+from accounts.permissions import TeamScope
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
 
 
 @admin.register(PortfolioSnapshot)
-class PortfolioSnapshotAdmin(ReadOnlyAdmin):
+class PortfolioSnapshotAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="team_id")
     list_display = [
         "day",
         "team_id",
@@ -22,7 +24,8 @@ class PortfolioSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyActivity)
-class DailyActivityAdmin(ReadOnlyAdmin):
+class DailyActivityAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="team_id")
     list_display = [
         "day",
         "metric",
@@ -38,7 +41,8 @@ class DailyActivityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RollFact)
-class RollFactAdmin(ReadOnlyAdmin):
+class RollFactAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="team_id")
     list_display = [
         "month",
         "team_id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
 from accounts import delinquency
@@ -36,8 +36,7 @@ def team_accounts(team: Team, params, *, as_of: date):
     elif filters["specialist"].isdigit():
         accounts = accounts.filter(assigned_to_id=int(filters["specialist"]))
     if filters["q"]:
-        q = filters["q"]
-        accounts = accounts.filter(Q(customer__name__icontains=q) | Q(number__endswith=q))
+        accounts = accounts.search(filters["q"])
     return accounts, filters
 
 

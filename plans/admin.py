@@ -3,7 +3,8 @@ so they are read-only (searchable and filterable)."""
 
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdmin
+from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin
+from accounts.permissions import TeamScope
 from plans.models import (
     Allocation,
     Installment,
@@ -70,7 +71,8 @@ class PlanEventInline(ReadOnlyInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(ReadOnlyAdmin):
+class PlanAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
     list_display = [
         "id",
         "account",
@@ -92,7 +94,8 @@ class PlanAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PlanEvent)
-class PlanEventAdmin(ReadOnlyAdmin):
+class PlanEventAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="plan__account__team")
     list_display = ["at", "plan", "action", "from_status", "to_status", "by"]
     list_filter = ["action", "to_status"]
     search_fields = ["=plan__id", "by__username", "note"]
@@ -106,7 +109,8 @@ class AllocationInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
     list_display = ["reference", "account", "amount", "received_at", "source", "plan"]
     list_filter = ["source"]
     search_fields = ["reference", "account__customer__name", "account__customer__external_ref"]
@@ -116,7 +120,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(ReadOnlyAdmin):
+class AllocationAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="payment__account__team")
     list_display = ["payment", "installment", "component", "amount"]
     list_filter = ["component"]
     search_fields = ["payment__reference"]
@@ -124,7 +129,8 @@ class AllocationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(ReadOnlyAdmin):
+class PromiseToPayAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
     list_display = ["account", "amount", "due_date", "status", "paid_amount", "created_by"]
     list_filter = ["status"]
     search_fields = ["account__customer__name", "account__customer__external_ref"]

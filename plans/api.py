@@ -296,7 +296,7 @@ class AccountPromisesView(generics.ListAPIView):
     @extend_schema(request=PromiseInputSerializer, responses={201: PromiseSerializer})
     def post(self, request: Request, account_id: int) -> Response:
         account = visible_account(request, account_id)
-        serializer = PromiseInputSerializer(data=request.data)
+        serializer = PromiseInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         with conflicts_as_409():
             promise = services.promise_create(

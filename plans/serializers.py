@@ -14,6 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, Jurisdiction
+from accounts.permissions import TeamScope
+from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.models import ContactLog
 from core.money import display_places, round_money
 from plans.affordability import PlanOption
@@ -417,8 +419,11 @@ class PaymentSerializer(serializers.ModelSerializer):
 class PromiseInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     due_date = serializers.DateField()
-    contact = serializers.PrimaryKeyRelatedField(
-        queryset=ContactLog.objects.all(), required=False, allow_null=True
+    contact = ScopedPrimaryKeyRelatedField(
+        queryset=ContactLog.objects.all(),
+        scope=TeamScope(team="account__team"),
+        required=False,
+        allow_null=True,
     )
 
 

@@ -80,11 +80,7 @@ def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet
     if filters.specialist:
         accounts = accounts.filter(assigned_to_id=filters.specialist)
     if filters.q:
-        q = filters.q
-        # Names match anywhere; a number only on the last digits the page shows.
-        accounts = accounts.filter(
-            Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number__endswith=q)
-        )
+        accounts = accounts.search(filters.q)
     return accounts
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -71,11 +71,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     if filters["mine"]:
         accounts = accounts.filter(assigned_to=request.user)
     if filters["q"]:
-        q = filters["q"]
-        # Names and references match anywhere; a number matches on its last digits, as shown.
-        accounts = accounts.filter(
-            Q(customer__name__icontains=q) | Q(customer__external_ref=q) | Q(number__endswith=q)
-        )
+        accounts = accounts.search(filters["q"])
     page = Paginator(accounts, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -91,7 +91,7 @@ LISTS = [
     ("accounts/user", "user"),
     ("accounts/team", "team"),
     ("accounts/personaldatareveal", "reveal"),
-    ("contacts/contactpoint", "phone"),
+    ("accounts/contactpoint", "phone"),
     ("contacts/contactlog", "contactlog"),
     ("contacts/callbacktask", "callbacktask"),
     ("compliance/communicationrestriction", "restriction"),
@@ -125,7 +125,7 @@ def test_an_admin_lists_every_team(client, admin_user, mine, theirs, path, key):
     [
         ("accounts/customer", "customer"),
         ("accounts/account", "account"),
-        ("contacts/contactpoint", "phone"),
+        ("accounts/contactpoint", "phone"),
         ("contacts/contactlog", "contactlog"),
         ("plans/plan", "plan"),
     ],
@@ -151,8 +151,8 @@ SECRETS = {
 PATHS = {
     "customer": "accounts/customer",
     "account": "accounts/account",
-    "phone": "contacts/contactpoint",
-    "email": "contacts/contactpoint",
+    "phone": "accounts/contactpoint",
+    "email": "accounts/contactpoint",
 }
 
 
@@ -176,7 +176,7 @@ def test_saving_a_change_form_keeps_the_personal_data(client, supervisor, mine):
     client.force_login(supervisor)
     point = mine["phone"]
     response = client.post(
-        f"/admin/contacts/contactpoint/{point.pk}/change/",
+        f"/admin/accounts/contactpoint/{point.pk}/change/",
         {
             "customer": point.customer_id,
             "kind": "phone",
@@ -203,7 +203,7 @@ def test_saving_a_change_form_keeps_the_personal_data(client, supervisor, mine):
         "/admin/accounts/account/?number__endswith=12222",
         "/admin/accounts/account/?number=4111000011112222",
         "/admin/accounts/customer/?national_id__startswith=900",
-        "/admin/contacts/contactpoint/?value__startswith=%2B1212",
+        "/admin/accounts/contactpoint/?value__startswith=%2B1212",
     ],
 )
 def test_personal_data_cannot_be_guessed_by_filtering_the_list(client, supervisor, mine, url):

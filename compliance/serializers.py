@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,28 +17,7 @@ from compliance.models import (
     RestrictionKind,
     RestrictionSource,
 )
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with a UTC offset; a time without one is refused, never guessed."""
-
-    default_error_messages = {
-        "invalid": _("Give an ISO 8601 time, e.g. 2026-04-07T15:00:00-04:00."),
-        "naive": _("Include the UTC offset, e.g. 2026-04-07T15:00:00-04:00."),
-    }
-
-    def to_internal_value(self, value):
-        if not isinstance(value, str):
-            self.fail("invalid")
-        try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail("invalid")
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            self.fail("naive")
-        return parsed
+from core.api import AwareDateTimeField
 
 
 class ViolationSerializer(serializers.Serializer):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +15,7 @@ from accounts.models import Account, Jurisdiction
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.models import ContactLog
+from core.api import AwareDateTimeField
 from core.money import display_places, round_money
 from plans.affordability import PlanOption
 from plans.models import (
@@ -45,24 +44,6 @@ def money(value: Decimal | None, currency: str) -> str | None:
     if value is None:
         return None
     return str(round_money(value, display_places(currency)))
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """API.md: times are ISO 8601 *with* an offset; a naive time would be a guess."""
-
-    default_error_messages = {
-        "naive": "Include a UTC offset, e.g. 2026-12-01T10:00:00+08:00 or …Z.",
-    }
-
-    def to_internal_value(self, value):
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:
-                parsed = None
-            if parsed is not None and timezone.is_naive(parsed):
-                self.fail("naive")
-        return super().to_internal_value(value)
 
 
 class MoneyOutMixin:

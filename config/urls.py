@@ -1,7 +1,10 @@
+import re
+
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -55,5 +58,12 @@ urlpatterns = [
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    # Contact points moved from contacts to accounts: old admin links still arrive.
+    re_path(
+        rf"^{re.escape(settings.ADMIN_URL)}contacts/contactpoint/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url=f"/{settings.ADMIN_URL}accounts/contactpoint/%(rest)s", query_string=True
+        ),
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

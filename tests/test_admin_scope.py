@@ -242,3 +242,10 @@ def test_foreign_key_choices_are_limited_to_the_team(
     assert response.status_code == 200
     assert "customer" in response.context["adminform"].form.errors
     assert not Account.objects.filter(number="4111999988887777").exists()
+
+
+def test_old_contact_point_admin_links_lead_to_the_moved_admin(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get("/admin/contacts/contactpoint/?kind=phone")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/accounts/contactpoint/?kind=phone"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "contacts",
     "compliance",
     "plans",
+    "outreach",
     "dashboards",
 ]
 
@@ -258,14 +259,14 @@ LOGGING = {
 }
 
 # --- Reminders and channels -----------------------------------------------------------------
-# Channel → backend class (contacts.backends). The demo prints SMS, sends email through
+# Channel → backend class (outreach.backends). The demo prints SMS, sends email through
 # EMAIL_BACKEND and writes letters to the outbox; production points "sms" at the gateway.
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={
-        "sms": "contacts.backends.ConsoleBackend",
-        "email": "contacts.backends.DjangoEmailBackend",
-        "letter": "contacts.backends.FileBackend",
+        "sms": "outreach.backends.ConsoleBackend",
+        "email": "outreach.backends.DjangoEmailBackend",
+        "letter": "outreach.backends.FileBackend",
     },
 )
 SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" / "outbox"))

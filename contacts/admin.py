@@ -149,7 +149,7 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    """Read-only: reminders change state only through ``contacts.reminders``."""
+    """Read-only: reminders change state only through ``outreach.reminders``."""
 
     list_display = [
         "idempotency_key",

@@ -1,4 +1,9 @@
-"""Writes for contact points: normalised, validated and audited."""
+"""Making contact: the contact log through the compliance gate, and what each disposition does.
+
+``contact_log_create`` is the one way a person or a system logs a contact it made: an outbound
+contact passes ``compliance.services.contact_authorize`` first, then the entry and its
+disposition's effect are written in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,21 @@ import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, User
+from accounts.models import Account, Role, User
 from accounts.services import acting_as
+from compliance.models import Purpose, RestrictionKind, RestrictionSource
+from compliance.services import (
+    RestrictionAlreadyEnded,
+    contact_authorize,
+    restriction_create,
+    restriction_end,
+)
 from contacts.models import (
     CLOSED_CASE_STATUSES,
     CallbackTask,
@@ -27,74 +36,8 @@ from contacts.models import (
     ContactPoint,
     Dispute,
 )
-
-
-def normalize_phone(raw: str, *, default_region: str) -> tuple[str, str]:
-    """Parse ``raw`` (national or international) into E.164 and its region, or raise."""
-    try:
-        number = phonenumbers.parse(raw, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(
-            {"value": _("'%(raw)s' is not a phone number.") % {"raw": raw}}
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            {"value": _("'%(raw)s' is not a valid phone number for its country.") % {"raw": raw}}
-        )
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, phonenumbers.region_code_for_number(number) or ""
-
-
-def normalize_value(kind: str, raw: str, *, customer: Customer) -> dict[str, str]:
-    raw = (raw or "").strip()
-    if not raw:
-        raise ValidationError({"value": _("This field may not be blank.")})
-    if kind == ContactPoint.Kind.PHONE:
-        value, region = normalize_phone(raw, default_region=customer.jurisdiction)
-        return {"value": value, "region": region}
-    if kind == ContactPoint.Kind.EMAIL:
-        try:
-            validate_email(raw)
-        except ValidationError as exc:
-            raise ValidationError({"value": exc.messages}) from exc
-        return {"value": raw.lower()}
-    return {"value": raw}
-
-
-@transaction.atomic
-def contact_point_create(
-    *, by: User | None, customer: Customer, kind: str, value: str, **fields: Any
-) -> ContactPoint:
-    point = ContactPoint(customer=customer, kind=kind, **fields)
-    for name, normalised in normalize_value(kind, value, customer=customer).items():
-        setattr(point, name, normalised)
-    if point.opted_out and point.opted_out_at is None:
-        point.opted_out_at = timezone.now()
-    if ContactPoint.objects.filter(customer=customer, kind=kind, value=point.value).exists():
-        raise ValidationError({"value": _("This customer already has that contact point.")})
-    point.full_clean()
-    with acting_as(by):
-        point.save()
-    return point
-
-
-@transaction.atomic
-def contact_point_update(
-    *, point: ContactPoint, by: User | None, data: dict[str, Any]
-) -> ContactPoint:
-    point = ContactPoint.objects.select_for_update().get(pk=point.pk)
-    data = dict(data)
-    if "value" in data:
-        data.update(normalize_value(point.kind, data.pop("value"), customer=point.customer))
-    if data.get("opted_out") and not point.opted_out:
-        data.setdefault("opted_out_at", timezone.now())
-    for name, value in data.items():
-        setattr(point, name, value)
-    point.full_clean(validate_constraints=False)
-    with acting_as(by):
-        point.save()
-    return point
-
+from contacts.services import contact_point_update
+from plans.services import promise_create
 
 # --- Disputes and complaints ---------------------------------------------------------------
 CASE_TRANSITIONS = {
@@ -119,7 +62,8 @@ def _case_event(record, **fields) -> CaseEvent:
 
 
 def case_transition(*, record, to_status: str, by: User | None, now, note: str = ""):
-    """Move a dispute or complaint along its lifecycle; closing needs a resolution note."""
+    """Move a dispute or complaint along its lifecycle; closing needs a resolution note.
+    Closing a dispute ends the restriction it held open."""
     model = type(record)
     record = model.objects.select_for_update().get(pk=record.pk)
     if to_status not in CASE_TRANSITIONS[record.status]:
@@ -213,13 +157,37 @@ def dispute_open(
 
 def _case_owner(account):
     """Disputes and complaints go to a supervisor of the account's team, else stay unowned."""
-    from accounts.models import Role
-
     return (
         User.objects.filter(team=account.team_id, groups__name=Role.SUPERVISOR, is_active=True)
         .order_by("id")
         .first()
     )
+
+
+def dispute_restriction_hold(*, dispute: Dispute, by: User | None, now) -> None:
+    """A pending dispute pauses collection of that debt (12 CFR 1006.38)."""
+    restriction = restriction_create(
+        by=by,
+        account=dispute.account,
+        kind=RestrictionKind.DISPUTE_PENDING,
+        source=RestrictionSource.CUSTOMER_VERBAL if dispute.contact_id else RestrictionSource.BANK,
+        notes=f"Dispute {dispute.pk}",
+        now=now,
+    )
+    Dispute.objects.filter(pk=dispute.pk).update(restriction=restriction)
+    dispute.restriction = restriction
+
+
+def dispute_restriction_release(*, dispute: Dispute, by: User | None, now) -> None:
+    if dispute.restriction_id is None:
+        return
+    with contextlib.suppress(RestrictionAlreadyEnded):
+        restriction_end(
+            restriction=dispute.restriction,
+            by=by,
+            now=now,
+            reason=f"Dispute {dispute.pk} {dispute.get_status_display().lower()}",
+        )
 
 
 # --- Callbacks -----------------------------------------------------------------------------
@@ -245,37 +213,6 @@ def callback_complete(*, task: CallbackTask, now) -> CallbackTask:
     if not updated:
         raise CaseStateError({"status": [_("This callback is already closed.")]})
     return task
-
-
-def dispute_restriction_hold(*, dispute: Dispute, by: User | None, now) -> None:
-    """A pending dispute pauses collection of that debt (12 CFR 1006.38)."""
-    from compliance.models import RestrictionKind, RestrictionSource
-    from compliance.services import restriction_create
-
-    restriction = restriction_create(
-        by=by,
-        account=dispute.account,
-        kind=RestrictionKind.DISPUTE_PENDING,
-        source=RestrictionSource.CUSTOMER_VERBAL if dispute.contact_id else RestrictionSource.BANK,
-        notes=f"Dispute {dispute.pk}",
-        now=now,
-    )
-    Dispute.objects.filter(pk=dispute.pk).update(restriction=restriction)
-    dispute.restriction = restriction
-
-
-def dispute_restriction_release(*, dispute: Dispute, by: User | None, now) -> None:
-    from compliance.services import RestrictionAlreadyEnded, restriction_end
-
-    if dispute.restriction_id is None:
-        return
-    with contextlib.suppress(RestrictionAlreadyEnded):
-        restriction_end(
-            restriction=dispute.restriction,
-            by=by,
-            now=now,
-            reason=f"Dispute {dispute.pk} {dispute.get_status_display().lower()}",
-        )
 
 
 # --- Contact log ---------------------------------------------------------------------------
@@ -342,9 +279,6 @@ def contact_log_create(
     decision itself stays stored (it is written before this function's transaction starts).
     The entry and every effect of its disposition are written in one transaction.
     """
-    from compliance.models import Purpose
-    from compliance.services import contact_authorize
-
     now = now or timezone.now()
     details = details or DispositionDetails()
     _validate_entry(
@@ -406,15 +340,9 @@ def contact_log_create(
 
 def _disposition_apply(*, entry: ContactLog, details: DispositionDetails, by, now) -> None:
     """Each disposition's effect (DESIGN.md: contact log), inside the entry's transaction."""
-    from accounts.models import Account
-    from compliance.models import RestrictionKind, RestrictionSource
-    from compliance.services import restriction_create
-
     account = entry.account
     match entry.disposition:
         case ContactLog.Disposition.PROMISE_TO_PAY:
-            from plans.services import promise_create
-
             promise_create(
                 account=account,
                 amount=details.promise_amount,

@@ -1,7 +1,10 @@
 """Thin Celery tasks for reminders: ISO strings in, a service call, a small summary out.
 
 Both are safe to run twice or on two workers at once: generation is keyed by each reminder's
-idempotency key, sending claims its rows with a conditional UPDATE (``contacts.reminders``).
+idempotency key, sending claims its rows with a conditional UPDATE (``outreach.reminders``).
+
+The task names keep the ``contacts.tasks`` prefix they were scheduled under: the beat rows in the
+database (migration ``contacts.0008``) name them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import reminders
+from outreach import reminders
 
 
 def _now(now_iso: str | None) -> datetime:
@@ -22,6 +25,7 @@ def _now(now_iso: str | None) -> datetime:
 
 
 @shared_task(
+    name="contacts.tasks.reminders_generate_task",
     autoretry_for=(Exception,),
     retry_backoff=30,
     retry_backoff_max=600,
@@ -43,6 +47,7 @@ def reminders_generate_task(as_of_iso: str | None = None, now_iso: str | None = 
 # The hard time limit stays below the claim timeout (settings.SETTLE_REMINDERS): a live worker's
 # claim is never taken over by another run.
 @shared_task(
+    name="contacts.tasks.reminders_send_due_task",
     autoretry_for=(Exception,),
     retry_backoff=30,
     retry_backoff_max=300,

@@ -19,9 +19,9 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from contacts.backends import FileBackend
 from contacts.models import ContactLog, ContactPoint, MessageTemplate, Reminder
-from contacts.tasks import reminders_generate_task, reminders_send_due_task
+from outreach.backends import FileBackend
+from outreach.tasks import reminders_generate_task, reminders_send_due_task
 from tests.factories import AccountFactory, TeamFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,9 +76,9 @@ def worker_env(tmp_path, settings):
         "SETTLE_OUTBOX_DIR": str(tmp_path / "outbox"),
         "SETTLE_CHANNEL_BACKENDS": json.dumps(
             {
-                "sms": "tests.contacts.test_worker.CrashingFileBackend",
-                "email": "contacts.backends.FileBackend",
-                "letter": "contacts.backends.FileBackend",
+                "sms": "tests.outreach.test_worker.CrashingFileBackend",
+                "email": "outreach.backends.FileBackend",
+                "letter": "outreach.backends.FileBackend",
             }
         ),
         "SETTLE_REMINDER_BATCH_SIZE": "5",

@@ -1,0 +1,83 @@
+"""Writes for contact points: normalised, validated and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Customer, User
+from accounts.services import acting_as
+from contacts.models import ContactPoint
+
+
+def normalize_phone(raw: str, *, default_region: str) -> tuple[str, str]:
+    """Parse ``raw`` (national or international) into E.164 and its region, or raise."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            {"value": _("'%(raw)s' is not a phone number.") % {"raw": raw}}
+        ) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            {"value": _("'%(raw)s' is not a valid phone number for its country.") % {"raw": raw}}
+        )
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phonenumbers.region_code_for_number(number) or ""
+
+
+def normalize_value(kind: str, raw: str, *, customer: Customer) -> dict[str, str]:
+    raw = (raw or "").strip()
+    if not raw:
+        raise ValidationError({"value": _("This field may not be blank.")})
+    if kind == ContactPoint.Kind.PHONE:
+        value, region = normalize_phone(raw, default_region=customer.jurisdiction)
+        return {"value": value, "region": region}
+    if kind == ContactPoint.Kind.EMAIL:
+        try:
+            validate_email(raw)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from exc
+        return {"value": raw.lower()}
+    return {"value": raw}
+
+
+@transaction.atomic
+def contact_point_create(
+    *, by: User | None, customer: Customer, kind: str, value: str, **fields: Any
+) -> ContactPoint:
+    point = ContactPoint(customer=customer, kind=kind, **fields)
+    for name, normalised in normalize_value(kind, value, customer=customer).items():
+        setattr(point, name, normalised)
+    if point.opted_out and point.opted_out_at is None:
+        point.opted_out_at = timezone.now()
+    if ContactPoint.objects.filter(customer=customer, kind=kind, value=point.value).exists():
+        raise ValidationError({"value": _("This customer already has that contact point.")})
+    point.full_clean()
+    with acting_as(by):
+        point.save()
+    return point
+
+
+@transaction.atomic
+def contact_point_update(
+    *, point: ContactPoint, by: User | None, data: dict[str, Any]
+) -> ContactPoint:
+    point = ContactPoint.objects.select_for_update().get(pk=point.pk)
+    data = dict(data)
+    if "value" in data:
+        data.update(normalize_value(point.kind, data.pop("value"), customer=point.customer))
+    if data.get("opted_out") and not point.opted_out:
+        data.setdefault("opted_out_at", timezone.now())
+    for name, value in data.items():
+        setattr(point, name, value)
+    point.full_clean(validate_constraints=False)
+    with acting_as(by):
+        point.save()
+    return point

@@ -1,9 +1,10 @@
 """POST /accounts/{id}/contacts/: the gate, the append-only log and each disposition's effect."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from compliance.models import CommunicationRestriction, ComplianceDecision
 from contacts.models import CallbackTask, Complaint, ContactLog, ContactPoint, Dispute
@@ -15,6 +16,15 @@ pytestmark = pytest.mark.django_db
 # A Friday afternoon in New York: inside the 08:00–21:00 window.
 ALLOWED_AT = "2026-11-20T15:00:00-05:00"
 TOO_EARLY = "2026-11-20T07:15:00-05:00"
+# Contacts are logged as they happen: the clock stands at ALLOWED_AT, so restrictions and
+# promises made in them start that day.
+NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 @pytest.fixture
@@ -270,3 +280,4 @@ def test_a_recording_can_be_attached(api, specialist, account, phone, settings, 
     entry = ContactLog.objects.get()
     assert entry.attachment.name.startswith("contact-evidence/")
     assert entry.attachment.read() == b"OggS fake audio"
+

@@ -2,12 +2,15 @@
 
 ``contact_log_create`` is the one way a person or a system logs a contact it made: an outbound
 contact passes ``compliance.services.contact_authorize`` first, then the entry and its
-disposition's effect are written in one transaction.
+disposition's effect are written in one transaction. The effect is looked up in
+``DISPOSITION_HANDLERS``: one small handler per disposition, each calling the one service it
+needs (a promise in plans/, a restriction in compliance/, a dispute, complaint or callback here).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -338,59 +341,90 @@ def contact_log_create(
     return entry
 
 
+# --- Dispositions: one handler each, called inside the entry's transaction ------------------
+# A handler gets the logged entry, the disposition's details, who logged it and when.
+DispositionHandler = Callable[[ContactLog, DispositionDetails, User | None, datetime], None]
+
+
+def _promise_record(entry, details, by, now) -> None:
+    promise_create(
+        account=entry.account,
+        amount=details.promise_amount,
+        due_date=details.promise_date,
+        by=by,
+        contact=entry,
+        now=now,
+    )
+
+
+def _dispute_open(entry, details, by, now) -> None:
+    dispute_open(
+        account=entry.account,
+        description=entry.notes or _("Raised in a contact."),
+        kind=details.dispute_kind,
+        by=by,
+        now=now,
+        contact=entry,
+    )
+
+
+def _complaint_open(entry, details, by, now) -> None:
+    complaint_open(
+        account=entry.account,
+        description=entry.notes or _("Raised in a contact."),
+        category=details.complaint_category,
+        by=by,
+        now=now,
+        contact=entry,
+        received_via=entry.channel,
+    )
+
+
+def _cease_restrict(entry, details, by, now) -> None:
+    restriction_create(
+        by=by,
+        account=entry.account,
+        kind=RestrictionKind.CEASE_COMMUNICATION,
+        source=(
+            RestrictionSource.CUSTOMER_WRITTEN
+            if details.cease_in_writing
+            else RestrictionSource.CUSTOMER_VERBAL
+        ),
+        notes=f"Contact {entry.pk}",
+        now=now,
+    )
+
+
+def _callback_schedule(entry, details, by, now) -> None:
+    callback_create(
+        account=entry.account,
+        due_at=details.callback_at,
+        by=by,
+        contact=entry,
+        note=entry.notes[:250],
+    )
+
+
+def _hardship_declare(entry, details, by, now) -> None:
+    # The first declaration's date is kept (the risk score reads it); later ones change nothing.
+    Account.objects.filter(pk=entry.account_id, hardship_declared_at__isnull=True).update(
+        hardship_declared_at=now
+    )
+
+
+#: Each disposition's effect (DESIGN.md: contact log). ``refused`` changes nothing else.
+DISPOSITION_HANDLERS: dict[str, DispositionHandler] = {
+    ContactLog.Disposition.PROMISE_TO_PAY: _promise_record,
+    ContactLog.Disposition.DISPUTE: _dispute_open,
+    ContactLog.Disposition.COMPLAINT: _complaint_open,
+    ContactLog.Disposition.CEASE_REQUEST: _cease_restrict,
+    ContactLog.Disposition.CALLBACK_REQUESTED: _callback_schedule,
+    ContactLog.Disposition.HARDSHIP: _hardship_declare,
+}
+
+
 def _disposition_apply(*, entry: ContactLog, details: DispositionDetails, by, now) -> None:
-    """Each disposition's effect (DESIGN.md: contact log), inside the entry's transaction."""
-    account = entry.account
-    match entry.disposition:
-        case ContactLog.Disposition.PROMISE_TO_PAY:
-            promise_create(
-                account=account,
-                amount=details.promise_amount,
-                due_date=details.promise_date,
-                by=by,
-                contact=entry,
-                now=now,
-            )
-        case ContactLog.Disposition.DISPUTE:
-            dispute_open(
-                account=account,
-                description=entry.notes or _("Raised in a contact."),
-                kind=details.dispute_kind,
-                by=by,
-                now=now,
-                contact=entry,
-            )
-        case ContactLog.Disposition.COMPLAINT:
-            complaint_open(
-                account=account,
-                description=entry.notes or _("Raised in a contact."),
-                category=details.complaint_category,
-                by=by,
-                now=now,
-                contact=entry,
-                received_via=entry.channel,
-            )
-        case ContactLog.Disposition.CEASE_REQUEST:
-            restriction_create(
-                by=by,
-                account=account,
-                kind=RestrictionKind.CEASE_COMMUNICATION,
-                source=(
-                    RestrictionSource.CUSTOMER_WRITTEN
-                    if details.cease_in_writing
-                    else RestrictionSource.CUSTOMER_VERBAL
-                ),
-                notes=f"Contact {entry.pk}",
-                now=now,
-            )
-        case ContactLog.Disposition.CALLBACK_REQUESTED:
-            callback_create(
-                account=account,
-                due_at=details.callback_at,
-                by=by,
-                contact=entry,
-                note=entry.notes[:250],
-            )
-        case ContactLog.Disposition.HARDSHIP:
-            if account.hardship_declared_at is None:
-                Account.objects.filter(pk=account.pk).update(hardship_declared_at=now)
+    """Carry out the entry's disposition, if it has an effect."""
+    handler = DISPOSITION_HANDLERS.get(entry.disposition)
+    if handler is not None:
+        handler(entry, details, by, now)

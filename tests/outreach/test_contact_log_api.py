@@ -8,6 +8,7 @@ import time_machine
 
 from compliance.models import CommunicationRestriction, ComplianceDecision
 from contacts.models import CallbackTask, Complaint, ContactLog, ContactPoint, Dispute
+from outreach.services import DISPOSITION_HANDLERS
 from plans.models import PromiseToPay
 from tests.factories import AccountFactory, ContactPointFactory
 
@@ -281,3 +282,6 @@ def test_a_recording_can_be_attached(api, specialist, account, phone, settings, 
     assert entry.attachment.name.startswith("contact-evidence/")
     assert entry.attachment.read() == b"OggS fake audio"
 
+
+def test_every_disposition_but_refused_has_its_handler():
+    assert set(DISPOSITION_HANDLERS) == set(ContactLog.Disposition.values) - {"refused"}

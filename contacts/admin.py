@@ -8,7 +8,6 @@ from contacts.models import (
     ContactLog,
     ContactPoint,
     Dispute,
-    MessageTemplate,
 )
 
 
@@ -58,26 +57,6 @@ class ContactLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
-    """Saving runs the compliance check; a failing text is refused with the rule's reason."""
-
-    list_display = [
-        "code",
-        "name",
-        "jurisdiction",
-        "channel",
-        "language",
-        "tone",
-        "stage",
-        "is_active",
-        "checked_at",
-    ]
-    list_filter = ["jurisdiction", "channel", "language", "tone", "stage", "is_active"]
-    search_fields = ["code", "name", "body"]
-    readonly_fields = ["checked_at", "created_at", "updated_at"]
 
 
 class CaseEventInline(admin.TabularInline):

@@ -5,6 +5,9 @@ contact passes ``compliance.services.contact_authorize`` first, then the entry a
 disposition's effect are written in one transaction. The effect is looked up in
 ``DISPOSITION_HANDLERS``: one small handler per disposition, each calling the one service it
 needs (a promise in plans/, a restriction in compliance/, a dispute, complaint or callback here).
+
+Message templates are saved here too (``message_template_save``): compliance checks the text
+first, so a failing template is never saved.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from compliance.services import (
     contact_authorize,
     restriction_create,
     restriction_end,
+    template_check,
 )
+from compliance.templatetags.compliance_tags import violation_text
 from contacts.models import (
     CLOSED_CASE_STATUSES,
     CallbackTask,
@@ -38,9 +43,36 @@ from contacts.models import (
     ContactLog,
     ContactPoint,
     Dispute,
+    MessageTemplate,
 )
 from contacts.services import contact_point_update
 from plans.services import promise_create
+
+# --- Message templates ---------------------------------------------------------------------
+
+
+def message_template_validate(template: MessageTemplate) -> None:
+    """Raise ``ValidationError`` on ``body``, one message per rule the text breaks (wording,
+    disclosures by stage, opt-out): ``compliance.services.template_check``."""
+    violations = template_check(template)
+    if violations:
+        raise ValidationError({"body": [violation_text(v) for v in violations]})
+
+
+@transaction.atomic
+def message_template_save(
+    *, template: MessageTemplate, now: datetime | None = None
+) -> MessageTemplate:
+    """Save a new or edited template, stamped as checked; a failing text is not saved.
+
+    Every write of a template goes through here (the admin, the seeding command), and
+    ``template_check`` runs again before any use, so a rule added later still stops an old text.
+    """
+    message_template_validate(template)
+    template.checked_at = now or timezone.now()
+    template.save()
+    return template
+
 
 # --- Disputes and complaints ---------------------------------------------------------------
 CASE_TRANSITIONS = {

@@ -21,6 +21,7 @@ from django.db import connection
 
 from contacts.models import ContactLog, ContactPoint, MessageTemplate, Reminder
 from outreach.backends import FileBackend
+from outreach.services import message_template_save
 from outreach.tasks import reminders_generate_task, reminders_send_due_task
 from tests.factories import AccountFactory, TeamFactory
 
@@ -136,20 +137,17 @@ def _wait(condition, timeout=60.0):
 
 def _template(code="payment-due"):
     # Transactional tests flush the database: the seeded templates may or may not be there.
-    template, _ = MessageTemplate.objects.get_or_create(
-        code=code,
-        channel="sms",
-        language="en",
-        tone="general",
-        defaults={
-            "name": "Payment due",
-            "jurisdiction": "US",
-            "body": "{name}, {amount} {currency} is due on {due_date}. This is an attempt to "
+    variant = {"code": code, "channel": "sms", "language": "en", "tone": "general"}
+    return MessageTemplate.objects.filter(**variant).first() or message_template_save(
+        template=MessageTemplate(
+            **variant,
+            name="Payment due",
+            jurisdiction="US",
+            body="{name}, {amount} {currency} is due on {due_date}. This is an attempt to "
             "collect a debt and any information obtained will be used for that purpose. This "
             "message is from a debt collector. Reply STOP to opt out.",
-        },
+        )
     )
-    return template
 
 
 def _reminders(count: int) -> list[Reminder]:

@@ -18,7 +18,16 @@ from tests.conftest import _missing
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path("locale/zh_Hans/LC_MESSAGES/django.po")
-SOURCES = ("accounts", "compliance", "config", "contacts", "dashboards", "plans", "templates")
+SOURCES = (
+    "accounts",
+    "compliance",
+    "config",
+    "contacts",
+    "dashboards",
+    "outreach",
+    "plans",
+    "templates",
+)
 
 
 def _untranslated(po: polib.POFile) -> list[str]:

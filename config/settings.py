@@ -44,12 +44,14 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "django_celery_beat",
+    # Settle's apps, bottom floor first (README, "How the apps fit together").
     "core",
     "accounts",
-    "workspace",
     "contacts",
     "compliance",
     "plans",
+    "outreach",
+    "workspace",
     "feeds",
     "dashboards",
 ]
@@ -261,14 +263,14 @@ LOGGING = {
 }
 
 # --- Reminders and channels -----------------------------------------------------------------
-# Channel → backend class (contacts.backends). The demo prints SMS, sends email through
+# Channel → backend class (outreach.backends). The demo prints SMS, sends email through
 # EMAIL_BACKEND and writes letters to the outbox; production points "sms" at the gateway.
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={
-        "sms": "contacts.backends.ConsoleBackend",
-        "email": "contacts.backends.DjangoEmailBackend",
-        "letter": "contacts.backends.FileBackend",
+        "sms": "outreach.backends.ConsoleBackend",
+        "email": "outreach.backends.DjangoEmailBackend",
+        "letter": "outreach.backends.FileBackend",
     },
 )
 SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" / "outbox"))

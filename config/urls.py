@@ -10,13 +10,14 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from contacts import api as contacts_api
+from outreach import api as outreach_api
 from workspace import views as workspace_views
 
 router = DefaultRouter()
 router.register("customers", accounts_api.CustomerViewSet, basename="customer")
 router.register("accounts", accounts_api.AccountViewSet, basename="account")
-router.register("disputes", contacts_api.DisputeViewSet, basename="dispute")
-router.register("complaints", contacts_api.ComplaintViewSet, basename="complaint")
+router.register("disputes", outreach_api.DisputeViewSet, basename="dispute")
+router.register("complaints", outreach_api.ComplaintViewSet, basename="complaint")
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
@@ -27,7 +28,7 @@ api_v1 = [
     ),
     path(
         "accounts/<int:account_id>/contacts/",
-        contacts_api.AccountContactsView.as_view(),
+        outreach_api.AccountContactsView.as_view(),
         name="account-contacts",
     ),
     path(
@@ -52,7 +53,7 @@ urlpatterns = [
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
     path("accounts/", include("workspace.urls")),
     path("plans/", include("plans.urls")),
-    path("contacts/", include("contacts.urls")),
+    path("contacts/", include("outreach.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
     path("", include("django.contrib.auth.urls")),

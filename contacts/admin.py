@@ -10,7 +10,6 @@ from contacts.models import (
     ContactLog,
     ContactPoint,
     Dispute,
-    MessageTemplate,
 )
 
 
@@ -59,26 +58,6 @@ class ContactLogAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
-    """Saving runs the compliance check; a failing text is refused with the rule's reason."""
-
-    list_display = [
-        "code",
-        "name",
-        "jurisdiction",
-        "channel",
-        "language",
-        "tone",
-        "stage",
-        "is_active",
-        "checked_at",
-    ]
-    list_filter = ["jurisdiction", "channel", "language", "tone", "stage", "is_active"]
-    search_fields = ["code", "name", "body"]
-    readonly_fields = ["checked_at", "created_at", "updated_at"]
 
 
 class CaseEventInline(admin.TabularInline):
@@ -152,7 +131,7 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(TeamScopedAdmin, admin.ModelAdmin):
-    """Read-only: reminders change state only through ``contacts.reminders``."""
+    """Read-only: reminders change state only through ``outreach.reminders``."""
 
     team_scope = TeamScope(team="account__team")
     list_display = [

@@ -178,8 +178,10 @@ class ContactLog(models.Model):
 class MessageTemplate(models.Model):
     """An SMS, email or letter text by channel, language and tone (the risk tier it suits).
 
-    Checked by compliance when saved (wording, disclosures, opt-out): a failing template is not
-    saved, and ``compliance.services.template_check`` is run again before any use.
+    Saved only through the service that checks it with compliance first (wording, disclosures,
+    opt-out; ``outreach.services.message_template_save``, used by the admin and the seeding): a
+    failing template is not saved, and ``compliance.services.template_check`` is run again
+    before any use. The model itself calls no service.
     """
 
     class Channel(models.TextChoices):
@@ -232,24 +234,6 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.channel}, {self.language}, {self.tone})"
-
-    def save(self, *args, **kwargs):
-        # No path saves a failing template: admin, API, fixtures and code all pass here.
-        from django.utils import timezone
-
-        self.clean()
-        self.checked_at = timezone.now()
-        super().save(*args, **kwargs)
-
-    def clean(self) -> None:
-        from compliance.services import template_check
-        from compliance.templatetags.compliance_tags import violation_text
-
-        violations = template_check(self)
-        if violations:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"body": [violation_text(v) for v in violations]})
 
 
 class CaseStatus(models.TextChoices):

@@ -26,6 +26,7 @@ SOURCES = (
     "core",
     "dashboards",
     "feeds",
+    "outreach",
     "plans",
     "templates",
     "workspace",

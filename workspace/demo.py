@@ -737,7 +737,7 @@ def seed_activity(
     """
     from django.core.exceptions import ValidationError
 
-    from contacts.services import dispute_open
+    from outreach.services import dispute_open
     from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
 
     rng = random.Random(seed)

@@ -156,7 +156,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The case page: summary, tier factors, contactability, open items, timeline, and the
     "Log a contact" form."""
     from compliance.models import CommunicationRestriction
-    from contacts.forms import ContactLogForm
+    from outreach.forms import ContactLogForm
     from plans.models import PromiseStatus
 
     account = account_for_page(request.user, pk)

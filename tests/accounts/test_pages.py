@@ -101,7 +101,7 @@ def test_nav_shows_admin_only_to_staff(client, specialist, supervisor):
 def test_case_page_links_plans_and_shows_open_disputes(client, specialist, team):
     from datetime import UTC, datetime
 
-    from contacts.services import dispute_open
+    from outreach.services import dispute_open
     from tests.plans.factories import draft_plan, owing_account
 
     account = owing_account(team)

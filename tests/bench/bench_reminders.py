@@ -5,7 +5,7 @@
 
 Builds a scratch database (``settle_bench_reminders``, dropped afterwards unless ``--keep``)
 with the demo portfolio and one pending reminder per account (SMS where the customer has a
-phone, else a letter), then runs ``contacts.reminders.reminders_send_due`` until nothing is
+phone, else a letter), then runs ``outreach.reminders.reminders_send_due`` until nothing is
 due: claim (UPDATE … FOR UPDATE SKIP LOCKED), one bulk compliance check per batch, the file
 backend, the contact-log entries and the status update.
 
@@ -77,11 +77,11 @@ def _worker(args: tuple[str, str, int]) -> dict:
 
     from django.conf import settings
 
-    from contacts.reminders import reminders_send_due
+    from outreach.reminders import reminders_send_due
 
     settings.SETTLE_OUTBOX_DIR = outbox
     settings.SETTLE_CHANNEL_BACKENDS = dict.fromkeys(
-        ("sms", "email", "letter"), "contacts.backends.FileBackend"
+        ("sms", "email", "letter"), "outreach.backends.FileBackend"
     )
     return asdict(reminders_send_due(now=NOW, worker_id=name, batch_size=batch))
 
@@ -101,8 +101,8 @@ def main() -> None:
         from django.conf import settings
 
         from contacts.models import ContactLog, Reminder
-        from contacts.reminders import SendSummary, reminders_send_due
-        from contacts.strategies import templates_seed
+        from outreach.reminders import SendSummary, reminders_send_due
+        from outreach.strategies import templates_seed
         from workspace.demo import seed_portfolio
 
         started = time.perf_counter()
@@ -117,7 +117,7 @@ def main() -> None:
         outbox = tempfile.mkdtemp(prefix="settle-outbox-")
         settings.SETTLE_OUTBOX_DIR = outbox
         settings.SETTLE_CHANNEL_BACKENDS = dict.fromkeys(
-            ("sms", "email", "letter"), "contacts.backends.FileBackend"
+            ("sms", "email", "letter"), "outreach.backends.FileBackend"
         )
         logged_before = ContactLog.objects.count()
         started = time.perf_counter()

@@ -8,6 +8,7 @@ import factory
 
 from compliance.models import CommunicationRestriction
 from contacts.models import ContactLog, MessageTemplate
+from outreach.services import message_template_save
 from tests.factories import AccountFactory
 
 
@@ -36,6 +37,8 @@ class RestrictionFactory(factory.django.DjangoModelFactory):
 
 
 class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    """Saved through ``message_template_save``, as every template is: checked first."""
+
     class Meta:
         model = MessageTemplate
 
@@ -50,3 +53,7 @@ class MessageTemplateFactory(factory.django.DjangoModelFactory):
         "Acme Recovery is a debt collector. {name}, your payment of {amount} {currency} is due "
         "{due_date}. Reply STOP to opt out."
     )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return message_template_save(template=model_class(*args, **kwargs))

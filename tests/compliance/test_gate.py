@@ -18,13 +18,19 @@ from tests.factories import AccountFactory, ContactPointFactory
 ROOT = Path(__file__).resolve().parents[2]
 #: Writes of contact-log rows: the model, its manager, or its table in raw SQL.
 WRITES = re.compile(
-    r"ContactLog\s*\(|ContactLog\.objects\.(?:create|bulk_create|get_or_create)|contacts_contactlog"
+    r"ContactLog\s*\(|ContactLog\.objects\.(?:create|bulk_create|get_or_create)"
+    r"|evidence_insert\(\s*ContactLog\b|contacts_contactlog"
 )
 GATE = re.compile(r"\bcontact_(?:authorize|check|check_bulk)\s*\(")
 #: Modules allowed to write rows without the gate, and why.
 NOT_OUTBOUND = {
     "workspace/demo.py": "loads past contacts as history (source=history); nothing is sent",
     "contacts/models.py": "defines the model (class ContactLog(...))",
+}
+#: Modules that write the rows of contacts their only caller passed through the gate:
+#: writer → that caller, which must call the gate itself.
+GATED_BY_CALLER = {
+    "outreach/reminders/evidence.py": "outreach/reminders/sending.py",
 }
 
 
@@ -41,7 +47,7 @@ def test_every_module_that_logs_contacts_passes_the_gate():
     ungated = sorted(
         name
         for name in writers - set(NOT_OUTBOUND)
-        if not GATE.search(Path(ROOT, name).read_text(encoding="utf-8"))
+        if not GATE.search(Path(ROOT, GATED_BY_CALLER.get(name, name)).read_text(encoding="utf-8"))
     )
 
     assert ungated == [], f"these modules log contacts without compliance.services: {ungated}"
@@ -50,7 +56,20 @@ def test_every_module_that_logs_contacts_passes_the_gate():
 def test_the_guard_sees_the_known_writers():
     writers = {name for name, text in _app_modules() if WRITES.search(text)}
 
-    assert {"workspace/demo.py", "contacts/services.py"} <= writers
+    assert {"workspace/demo.py", "outreach/services.py", *GATED_BY_CALLER} <= writers
+
+
+def test_a_writer_gated_by_its_caller_is_imported_by_that_caller_only():
+    for writer, caller in GATED_BY_CALLER.items():
+        package, _, module = writer.removesuffix(".py").replace("/", ".").rpartition(".")
+        imports = re.compile(
+            rf"^\s*(?:from|import)\s+{re.escape(package)}\.{module}\b"
+            rf"|^\s*from\s+{re.escape(package)}\s+import\s+.*\b{module}\b",
+            re.MULTILINE,
+        )
+        importers = sorted(name for name, text in _app_modules() if imports.search(text))
+
+        assert importers == [caller], f"{writer} must be used by {caller} only: {importers}"
 
 
 # --- POST /api/v1/accounts/{id}/contacts/ ---------------------------------------------------

@@ -1,4 +1,5 @@
-"""Message templates are checked when saved: a failing one cannot be saved (or used)."""
+"""Message templates are checked when saved (``outreach.services.message_template_save``, the
+admin form): a failing one cannot be saved (or used)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from compliance.services import template_check
 from contacts.models import MessageTemplate
+from outreach.services import message_template_save
 from tests.compliance.factories import MessageTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +40,7 @@ def template(**fields) -> MessageTemplate:
 
 def test_a_compliant_sms_is_saved_and_stamped_as_checked():
     saved = template()
-    saved.save()
+    message_template_save(template=saved)
 
     assert saved.pk is not None
     assert saved.checked_at is not None
@@ -48,7 +50,7 @@ def test_a_threat_of_jail_cannot_be_saved():
     bad = template(body=GOOD_SMS + " Pay or you'll go to jail.")
 
     with pytest.raises(ValidationError) as excinfo:
-        bad.save()
+        message_template_save(template=bad)
 
     assert bad.pk is None
     assert "you'll go to jail" in " ".join(excinfo.value.message_dict["body"])
@@ -57,7 +59,9 @@ def test_a_threat_of_jail_cannot_be_saved():
 
 def test_an_sms_without_an_opt_out_cannot_be_saved():
     with pytest.raises(ValidationError) as excinfo:
-        template(body="Acme Recovery is a debt collector. Your payment is due.").save()
+        message_template_save(
+            template=template(body="Acme Recovery is a debt collector. Your payment is due.")
+        )
 
     assert "opt out" in " ".join(excinfo.value.message_dict["body"])
 
@@ -75,7 +79,7 @@ def test_a_first_letter_needs_no_opt_out():
     letter = template(channel="letter", stage="first_contact", body=FIRST_LETTER)
 
     assert template_check(letter) == []
-    letter.save()
+    message_template_save(template=letter)
 
 
 def test_the_email_subject_is_checked_too():
@@ -98,7 +102,7 @@ def test_a_chinese_insult_cannot_be_saved_in_a_cn_template():
     ]
     assert violations[0].citation == "《商业银行信用卡业务监督管理办法》第68条"
     with pytest.raises(ValidationError):
-        bad.save()
+        message_template_save(template=bad)
 
 
 def test_a_polite_chinese_reminder_is_saved():
@@ -120,6 +124,6 @@ def test_editing_a_saved_template_into_a_failing_one_is_refused():
     saved.body = "We know where you live. " + saved.body
 
     with pytest.raises(ValidationError):
-        saved.save()
+        message_template_save(template=saved)
     saved.refresh_from_db()
     assert "We know where you live" not in saved.body

@@ -100,7 +100,7 @@ def test_the_case_page_shows_the_timeline_in_bounded_queries(
 
 
 def test_the_timeline_merges_restrictions_and_disputes(api, specialist, supervisor, team):
-    from contacts.services import dispute_open
+    from outreach.services import dispute_open
 
     account = AccountFactory(team=team)
     dispute_open(

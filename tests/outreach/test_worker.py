@@ -19,9 +19,10 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from contacts.backends import FileBackend
 from contacts.models import ContactLog, ContactPoint, MessageTemplate, Reminder
-from contacts.tasks import reminders_generate_task, reminders_send_due_task
+from outreach.backends import FileBackend
+from outreach.services import message_template_save
+from outreach.tasks import reminders_generate_task, reminders_send_due_task
 from tests.factories import AccountFactory, TeamFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,9 +77,9 @@ def worker_env(tmp_path, settings):
         "SETTLE_OUTBOX_DIR": str(tmp_path / "outbox"),
         "SETTLE_CHANNEL_BACKENDS": json.dumps(
             {
-                "sms": "tests.contacts.test_worker.CrashingFileBackend",
-                "email": "contacts.backends.FileBackend",
-                "letter": "contacts.backends.FileBackend",
+                "sms": "tests.outreach.test_worker.CrashingFileBackend",
+                "email": "outreach.backends.FileBackend",
+                "letter": "outreach.backends.FileBackend",
             }
         ),
         "SETTLE_REMINDER_BATCH_SIZE": "5",
@@ -136,20 +137,17 @@ def _wait(condition, timeout=60.0):
 
 def _template(code="payment-due"):
     # Transactional tests flush the database: the seeded templates may or may not be there.
-    template, _ = MessageTemplate.objects.get_or_create(
-        code=code,
-        channel="sms",
-        language="en",
-        tone="general",
-        defaults={
-            "name": "Payment due",
-            "jurisdiction": "US",
-            "body": "{name}, {amount} {currency} is due on {due_date}. This is an attempt to "
+    variant = {"code": code, "channel": "sms", "language": "en", "tone": "general"}
+    return MessageTemplate.objects.filter(**variant).first() or message_template_save(
+        template=MessageTemplate(
+            **variant,
+            name="Payment due",
+            jurisdiction="US",
+            body="{name}, {amount} {currency} is due on {due_date}. This is an attempt to "
             "collect a debt and any information obtained will be used for that purpose. This "
             "message is from a debt collector. Reply STOP to opt out.",
-        },
+        )
     )
-    return template
 
 
 def _reminders(count: int) -> list[Reminder]:

@@ -8,6 +8,9 @@ data migration: ``tests/compliance/test_templates.py`` expects an empty template
 
 from __future__ import annotations
 
+from contacts.models import MessageTemplate
+from outreach.services import message_template_save
+
 CHANNELS = ("sms", "email", "letter")
 
 # Every US text carries the initial-communication disclosures, so it may be the first
@@ -179,29 +182,30 @@ def _body(channel, language, text):
 def templates_seed() -> int:
     """Create the default templates that are missing; return how many were created.
 
-    Each goes through ``MessageTemplate.save``, so the compliance check runs on every text
+    Each goes through ``message_template_save``, so the compliance check runs on every text
     (a failing default raises ``ValidationError``).
     """
-    from contacts.models import MessageTemplate
-
+    existing = set(MessageTemplate.objects.values_list("code", "channel", "language", "tone"))
     created = 0
     for (code, language), tones in TEXTS.items():
         jurisdiction = "US" if language == "en" else "CN"
         channels = ("letter",) if code == "legal-notice" else CHANNELS
         for tone, (subject, body) in tones.items():
             for channel in channels:
-                _, made = MessageTemplate.objects.get_or_create(
-                    code=code,
-                    channel=channel,
-                    language=language,
-                    tone=tone,
-                    defaults={
-                        "name": f"{code} ({tone})",
-                        "jurisdiction": jurisdiction,
-                        "stage": "subsequent",
-                        "subject": subject if channel == "email" else "",
-                        "body": _body(channel, language, body),
-                    },
+                if (code, channel, language, tone) in existing:
+                    continue
+                message_template_save(
+                    template=MessageTemplate(
+                        code=code,
+                        channel=channel,
+                        language=language,
+                        tone=tone,
+                        name=f"{code} ({tone})",
+                        jurisdiction=jurisdiction,
+                        stage="subsequent",
+                        subject=subject if channel == "email" else "",
+                        body=_body(channel, language, body),
+                    )
                 )
-                created += made
+                created += 1
     return created

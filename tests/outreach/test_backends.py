@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core import mail
 
-from contacts.backends import (
+from contacts.models import ContactLog, Reminder
+from outreach.backends import (
     ChannelError,
     DjangoEmailBackend,
     FileBackend,
@@ -15,12 +16,11 @@ from contacts.backends import (
     SmsGatewayBackend,
     backend_for,
 )
-from contacts.models import ContactLog, Reminder
-from contacts.reminders import reminders_send_due
-from contacts.strategies import templates_seed
-from tests.contacts.fake_gateway import FakeGateway
-from tests.contacts.test_reminders import NOW, _reminder
+from outreach.reminders import reminders_send_due
+from outreach.strategies import templates_seed
 from tests.factories import AccountFactory
+from tests.outreach.fake_gateway import FakeGateway
+from tests.outreach.test_reminders import NOW, _reminder
 
 
 def _message(key="k1", channel="sms", to="+12125550100"):
@@ -82,7 +82,7 @@ def test_unreachable_gateway_is_a_channel_error():
 
 
 def test_backend_for_uses_the_settings(settings):
-    settings.SETTLE_CHANNEL_BACKENDS = {"sms": "contacts.backends.ConsoleBackend"}
+    settings.SETTLE_CHANNEL_BACKENDS = {"sms": "outreach.backends.ConsoleBackend"}
 
     assert type(backend_for("sms")).__name__ == "ConsoleBackend"
     with pytest.raises(ChannelError):
@@ -95,7 +95,7 @@ def test_reminder_through_a_failing_gateway_is_retried_then_sent_once(team, sett
     account = AccountFactory(team=team)
     reminder = _reminder(account)
     with FakeGateway() as gateway:
-        settings.SETTLE_CHANNEL_BACKENDS = {"sms": "contacts.backends.SmsGatewayBackend"}
+        settings.SETTLE_CHANNEL_BACKENDS = {"sms": "outreach.backends.SmsGatewayBackend"}
         settings.SETTLE_SMS_GATEWAY_URL = gateway.url
         settings.SETTLE_SMS_GATEWAY_TOKEN = "test-token"
         gateway.fail(2)

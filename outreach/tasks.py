@@ -1,7 +1,10 @@
 """Thin Celery tasks for reminders: ISO strings in, a service call, a small summary out.
 
 Both are safe to run twice or on two workers at once: generation is keyed by each reminder's
-idempotency key, sending claims its rows with a conditional UPDATE (``contacts.reminders``).
+idempotency key, sending claims its rows with a conditional UPDATE (``outreach.reminders``).
+
+The task names keep the ``contacts.tasks`` prefix they were scheduled under: the beat rows in the
+database (migration ``contacts.0008``) name them.
 """
 
 from __future__ import annotations
@@ -14,24 +17,28 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from contacts import reminders
+from accounts.delinquency import business_date
+from outreach import reminders
+
+#: Every task's retries, backoff and limits. The hard time limit stays below the reminders'
+#: claim timeout (``settings.SETTLE_REMINDERS``), so a live worker's claim is never taken over
+#: by another run. With 3 retries from 30 s the backoff never reaches its cap.
+TASK_RETRY_POLICY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 300,
+    "max_retries": 3,
+    "soft_time_limit": 300,
+    "time_limit": 360,
+}
 
 
 def _now(now_iso: str | None) -> datetime:
     return datetime.fromisoformat(now_iso) if now_iso else timezone.now()
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    soft_time_limit=300,
-    time_limit=360,
-)
+@shared_task(name="contacts.tasks.reminders_generate_task", **TASK_RETRY_POLICY)
 def reminders_generate_task(as_of_iso: str | None = None, now_iso: str | None = None) -> dict:
-    from accounts.delinquency import business_date
-
     now = _now(now_iso)
     as_of = date.fromisoformat(as_of_iso) if as_of_iso else business_date()
     summary = reminders.reminders_generate(as_of=as_of, now=now)
@@ -40,16 +47,7 @@ def reminders_generate_task(as_of_iso: str | None = None, now_iso: str | None = 
     return asdict(summary)
 
 
-# The hard time limit stays below the claim timeout (settings.SETTLE_REMINDERS): a live worker's
-# claim is never taken over by another run.
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=300,
-    max_retries=3,
-    soft_time_limit=300,
-    time_limit=360,
-)
+@shared_task(name="contacts.tasks.reminders_send_due_task", **TASK_RETRY_POLICY)
 def reminders_send_due_task(now_iso: str | None = None) -> dict:
     """Send due reminders in batches until none is left or the time budget is spent."""
     # No time given: each batch is checked at the current time.
@@ -58,9 +56,3 @@ def reminders_send_due_task(now_iso: str | None = None) -> dict:
         now=now, time_budget=settings.SETTLE_REMINDERS["task_time_budget_seconds"]
     )
     return asdict(summary)
-
-
-def reminders_send_due_enqueue(*, now: datetime | None = None) -> None:
-    """Queue a send run once the current transaction commits."""
-    when = None if now is None else now.isoformat()
-    transaction.on_commit(lambda: reminders_send_due_task.delay(when))

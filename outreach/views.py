@@ -1,7 +1,7 @@
 """Pages for the contact log: log a contact, with a live compliance check (htmx).
 
 Thin: the form parses, ``compliance.services.contact_check(store=False)`` previews (nothing is
-written while the specialist types), and ``contacts.services.contact_log_create`` logs — it
+written while the specialist types), and ``outreach.services.contact_log_create`` logs — it
 passes the compliance gate again and stores the decision, so a contact that became blocked
 between the preview and the submit is refused there.
 """
@@ -24,9 +24,9 @@ from accounts.models import Account
 from accounts.permissions import account_for_page
 from compliance.models import Purpose
 from compliance.services import ContactBlocked, StoredDecision, contact_check, message_preview
-from contacts.forms import CheckInputForm, ContactLogForm
 from contacts.models import ContactLog
-from contacts.services import contact_log_create
+from outreach.forms import CheckInputForm, ContactLogForm
+from outreach.services import contact_log_create
 
 
 def highlight(text: str, findings) -> SafeString:

@@ -2,7 +2,7 @@
 
 Chosen per channel by ``settings.SETTLE_CHANNEL_BACKENDS``. A backend only transmits; the
 compliance decision, the contact log and the reminder's status belong to
-``contacts.reminders``. Each send carries the reminder's idempotency key so a send repeated
+``outreach.reminders``. Each send carries the reminder's idempotency key so a send repeated
 after a crash is not delivered twice: the console and file backends write one line per key,
 the SMS gateway receives it as the ``Idempotency-Key`` header.
 """

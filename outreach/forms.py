@@ -1,5 +1,5 @@
 """The "Log a contact" form: what the specialist did, when (customer local time), and what came
-of it. Business rules stay in ``contacts.services`` and ``compliance``; this only parses input."""
+of it. Business rules stay in ``outreach.services`` and ``compliance``; this only parses input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Complaint, ContactLog, ContactPoint, Dispute
-from contacts.services import DispositionDetails
+from outreach.services import DispositionDetails
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # A specialist's clock and ours may differ a little; later than this is "in the future".
@@ -151,7 +151,7 @@ class ContactLogForm(forms.Form):
         )
 
     def entry_kwargs(self) -> dict:
-        """Keyword arguments for ``contacts.services.contact_log_create``."""
+        """Keyword arguments for ``outreach.services.contact_log_create``."""
         data = self.cleaned_data
         return {
             "channel": data["channel"],

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from contacts.reminders import reminders_generate, reminders_send_due
+from outreach.reminders import reminders_generate, reminders_send_due
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, now=None, generate=False, batch_size=None, **options):
         if options.get("seed_templates"):
-            from contacts.strategies import templates_seed
+            from outreach.strategies import templates_seed
 
             self.stdout.write(f"templates created: {templates_seed()}")
             return

@@ -11,15 +11,15 @@ from django.core.management import call_command
 
 from compliance.models import ComplianceDecision, RestrictionKind, RestrictionSource
 from compliance.services import restriction_create
-from contacts.backends import ChannelError, FileBackend
 from contacts.models import ContactLog, MessageTemplate, Reminder, TreatmentStrategy
-from contacts.reminders import (
+from outreach.backends import ChannelError, FileBackend
+from outreach.reminders import (
     reminders_claim,
     reminders_generate,
     reminders_send_batch,
     reminders_send_due,
 )
-from contacts.strategies import templates_seed
+from outreach.strategies import templates_seed
 from plans.models import PromiseToPay
 from tests.factories import AccountFactory, ContactPointFactory
 from tests.plans.factories import active_plan, owing_account
@@ -38,9 +38,9 @@ def default_templates(db):
 def outbox(settings, tmp_path):
     settings.SETTLE_OUTBOX_DIR = str(tmp_path / "outbox")
     settings.SETTLE_CHANNEL_BACKENDS = {
-        "sms": "contacts.backends.FileBackend",
-        "email": "contacts.backends.FileBackend",
-        "letter": "contacts.backends.FileBackend",
+        "sms": "outreach.backends.FileBackend",
+        "email": "outreach.backends.FileBackend",
+        "letter": "outreach.backends.FileBackend",
     }
     return tmp_path / "outbox"
 
@@ -249,7 +249,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_and_sent_once(team, outbox)
     assert reminders_claim(now=NOW, worker_id="dead", batch_size=10) == [reminder.pk]
     # The dead worker had already handed the message to the channel.
     FileBackend().send(
-        __import__("contacts.backends", fromlist=["OutboundMessage"]).OutboundMessage(
+        __import__("outreach.backends", fromlist=["OutboundMessage"]).OutboundMessage(
             idempotency_key="k1", channel="sms", to="+1", body="x"
         )
     )

@@ -1,6 +1,6 @@
 """POST /accounts/{id}/contacts/: the gate, the append-only log and each disposition's effect."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,6 +8,7 @@ import time_machine
 
 from compliance.models import CommunicationRestriction, ComplianceDecision
 from contacts.models import CallbackTask, Complaint, ContactLog, ContactPoint, Dispute
+from outreach.services import DISPOSITION_HANDLERS
 from plans.models import PromiseToPay
 from tests.factories import AccountFactory, ContactPointFactory
 
@@ -16,12 +17,13 @@ pytestmark = pytest.mark.django_db
 # A Friday afternoon in New York: inside the 08:00–21:00 window.
 ALLOWED_AT = "2026-11-20T15:00:00-05:00"
 TOO_EARLY = "2026-11-20T07:15:00-05:00"
-# The specialist logs each call as it happens: the clock stands just after ALLOWED_AT.
-NOW = "2026-11-20T15:05:00-05:00"
+# Contacts are logged as they happen: the clock stands at ALLOWED_AT, so restrictions and
+# promises made in them start that day.
+NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _pinned_clock():
+def _pinned():
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -279,3 +281,7 @@ def test_a_recording_can_be_attached(api, specialist, account, phone, settings, 
     entry = ContactLog.objects.get()
     assert entry.attachment.name.startswith("contact-evidence/")
     assert entry.attachment.read() == b"OggS fake audio"
+
+
+def test_every_disposition_but_refused_has_its_handler():
+    assert set(DISPOSITION_HANDLERS) == set(ContactLog.Disposition.values) - {"refused"}

@@ -18,7 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import delinquency, services
 from accounts.models import Account, Customer, Jurisdiction, RiskTier, Stage
-from accounts.permissions import SupervisorWrites
+from accounts.permissions import IsStaffRole, SupervisorWrites
 from accounts.serializers import (
     AccountSerializer,
     CustomerSerializer,
@@ -88,8 +88,6 @@ class CustomerViewSet(
     def get_permissions(self):
         if self.action == "partial_update":
             # Specialists may record declared income/expenses; the serializer limits fields.
-            from accounts.permissions import IsStaffRole
-
             return [IsStaffRole()]
         return super().get_permissions()
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 
+from accounts import aging
 from accounts.aging import (  # noqa: F401  (the rules, re-exported for callers)
     DEFAULT_BUCKETS,
     Bucket,
@@ -39,8 +40,6 @@ def configured_buckets() -> tuple[Bucket, ...]:
 
 
 def bucket_for(dpd: int, buckets: tuple[Bucket, ...] | None = None) -> Bucket:
-    from accounts import aging
-
     return aging.bucket_for(dpd, buckets or configured_buckets())
 
 

@@ -35,6 +35,32 @@ def account_for_page(user, pk: int) -> Account:
     return account
 
 
+def account_for_api(user, pk: int) -> Account:
+    """The account an API call is about: 404 if there is none, 403 if it is another team's
+    (the API answers in English, like the rest of its errors)."""
+    account = get_object_or_404(Account.objects.select_related("customer"), pk=pk)
+    if not user_can_see_account(user, account):
+        raise PermissionDenied("This account belongs to another team.")
+    return account
+
+
+class AccountScopedAPIMixin:
+    """API views under ``/accounts/{account_id}/``: 404 for an unknown account, 403 for another
+    team's, decided before the request body is looked at."""
+
+    account_url_kwarg = "account_id"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not getattr(self, "swagger_fake_view", False):
+            self.get_account()
+
+    def get_account(self) -> Account:
+        if not hasattr(self, "_account"):
+            self._account = account_for_api(self.request.user, self.kwargs[self.account_url_kwarg])
+        return self._account
+
+
 @dataclass(frozen=True)
 class TeamScope:
     """The rows of a model a user may see, decided by one path from the model.

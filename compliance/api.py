@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Account, Role
-from accounts.permissions import IsStaffRole, user_can_see_account
+from accounts.permissions import AccountScopedAPIMixin, IsStaffRole, user_can_see_account
 from compliance import rules, services
 from compliance.models import CommunicationRestriction, ComplianceDecision
 from compliance.serializers import (
@@ -112,26 +112,7 @@ class DecisionListView(generics.ListAPIView):
         return ComplianceDecision.objects.filter(account__in=visible).select_related("checked_by")
 
 
-class AccountMixin:
-    """Views under ``/accounts/{id}/``: 404 for an unknown account, 403 for another team's,
-    decided before the body is looked at."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not getattr(self, "swagger_fake_view", False):
-            self.get_account()
-
-    def get_account(self) -> Account:
-        if not hasattr(self, "_account"):
-            account = get_object_or_404(
-                Account.objects.select_related("customer"), pk=self.kwargs["account_id"]
-            )
-            self.check_object_permissions(self.request, account)
-            self._account = account
-        return self._account
-
-
-class AccountRestrictionsView(AccountMixin, generics.ListCreateAPIView):
+class AccountRestrictionsView(AccountScopedAPIMixin, generics.ListCreateAPIView):
     """The restrictions covering this account, current and past. Any role that can see the
     account may record one (a specialist learns of an attorney on a call)."""
 
@@ -158,7 +139,7 @@ class AccountRestrictionsView(AccountMixin, generics.ListCreateAPIView):
         )
 
 
-class RestrictionEndView(AccountMixin, APIView):
+class RestrictionEndView(AccountScopedAPIMixin, APIView):
     """Lift a restriction: supervisors and admins only, since it reopens contact."""
 
     permission_classes = [IsSupervisorOrAdmin]

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from compliance import rules
+from compliance.models import JurisdictionProfile, RequiredText, WordingRule
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def profile_for(code: str) -> rules.Profile:
 
 def profile_build(code: str) -> rules.Profile:
     """Read the profile, its wording rules (its own and the shared ones) and required texts."""
-    from compliance.models import JurisdictionProfile, RequiredText, WordingRule
-
     row = JurisdictionProfile.objects.filter(code=code, is_active=True).first()
     if row is None:
         if code in rules.PROFILES:

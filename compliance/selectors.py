@@ -11,6 +11,9 @@ from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from accounts.models import Account
+from contacts.models import ContactLog
+
 #: Outcomes that make a contact a communication for the 1006.18(e) first-contact test.
 COMMUNICATED_OUTCOMES = ("conversation", "delivered")
 
@@ -19,8 +22,6 @@ def contact_log_window(customer_ids: Iterable[int], since: datetime, until: date
     """The debtors' logged contacts in [since, until) as tuples (id, customer_id, account_id,
     channel, direction, outcome, disposition, occurred_at, consent_to_call_until); index
     (customer, occurred_at)."""
-    from contacts.models import ContactLog
-
     return (
         ContactLog.objects.filter(
             customer_id__in=list(customer_ids), occurred_at__gte=since, occurred_at__lt=until
@@ -47,9 +48,6 @@ def first_communications(account_ids: Iterable[int]) -> QuerySet:
     the first matching row, so an account with a long history costs a few heap reads, not
     all of them.
     """
-    from accounts.models import Account
-    from contacts.models import ContactLog
-
     first = (
         ContactLog.objects.filter(
             account_id=OuterRef("pk"),

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from contacts import api as contacts_api
 from outreach import api as outreach_api
+from workspace import api as workspace_api
 from workspace import views as workspace_views
 
 router = DefaultRouter()
@@ -38,7 +39,7 @@ api_v1 = [
     ),
     path(
         "accounts/<int:account_id>/timeline/",
-        contacts_api.AccountTimelineView.as_view(),
+        workspace_api.AccountTimelineView.as_view(),
         name="account-timeline",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -5,14 +5,13 @@ and complaints along make contact: ``outreach.api``."""
 from django.shortcuts import get_object_or_404
 from rest_framework import generics
 
-from accounts.models import Account, Customer
-from accounts.permissions import IsStaffRole
-from contacts import selectors, services
+from accounts.models import Customer
+from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
+from contacts import services
 from contacts.models import ContactLog, ContactPoint
 from contacts.serializers import (
     ContactLogSerializer,
     ContactPointSerializer,
-    TimelineEventSerializer,
 )
 
 
@@ -43,19 +42,7 @@ class CustomerContactPointsView(generics.ListCreateAPIView):
         )
 
 
-class AccountScopedMixin:
-    """Views under ``/accounts/{account_id}/``: another team's account is a 403."""
-
-    def get_account(self) -> Account:
-        if not hasattr(self, "_account"):
-            self._account = get_object_or_404(
-                Account.objects.select_related("customer"), pk=self.kwargs["account_id"]
-            )
-            self.check_object_permissions(self.request, self._account)
-        return self._account
-
-
-class ContactDetailView(AccountScopedMixin, generics.RetrieveAPIView):
+class ContactDetailView(AccountScopedAPIMixin, generics.RetrieveAPIView):
     serializer_class = ContactLogSerializer
     permission_classes = [IsStaffRole]
     queryset = ContactLog.objects.none()
@@ -64,17 +51,3 @@ class ContactDetailView(AccountScopedMixin, generics.RetrieveAPIView):
         if getattr(self, "swagger_fake_view", False):
             return ContactLog.objects.none()
         return ContactLog.objects.filter(account=self.get_account())
-
-
-class AccountTimelineView(AccountScopedMixin, generics.GenericAPIView):
-    """``GET /accounts/{id}/timeline/?kind=contact&kind=payment``: merged events, newest first."""
-
-    permission_classes = [IsStaffRole]
-    serializer_class = TimelineEventSerializer
-    filter_backends: list = []
-
-    def get(self, request, *args, **kwargs):
-        kinds = set(request.query_params.getlist("kind"))
-        events = selectors.account_timeline(self.get_account(), kinds=kinds or None)
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)

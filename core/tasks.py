@@ -14,8 +14,9 @@ from typing import Any
 from django.db import DatabaseError
 
 #: Errors worth another try: the database (connection lost, deadlock, serialization failure)
-#: and the network to the broker, a channel or a gateway.
-RETRY_ON: tuple[type[BaseException], ...] = (DatabaseError, ConnectionError, TimeoutError)
+#: and I/O to a channel or gateway (sockets, timeouts, HTTP clients: all ``OSError``). A bug
+#: raises something else and fails at once rather than three more times.
+RETRY_ON: tuple[type[BaseException], ...] = (DatabaseError, OSError)
 
 TASK_RETRY_POLICY: dict[str, Any] = {
     "acks_late": True,

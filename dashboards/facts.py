@@ -32,8 +32,11 @@ from django.utils import timezone
 
 from accounts import delinquency
 from accounts.models import Account, BucketHistory
+from compliance.models import ComplianceDecision
+from contacts.models import Complaint, ContactLog
 from core.business_calendar import business_zone, start_of_business_day
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
+from plans.models import Payment, Plan, PlanStatus, PromiseToPay
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +180,6 @@ def snapshot_rows(day: date) -> list[PortfolioSnapshot]:
 
 
 def plans_active_rows(day: date) -> list[DailyActivity]:
-    from plans.models import Plan, PlanStatus
-
     return _activity_rows(
         Plan.objects.filter(status=PlanStatus.ACTIVE),
         on="",
@@ -192,10 +193,6 @@ def plans_active_rows(day: date) -> list[DailyActivity]:
 # --- Activity --------------------------------------------------------------------------------
 def activity_rows(first: date, last: date) -> list[DailyActivity]:
     """Activity facts for the business days ``first``..``last``, one grouped query per metric."""
-    from compliance.models import ComplianceDecision
-    from contacts.models import Complaint, ContactLog
-    from plans.models import Payment, Plan, PromiseToPay
-
     start, end = day_bounds(first)[0], day_bounds(last)[1]
 
     def within(field: str) -> dict:

@@ -16,6 +16,7 @@ from django.db.models import Max, Min, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts import delinquency
+from accounts.models import User
 from dashboards.facts import month_end, next_month
 from dashboards.models import DailyActivity, PortfolioSnapshot, RollFact
 
@@ -442,8 +443,6 @@ def specialists(f: Filters) -> list[dict]:
             row["collected"][r["currency"]] += r["total"]
         else:
             row[r["metric"]] += r["n"]
-    from accounts.models import User
-
     names = dict(User.objects.filter(pk__in=[k for k in table if k]).values_list("pk", "username"))
     result = []
     for specialist_id, row in table.items():

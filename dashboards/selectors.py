@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts import delinquency
 from accounts.models import OPEN_STAGES, Account, Team
+from accounts.workload import active_specialists
 from compliance.models import ComplianceDecision
 from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Complaint, ContactLog, Dispute
 from dashboards.facts import day_bounds
@@ -43,8 +44,6 @@ def team_accounts(team: Team, params, *, as_of: date):
 def specialist_loads(team: Team, *, as_of: date) -> list[dict]:
     """Per active specialist (and "unassigned"): open cases, balance per currency, cases by
     bucket, callbacks due by the end of ``as_of``."""
-    from accounts.workload import active_specialists
-
     specialists = list(active_specialists(team).order_by("username"))
     rows = {
         s.pk: {"user": s, "open": 0, "balance": {}, "buckets": {}, "callbacks": 0}

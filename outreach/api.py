@@ -12,9 +12,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.models import Account
-from accounts.permissions import IsStaffRole
+from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
 from compliance.services import ContactBlocked
-from contacts.api import AccountScopedMixin
 from contacts.models import ContactLog
 from contacts.serializers import (
     CaseTransitionSerializer,
@@ -26,7 +25,7 @@ from contacts.serializers import (
 from outreach import services
 
 
-class AccountContactsView(AccountScopedMixin, generics.ListCreateAPIView):
+class AccountContactsView(AccountScopedAPIMixin, generics.ListCreateAPIView):
     """The contact log of an account. Append-only: no PUT, PATCH or DELETE (405)."""
 
     queryset = ContactLog.objects.none()

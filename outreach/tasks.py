@@ -18,26 +18,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.delinquency import business_date
+from core.tasks import TASK_RETRY_POLICY, time_limits
 from outreach import reminders
 
-#: Every task's retries, backoff and limits. The hard time limit stays below the reminders'
-#: claim timeout (``settings.SETTLE_REMINDERS``), so a live worker's claim is never taken over
-#: by another run. With 3 retries from 30 s the backoff never reaches its cap.
-TASK_RETRY_POLICY = {
-    "autoretry_for": (Exception,),
-    "retry_backoff": 30,
-    "retry_backoff_max": 300,
-    "max_retries": 3,
-    "soft_time_limit": 300,
-    "time_limit": 360,
-}
+# The hard time limit stays below the reminders' claim timeout (settings.SETTLE_REMINDERS), so a
+# live worker's claim is never taken over by another run.
+REMINDER_TIME_LIMIT = 360
 
 
 def _now(now_iso: str | None) -> datetime:
     return datetime.fromisoformat(now_iso) if now_iso else timezone.now()
 
 
-@shared_task(name="contacts.tasks.reminders_generate_task", **TASK_RETRY_POLICY)
+@shared_task(
+    name="contacts.tasks.reminders_generate_task",
+    **TASK_RETRY_POLICY,
+    **time_limits(REMINDER_TIME_LIMIT),
+)
 def reminders_generate_task(as_of_iso: str | None = None, now_iso: str | None = None) -> dict:
     now = _now(now_iso)
     as_of = date.fromisoformat(as_of_iso) if as_of_iso else business_date()
@@ -47,7 +44,11 @@ def reminders_generate_task(as_of_iso: str | None = None, now_iso: str | None = 
     return asdict(summary)
 
 
-@shared_task(name="contacts.tasks.reminders_send_due_task", **TASK_RETRY_POLICY)
+@shared_task(
+    name="contacts.tasks.reminders_send_due_task",
+    **TASK_RETRY_POLICY,
+    **time_limits(REMINDER_TIME_LIMIT),
+)
 def reminders_send_due_task(now_iso: str | None = None) -> dict:
     """Send due reminders in batches until none is left or the time budget is spent."""
     # No time given: each batch is checked at the current time.

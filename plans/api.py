@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,7 +21,7 @@ from rest_framework.views import APIView
 
 from accounts import delinquency
 from accounts.models import Account, Role
-from accounts.permissions import IsStaffRole, user_can_see_account
+from accounts.permissions import IsStaffRole, account_for_api
 from core.api import Conflict
 from plans import selectors, services
 from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay
@@ -62,14 +61,6 @@ def schedule_errors_as_400(error: ScheduleError) -> DRFValidationError:
     return DRFValidationError({error.field: [error.message]})
 
 
-def visible_account(request: Request, account_id: int) -> Account:
-    """The account, or 404; another team's account is a 403 (not hidden as a 404)."""
-    account = get_object_or_404(Account.objects.select_related("customer"), pk=account_id)
-    if not user_can_see_account(request.user, account):
-        raise PermissionDenied("This account belongs to another team.")
-    return account
-
-
 # --- Quote ---------------------------------------------------------------------------------
 class QuoteView(APIView):
     """``POST /plans/quote/``: a schedule and its APR without saving anything. Any role."""
@@ -85,8 +76,7 @@ class QuoteView(APIView):
         jurisdiction = data.pop("jurisdiction", None)
         currency = data.pop("currency", None)
         if account is not None:
-            if not user_can_see_account(request.user, account):
-                raise PermissionDenied("This account belongs to another team.")
+            account = account_for_api(request.user, account.pk)
             jurisdiction = account.customer.jurisdiction
             currency = currency or account.currency
         jurisdiction = jurisdiction or getattr(request.user.team, "jurisdiction", None) or "US"
@@ -138,7 +128,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         serializer = PlanCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        account = visible_account(request, data.pop("account").pk)
+        account = account_for_api(request.user, data.pop("account").pk)
         with conflicts_as_409():
             plan = services.plan_create(account=account, by=request.user, **data)
         return self._respond(plan, status.HTTP_201_CREATED)
@@ -213,7 +203,7 @@ class AccountPlanOptionsView(APIView):
 
     @extend_schema(parameters=[PlanOptionsQuerySerializer], responses=PlanOptionsSerializer)
     def get(self, request: Request, account_id: int) -> Response:
-        account = visible_account(request, account_id)
+        account = account_for_api(request.user, account_id)
         query = PlanOptionsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = dict(query.validated_data)
@@ -253,7 +243,7 @@ class AccountPaymentsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        return selectors.payments_of(visible_account(self.request, self.kwargs["account_id"]))
+        return selectors.payments_of(account_for_api(self.request.user, self.kwargs["account_id"]))
 
     @extend_schema(
         request=PaymentInputSerializer,
@@ -264,7 +254,7 @@ class AccountPaymentsView(generics.ListAPIView):
         },
     )
     def post(self, request: Request, account_id: int) -> Response:
-        account = visible_account(request, account_id)
+        account = account_for_api(request.user, account_id)
         if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
             raise PermissionDenied("Only supervisors, admins and the bank's feed post payments.")
         serializer = PaymentInputSerializer(data=request.data)
@@ -291,11 +281,11 @@ class AccountPromisesView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PromiseToPay.objects.none()
-        return selectors.promises_of(visible_account(self.request, self.kwargs["account_id"]))
+        return selectors.promises_of(account_for_api(self.request.user, self.kwargs["account_id"]))
 
     @extend_schema(request=PromiseInputSerializer, responses={201: PromiseSerializer})
     def post(self, request: Request, account_id: int) -> Response:
-        account = visible_account(request, account_id)
+        account = account_for_api(request.user, account_id)
         serializer = PromiseInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         with conflicts_as_409():

@@ -40,8 +40,11 @@ from accounts.models import (
     Team,
     User,
 )
+from accounts.services import specialists_by_load
 from contacts.models import ContactLog
 from core.bulk_copy import copy_from_stream
+from outreach.services import dispute_open
+from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
 
 logger = logging.getLogger(__name__)
 
@@ -663,8 +666,6 @@ def seed_portfolio(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Add ``accounts`` accounts (one customer each) to the database; return row counts."""
-    from accounts.services import specialists_by_load
-
     as_of = as_of or delinquency.business_date()
     teams = ensure_teams_and_specialists()
     builder = PortfolioBuilder(
@@ -736,9 +737,6 @@ def seed_activity(
     refuse (e.g. an installment under the jurisdiction's minimum) is simply skipped.
     """
     from django.core.exceptions import ValidationError
-
-    from outreach.services import dispute_open
-    from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
 
     rng = random.Random(seed)
     now = now or datetime.now(UTC)

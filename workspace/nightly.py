@@ -35,7 +35,9 @@ from django.utils import timezone
 
 from accounts import delinquency, risk
 from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contactable_sql
+from contacts.models import ContactLog
 from core.business_calendar import start_of_business_day
+from plans import services as plan_services
 from workspace.risk_refresh import risk_histories
 from workspace.urgency import urgency_flags, urgency_points
 
@@ -91,8 +93,6 @@ def nightly_run(
     progress: Progress | None = None,
 ) -> NightlySummary:
     """Run the nightly steps for business date ``as_of``; idempotent per date."""
-    from plans import services as plan_services
-
     now = now or timezone.now()
     summary = NightlySummary(as_of=as_of)
 
@@ -284,8 +284,6 @@ def _risk_refresh_python(lo: int, hi: int, *, as_of: date, now: datetime) -> int
 def queue_priority_expression(as_of: date) -> models.Expression:
     """``Account.queue_priority`` for business date ``as_of`` as one SQL expression (0 for
     accounts not in an open stage)."""
-    from contacts.models import ContactLog
-
     tier = Case(
         *(When(risk_tier=tier, then=Value(value)) for tier, value in TIER_POINTS.items()),
         default=Value(0),

@@ -16,6 +16,9 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Role, User
+from compliance.models import Purpose
+from compliance.services import CheckRequest, contact_check_bulk
+from contacts.models import CallbackTask, ContactLog, TreatmentStrategy
 from workspace import urgency
 
 
@@ -51,8 +54,6 @@ def queue_scope(user: User) -> QuerySet[Account]:
 
 def queue_annotate(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
     """Add the live reasons, last contact, next callback and the ordering key."""
-    from contacts.models import CallbackTask, ContactLog
-
     callbacks = CallbackTask.objects.filter(
         account=OuterRef("pk"), status=CallbackTask.Status.OPEN
     ).order_by("due_at")
@@ -118,8 +119,6 @@ def row_reasons(account: Account) -> list[tuple[str, str]]:
 
 def recommended_actions(accounts: list[Account]) -> dict[int, str]:
     """The treatment strategy's channel per account (tier × bucket × stage), one query."""
-    from contacts.models import TreatmentStrategy
-
     strategies: dict[tuple[str, str, str, str], str] = {}
     labels = dict(TreatmentStrategy.Channel.choices)
     for row in TreatmentStrategy.objects.filter(is_active=True).values_list(
@@ -139,9 +138,6 @@ def next_call_times(accounts: list[Account], *, now: datetime) -> dict[int, date
     """When each account may next be called: ``now`` if allowed, else the gate's next allowed
     time (None when waiting does not help). One bulk compliance check, nothing stored."""
     from django.core.exceptions import ValidationError
-
-    from compliance.models import Purpose
-    from compliance.services import CheckRequest, contact_check_bulk
 
     if not accounts:
         return {}

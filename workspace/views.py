@@ -13,9 +13,12 @@ from django.views.decorators.http import require_POST
 from accounts import delinquency, services
 from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import account_for_page, require_role
+from compliance.models import CommunicationRestriction
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
-from contacts.selectors import account_timeline
+from outreach.forms import ContactLogForm
+from plans.models import PromiseStatus
 from workspace import queue
+from workspace.timeline import account_timeline
 
 QUEUE_PAGE_SIZE = 25
 
@@ -155,10 +158,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The case page: summary, tier factors, contactability, open items, timeline, and the
     "Log a contact" form."""
-    from compliance.models import CommunicationRestriction
-    from outreach.forms import ContactLogForm
-    from plans.models import PromiseStatus
-
     account = account_for_page(request.user, pk)
     as_of = delinquency.business_date()
     dpd = delinquency.days_past_due(account.delinquent_since, as_of)

@@ -8,7 +8,9 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from accounts.delinquency import business_date
 from outreach.reminders import reminders_generate, reminders_send_due
+from outreach.strategies import templates_seed
 
 
 class Command(BaseCommand):
@@ -26,8 +28,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, now=None, generate=False, batch_size=None, **options):
         if options.get("seed_templates"):
-            from outreach.strategies import templates_seed
-
             self.stdout.write(f"templates created: {templates_seed()}")
             return
         if now:
@@ -40,8 +40,6 @@ class Command(BaseCommand):
         else:
             moment = timezone.now()
         if generate:
-            from accounts.delinquency import business_date
-
             created = reminders_generate(as_of=business_date(), now=moment)
             self.stdout.write(f"generated: {created.created} (considered {created.considered})")
         summary = reminders_send_due(now=moment, batch_size=batch_size)

@@ -7,15 +7,16 @@ and dispute and complaint events together) — seven in all, whatever the number
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, BucketHistory
+from compliance.models import CommunicationRestriction, RestrictionKind
 from contacts.models import CaseEvent, ContactLog
+from core.business_calendar import start_of_business_day
+from plans.models import Payment, PlanEvent, PlanStatus, PromiseStatus, PromiseToPay
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,6 @@ class TimelineEvent:
     detail: str = ""
     by: str = ""
     ref: int | None = None
-
-
-def _day_start(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.BUSINESS_TIME_ZONE))
 
 
 def _contacts(account: Account) -> list[TimelineEvent]:
@@ -61,8 +58,6 @@ def _contacts(account: Account) -> list[TimelineEvent]:
 
 
 def _payments(account: Account) -> list[TimelineEvent]:
-    from plans.models import Payment
-
     rows = Payment.objects.filter(account=account).values_list(
         "id", "received_at", "amount", "reference", "source"
     )
@@ -80,8 +75,6 @@ def _payments(account: Account) -> list[TimelineEvent]:
 
 
 def _promises(account: Account) -> list[TimelineEvent]:
-    from plans.models import PromiseStatus, PromiseToPay
-
     statuses = dict(PromiseStatus.choices)
     events = []
     rows = PromiseToPay.objects.filter(account=account).values_list(
@@ -111,8 +104,6 @@ def _promises(account: Account) -> list[TimelineEvent]:
 
 
 def _plan_events(account: Account) -> list[TimelineEvent]:
-    from plans.models import PlanEvent, PlanStatus
-
     statuses = dict(PlanStatus.choices)
     rows = PlanEvent.objects.filter(plan__account=account).values_list(
         "plan_id", "at", "from_status", "to_status", "by__username", "note"
@@ -136,7 +127,7 @@ def _bucket_moves(account: Account) -> list[TimelineEvent]:
     )
     return [
         TimelineEvent(
-            at=_day_start(day),
+            at=start_of_business_day(day),
             kind="bucket",
             title=_("Entered bucket %(bucket)s") % {"bucket": bucket},
             detail=_("%(dpd)s days past due, balance %(balance)s")
@@ -148,8 +139,6 @@ def _bucket_moves(account: Account) -> list[TimelineEvent]:
 
 
 def _restrictions(account: Account) -> list[TimelineEvent]:
-    from compliance.models import CommunicationRestriction, RestrictionKind
-
     kinds = dict(RestrictionKind.choices)
     rows = CommunicationRestriction.objects.filter(
         Q(account=account) | Q(account__isnull=True, customer_id=account.customer_id)

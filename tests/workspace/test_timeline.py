@@ -7,9 +7,9 @@ import pytest
 
 from accounts.models import BucketHistory
 from contacts.models import ContactLog
-from contacts.selectors import account_timeline
 from plans.models import Payment, PromiseToPay
 from tests.factories import AccountFactory
+from workspace.timeline import account_timeline
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 1, 15, tzinfo=UTC)

@@ -214,11 +214,12 @@ def dispute_restriction_hold(*, dispute: Dispute, by: User | None, now) -> None:
 
 
 def dispute_restriction_release(*, dispute: Dispute, by: User | None, now) -> None:
-    if dispute.restriction_id is None:
+    restriction = dispute.restriction
+    if restriction is None:
         return
     with contextlib.suppress(RestrictionAlreadyEnded):
         restriction_end(
-            restriction=dispute.restriction,
+            restriction=restriction,
             by=by,
             now=now,
             reason=f"Dispute {dispute.pk} {dispute.get_status_display().lower()}",
@@ -261,9 +262,6 @@ class DispositionDetails:
     dispute_kind: str = Dispute.Kind.OTHER
     complaint_category: str = Complaint.Category.OTHER
     cease_in_writing: bool = False
-
-
-CALL_CHANNELS = {ContactLog.Channel.CALL, ContactLog.Channel.INBOUND_CALL}
 
 
 def _validate_entry(
@@ -338,6 +336,7 @@ def contact_log_create(
         )
     if disposition == ContactLog.Disposition.CALLBACK_REQUESTED and consent_to_call_until is None:
         # Asking to be called back is consent given directly (1006.14(b)(3)), for 7 days at most.
+        assert details.callback_at is not None  # _validate_entry requires it for a callback
         consent_to_call_until = min(
             details.callback_at + timedelta(hours=1), occurred_at + timedelta(days=7)
         )

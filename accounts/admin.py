@@ -201,6 +201,15 @@ class PersonalDataRevealAdmin(TeamScopedAdmin, ReadOnlyAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
+    """A feed covers every team, and its errors name customers of all of them: admins and
+    heads of collections only."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.sees_all_teams and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return request.user.sees_all_teams and super().has_module_permission(request)
+
     list_display = [
         "started_at",
         "file_name",

@@ -19,7 +19,9 @@ class AccountsConfig(AppConfig):
         from accounts import models
 
         auditlog.register(models.Customer, mask_fields=["national_id"])
-        auditlog.register(models.Account, exclude_fields=["updated_at", "risk_scored_at"])
+        auditlog.register(
+            models.Account, mask_fields=["number"], exclude_fields=["updated_at", "risk_scored_at"]
+        )
         auditlog.register(models.Team)
         auditlog.register(models.BucketRange)
         auditlog.register(models.ContactPoint, mask_fields=["value"], exclude_fields=["updated_at"])

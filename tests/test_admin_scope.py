@@ -249,3 +249,30 @@ def test_old_contact_point_admin_links_lead_to_the_moved_admin(client, admin_use
     response = client.get("/admin/contacts/contactpoint/?kind=phone")
     assert response.status_code == 302
     assert response["Location"] == "/admin/accounts/contactpoint/?kind=phone"
+
+
+def test_import_batches_are_for_admins_only(client, supervisor, admin_user):
+    """A feed covers every team and its errors name their customers."""
+    from accounts.models import ImportBatch
+
+    batch = ImportBatch.objects.create(file_name="feed.csv", sha256="0" * 64)
+    client.force_login(supervisor)
+    assert client.get("/admin/accounts/importbatch/").status_code == 403
+    assert client.get(f"/admin/accounts/importbatch/{batch.pk}/change/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/admin/accounts/importbatch/").status_code == 200
+
+
+def test_the_audit_trail_masks_account_numbers(client, supervisor, mine):
+    from auditlog.models import LogEntry
+
+    account = mine["account"]
+    Account.objects.filter(pk=account.pk).update(number="4111000011119999")
+    account.refresh_from_db()
+    account.number = "4111000011118888"
+    account.save()
+
+    entry = LogEntry.objects.get_for_object(account).order_by("-pk").first()
+    old, new = entry.changes_dict["number"]
+    # auditlog's mask (the importer writes the same): the first half hidden.
+    assert (old, new) == ("********11119999", "********11118888")

@@ -493,7 +493,7 @@ ACCOUNT_FIELDS = (  # plus customer and team, resolved separately
     Managed("last_payment_amount", "last_payment_amount", keep=True),
     Managed("statute_of_limitations_date", "statute_of_limitations_date", keep=True),
 )
-AUDIT_MASKED = {"national_id"}  # as registered with auditlog (mask_fields)
+AUDIT_MASKED = {"national_id", "number"}  # as registered with auditlog (mask_fields)
 
 
 def staging_column(name: str) -> str:

@@ -40,10 +40,12 @@ class UnknownJurisdiction(LookupError):
 
 
 def _generation() -> str:
+    """The current generation token; a fresh one each call while the cache is unreachable
+    (the cache answers misses then), so every check rebuilds from the database."""
     token = cache.get(GENERATION_KEY)
     if token is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        token = cache.get(GENERATION_KEY) or ""
+        token = cache.get(GENERATION_KEY) or f"uncached-{uuid.uuid4().hex}"
     return token
 
 

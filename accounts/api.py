@@ -27,6 +27,7 @@ from accounts.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from core.bounds import MAX_DAY_COUNT
 
 
 class TokenView(ObtainAuthToken):
@@ -129,8 +130,12 @@ class AccountFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     risk_tier = django_filters.MultipleChoiceFilter(choices=RiskTier.choices)
     bucket = django_filters.CharFilter(method="filter_bucket")
-    dpd_min = django_filters.NumberFilter(method="filter_dpd_min", min_value=0)
-    dpd_max = django_filters.NumberFilter(method="filter_dpd_max", min_value=0)
+    dpd_min = django_filters.NumberFilter(
+        method="filter_dpd_min", min_value=0, max_value=MAX_DAY_COUNT
+    )
+    dpd_max = django_filters.NumberFilter(
+        method="filter_dpd_max", min_value=0, max_value=MAX_DAY_COUNT
+    )
     number = django_filters.CharFilter(field_name="number")
 
     class Meta:

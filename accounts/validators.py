@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.money import CURRENCY_PLACES
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -18,5 +20,6 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_currency(value: str) -> None:
-    if len(value) != 3 or not value.isalpha() or not value.isupper():
+    """A currency Settle lends in (core.money): its places are known, so amounts round right."""
+    if value not in CURRENCY_PLACES:
         raise ValidationError(_("Use a three-letter ISO 4217 code such as USD or CNY."))

@@ -156,6 +156,6 @@ class RestrictionEndView(AccountScopedAPIMixin, APIView):
             restriction = services.restriction_end(
                 restriction=restriction, by=request.user, reason=serializer.validated_data["reason"]
             )
-        except services.RestrictionAlreadyEnded as exc:
+        except (services.RestrictionAlreadyEnded, services.RestrictionHeldByDispute) as exc:
             raise Conflict(str(exc)) from exc
         return Response(RestrictionSerializer(restriction, context={"request": request}).data)

@@ -18,6 +18,7 @@ from compliance.models import (
     RestrictionSource,
 )
 from core.api import AwareDateTimeField
+from core.bounds import MAX_MESSAGE_LENGTH
 
 
 class ViolationSerializer(serializers.Serializer):
@@ -32,7 +33,11 @@ class CheckRequestSerializer(serializers.Serializer):
     at = AwareDateTimeField(required=False, help_text=_("Defaults to now."))
     contact_point = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     message = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=False
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        max_length=MAX_MESSAGE_LENGTH,
     )
     recipient = serializers.ChoiceField(
         choices=[(r, r) for r in services.RECIPIENTS], required=False, default="debtor"

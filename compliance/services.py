@@ -53,6 +53,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, ContactPoint, User
+from contacts.models import CLOSED_CASE_STATUSES, Dispute
 from compliance import rules, selectors
 from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import (
@@ -775,6 +776,10 @@ def message_preview(text: str, *, jurisdiction: str) -> list[rules.WordingFindin
 ACCOUNT_SCOPED_KINDS = frozenset({RestrictionKind.DISPUTE_PENDING})
 
 
+class RestrictionHeldByDispute(Exception):
+    """A dispute's hold ends when the dispute is resolved or rejected, not by hand (1006.34)."""
+
+
 class RestrictionAlreadyEnded(Exception):
     pass
 
@@ -848,6 +853,13 @@ def restriction_end(
     restriction = CommunicationRestriction.objects.select_for_update().get(pk=restriction.pk)
     if restriction.ended_at is not None:
         raise RestrictionAlreadyEnded(_("This restriction has already ended."))
+    held = Dispute.objects.filter(restriction_id=restriction.pk).exclude(
+        status__in=CLOSED_CASE_STATUSES
+    )
+    if held.exists():
+        raise RestrictionHeldByDispute(
+            _("This hold ends when its dispute is resolved or rejected, not before.")
+        )
     restriction.ended_at = now
     restriction.ended_by = by if by is not None and by.is_authenticated else None
     restriction.end_reason = reason or ""

@@ -5,7 +5,8 @@ from rest_framework import serializers
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
-from core.api import AwareDateTimeField
+from core.api import AwareDateTimeField, BoundedDateField
+from core.bounds import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
 
 
 class ContactPointSerializer(serializers.ModelSerializer):
@@ -95,8 +96,12 @@ class ContactLogCreateSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
         choices=ContactLog.Reason.choices, required=False, allow_null=True, allow_blank=True
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    message = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_NOTE_LENGTH
+    )
+    message = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_MESSAGE_LENGTH
+    )
     attachment = serializers.FileField(
         required=False, allow_empty_file=False, max_length=200, help_text="multipart upload"
     )
@@ -110,7 +115,7 @@ class ContactLogCreateSerializer(serializers.Serializer):
     promise_amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, min_value=Decimal("0.01")
     )
-    promise_date = serializers.DateField(required=False)
+    promise_date = BoundedDateField(required=False)
     callback_at = AwareDateTimeField(required=False)
     dispute_kind = serializers.ChoiceField(choices=Dispute.Kind.choices, required=False)
     complaint_category = serializers.ChoiceField(choices=Complaint.Category.choices, required=False)
@@ -154,7 +159,9 @@ class ComplaintSerializer(CaseRecordSerializer):
 
 class CaseTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CaseStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_NOTE_LENGTH
+    )
 
 
 class TimelineEventSerializer(serializers.Serializer):

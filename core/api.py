@@ -7,6 +7,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.bounds import validate_date_in_range
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -40,7 +42,24 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid")
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.fail("naive")
+        validate_date_in_range(parsed)
         return parsed
+
+
+class BoundedDateField(serializers.DateField):
+    """A date between 1900 and 2199 (core.bounds): anything else is a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", ()), validate_date_in_range]
+        super().__init__(**kwargs)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A time whose date lies between 1900 and 2199 (core.bounds)."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", ()), validate_date_in_range]
+        super().__init__(**kwargs)
 
 
 def exception_handler(exc, context):
@@ -58,4 +77,11 @@ def exception_handler(exc, context):
     return response
 
 
-__all__ = ["AwareDateTimeField", "Conflict", "Pagination", "exception_handler"]
+__all__ = [
+    "AwareDateTimeField",
+    "BoundedDateField",
+    "BoundedDateTimeField",
+    "Conflict",
+    "Pagination",
+    "exception_handler",
+]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Jurisdiction, Product, Team
 from compliance.models import Purpose
+from core.forms import BoundedDateField
 from dashboards import kpis
 
 MAX_RANGE_DAYS = 400
@@ -15,10 +16,10 @@ MAX_RANGE_DAYS = 400
 class DashboardFilterForm(forms.Form):
     """Date range, team, jurisdiction, product; teams limited to what the user may see."""
 
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     team = forms.ModelChoiceField(
@@ -73,10 +74,10 @@ class DecisionForm(forms.Form):
 
 
 class ExceptionFilterForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     rule = forms.CharField(label=_("Rule"), required=False, max_length=60)

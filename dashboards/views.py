@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts import delinquency, workload
 from accounts.models import Role, Team, User
 from contacts.models import ContactLog
+from core.bounds import id_or_none
 from dashboards import charts, kpis, selectors, services
 from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
 from dashboards.models import RefreshRun
@@ -224,10 +225,10 @@ def _workload_team(request: HttpRequest) -> Team:
     if user.sees_all_teams:
         team_id = request.GET.get("team") or request.POST.get("team")
         if team_id:
-            try:
-                return get_object_or_404(Team, pk=int(team_id))
-            except ValueError as exc:
-                raise Http404 from exc
+            pk = id_or_none(team_id)
+            if pk is None:
+                raise Http404
+            return get_object_or_404(Team, pk=pk)
         team = Team.objects.order_by("name").first()
         if team is None:
             raise Http404(_("There is no team yet."))

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Complaint, ContactLog, ContactPoint, Dispute
+from core.bounds import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
+from core.forms import BoundedDateField
 from outreach.services import DispositionDetails
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -71,7 +73,7 @@ class ContactLogForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
     )
-    promise_date = forms.DateField(
+    promise_date = BoundedDateField(
         label=_("Promised by"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -101,11 +103,15 @@ class ContactLogForm(forms.Form):
         required=False,
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     message = forms.CharField(
         label=_("Message sent or script used"),
         required=False,
+        max_length=MAX_MESSAGE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

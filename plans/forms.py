@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import BoundedDateField
 from plans.models import FREQUENCY_CHOICES, METHOD_CHOICES, AcceptanceChannel
 from plans.schedule import Frequency, Method
 
@@ -52,7 +53,7 @@ class PlanBuilderForm(forms.Form):
         label=_("Frequency"), choices=FREQUENCY_CHOICES, initial=Frequency.MONTHLY.value
     )
     installments = forms.IntegerField(label=_("Installments"), min_value=1, max_value=360)
-    first_due_date = forms.DateField(
+    first_due_date = BoundedDateField(
         label=_("First due date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

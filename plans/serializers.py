@@ -15,7 +15,7 @@ from accounts.models import Account, Jurisdiction
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.models import ContactLog
-from core.api import AwareDateTimeField
+from core.api import AwareDateTimeField, BoundedDateField
 from core.money import display_places, round_money
 from plans.affordability import PlanOption
 from plans.models import (
@@ -85,8 +85,8 @@ class TermsSerializer(serializers.Serializer):
     period_fee_rate = _rate()
     installments = serializers.IntegerField()
     frequency = serializers.ChoiceField(choices=FREQUENCY_CHOICES, default="monthly")
-    start_date = serializers.DateField()
-    first_due_date = serializers.DateField(required=False, allow_null=True)
+    start_date = BoundedDateField()
+    first_due_date = BoundedDateField(required=False, allow_null=True)
     down_payment = _amount(default=Decimal("0"))
     day_count = serializers.ChoiceField(choices=DAY_COUNT_CHOICES, default="30/360")
     rounding = serializers.ChoiceField(choices=ROUNDING_CHOICES, default="half_up")
@@ -102,7 +102,7 @@ class QuoteRequestSerializer(TermsSerializer):
 
 class QuoteRowSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    due_date = serializers.DateField()
+    due_date = BoundedDateField()
     principal = serializers.CharField()
     interest = serializers.CharField()
     fee = serializers.CharField()
@@ -156,7 +156,7 @@ class PlanOptionsQuerySerializer(serializers.Serializer):
     annual_rate = _rate(6)
     period_fee_rate = _rate(6)
     frequency = serializers.ChoiceField(choices=FREQUENCY_CHOICES, default="monthly")
-    start_date = serializers.DateField(required=False)
+    start_date = BoundedDateField(required=False)
     day_count = serializers.ChoiceField(choices=DAY_COUNT_CHOICES, default="30/360")
     rounding = serializers.ChoiceField(choices=ROUNDING_CHOICES, default="half_up")
     principal = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
@@ -206,7 +206,7 @@ class PlanCreateSerializer(TermsSerializer):
     down_payment = serializers.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     annual_rate = _rate(6)
     period_fee_rate = _rate(6)
-    start_date = serializers.DateField(required=False, allow_null=True)
+    start_date = BoundedDateField(required=False, allow_null=True)
     waived_interest = serializers.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0")
     )
@@ -399,7 +399,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 # --- Promises ------------------------------------------------------------------------------
 class PromiseInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    due_date = serializers.DateField()
+    due_date = BoundedDateField()
     contact = ScopedPrimaryKeyRelatedField(
         queryset=ContactLog.objects.all(),
         scope=TeamScope(team="account__team"),

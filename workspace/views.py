@@ -15,6 +15,7 @@ from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import account_for_page, require_role
 from compliance.models import CommunicationRestriction
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
+from core.bounds import id_or_none
 from outreach.forms import ContactLogForm
 from plans.models import PromiseStatus
 from workspace import queue
@@ -99,12 +100,12 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     require_role(request.user)
     as_of = delinquency.business_date()
     is_lead = request.user.has_role(Role.SUPERVISOR, Role.ADMIN)
-    specialist = request.GET.get("specialist", "")
+    specialist = id_or_none(request.GET.get("specialist", ""))
     filters = queue.QueueFilters(
         reason=request.GET.get("reason", ""),
         bucket=request.GET.get("bucket", ""),
         risk_tier=request.GET.get("risk_tier", ""),
-        specialist=int(specialist) if is_lead and specialist.isdigit() else None,
+        specialist=specialist if is_lead else None,
         q=request.GET.get("q", "").strip()[:100],
     )
     accounts = queue.work_queue(request.user, as_of=as_of, filters=filters)

@@ -53,7 +53,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, ContactPoint, User
-from contacts.models import CLOSED_CASE_STATUSES, Dispute
 from compliance import rules, selectors
 from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import (
@@ -64,6 +63,7 @@ from compliance.models import (
     RestrictionKind,
 )
 from compliance.profiles import profile_for
+from contacts.models import CLOSED_CASE_STATUSES, Dispute
 from core.audit import acting_as
 
 RECIPIENTS = ("debtor", "third_party", "attorney", "estate")

@@ -30,7 +30,7 @@ def _too_deep(value: Any, limit: int) -> bool:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: list[Any] = list(item.values())
         elif isinstance(item, list):
             children = item
         else:

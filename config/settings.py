@@ -8,6 +8,8 @@ select Redis. Every variable is listed in the README.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,10 +22,16 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # because it serves plain http on 127.0.0.1).
 SECURE = env.bool("DJANGO_SECURE", default=not DEBUG)
 
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="django-insecure-dev-only-key-change-me-in-production",
-)
+# No key in the source: production refuses to start without one; a debug run (the demo) gets a
+# throwaway key per process.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (a long random string): Settle does not start in production "
+            "without one. DJANGO_DEBUG=true runs with a throwaway key."
+        )
+    SECRET_KEY = get_random_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -170,6 +178,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For in front of Settle: the client is the
+# address that many hops back, never a value the client wrote itself (throttles and lockouts
+# would be escaped by rotating the header). 0: the socket's address.
+PROXY_COUNT = env.int(
+    "DJANGO_PROXY_COUNT", default=1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
+)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 # --- I18n / time ----------------------------------------------------------------------------
@@ -217,6 +232,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_TOKEN_THROTTLE", default="10/min")},
+    "NUM_PROXIES": PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # JSON bodies bounded in size and depth (core.parsers); forms and uploads as DRF's.
     "DEFAULT_PARSER_CLASSES": [

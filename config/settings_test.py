@@ -1,7 +1,12 @@
 """The small test override: fast hashing, plain http, eager nothing (tests choose)."""
 
-from .settings import *  # noqa: F403
-from .settings import env
+import os
+
+# Before the settings read it: production settings refuse to start without a key.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-" + "k" * 40)
+
+from .settings import *  # noqa: E402,F403
+from .settings import env  # noqa: E402
 
 SECURE = False
 SESSION_COOKIE_SECURE = False

@@ -46,3 +46,57 @@ def test_pages_send_security_headers(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "false",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_rotating_x_forwarded_for_does_not_escape_the_token_throttle(
+    client, specialist, monkeypatch
+):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"token": "3/min"})
+    codes = [
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "sam", "password": "wrong"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes[-1] == 429, codes
+
+
+@pytest.mark.django_db
+def test_rotating_x_forwarded_for_does_not_escape_the_login_lockout(client, specialist):
+    for n in range(5):
+        client.post(
+            "/login/",
+            {"username": "sam", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
+    locked = client.post(
+        "/login/",
+        {"username": "sam", "password": "pw-for-tests-123"},
+        HTTP_X_FORWARDED_FOR="198.51.100.99",
+    )
+    assert locked.status_code == 429

@@ -8,15 +8,22 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
-        from django.db.models.signals import post_migrate
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import post_migrate, pre_save
 
+        from accounts import models
         from accounts.roles import roles_apply_after_migrate
+        from accounts.tokens import revoke_on_logout, revoke_on_password_change
 
         # Sent once per app after Django creates that app's permissions; the last one sees
         # them all. Each run only adds what is missing.
         post_migrate.connect(roles_apply_after_migrate, dispatch_uid="settle-roles-apply")
 
-        from accounts import models
+        # API tokens die with the password they were issued under, and on logout.
+        user_logged_out.connect(revoke_on_logout, dispatch_uid="settle-tokens-logout")
+        pre_save.connect(
+            revoke_on_password_change, sender=models.User, dispatch_uid="settle-tokens-password"
+        )
 
         auditlog.register(models.Customer, mask_fields=["national_id"])
         auditlog.register(

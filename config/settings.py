@@ -218,7 +218,7 @@ MEDIA_URL = "media/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsStaffRole"],
@@ -299,6 +299,8 @@ LOGGING = {
 # --- Reminders and channels -----------------------------------------------------------------
 # Channel → backend class (outreach.backends). The demo prints SMS, sends email through
 # EMAIL_BACKEND and writes letters to the outbox; production points "sms" at the gateway.
+# API tokens expire (a new one from the token endpoint) and die with a password change or logout.
+SETTLE_API_TOKEN_TTL_SECONDS = env.int("SETTLE_API_TOKEN_TTL_SECONDS", default=8 * 3600)
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={

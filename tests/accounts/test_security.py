@@ -100,3 +100,48 @@ def test_rotating_x_forwarded_for_does_not_escape_the_login_lockout(client, spec
         HTTP_X_FORWARDED_FOR="198.51.100.99",
     )
     assert locked.status_code == 429
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+def _token(client, username="sam", password="pw-for-tests-123"):
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": username, "password": password},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def _me(client, token):
+    return client.get("/api/v1/accounts/", HTTP_AUTHORIZATION=f"Token {token}").status_code
+
+
+@pytest.mark.django_db
+def test_a_token_expires_and_the_endpoint_issues_a_new_one(client, specialist, settings):
+    import time_machine
+
+    settings.SETTLE_API_TOKEN_TTL_SECONDS = 3600
+    with time_machine.travel("2026-11-20T09:00:00Z", tick=False):
+        old = _token(client)
+        assert _me(client, old) == 200
+    with time_machine.travel("2026-11-20T10:00:01Z", tick=False):
+        assert _me(client, old) == 401
+        new = _token(client)
+        assert new != old and _me(client, new) == 200
+
+
+@pytest.mark.django_db
+def test_a_password_change_revokes_the_users_tokens(client, specialist):
+    token = _token(client)
+    specialist.set_password("a-new-password-for-tests-456")
+    specialist.save()
+    assert _me(client, token) == 401
+
+
+@pytest.mark.django_db
+def test_logging_out_revokes_the_users_tokens(client, specialist):
+    token = _token(client)
+    client.force_login(specialist)
+    client.post("/logout/")
+    assert _me(client, token) == 401

@@ -145,3 +145,13 @@ def test_logging_out_revokes_the_users_tokens(client, specialist):
     client.force_login(specialist)
     client.post("/logout/")
     assert _me(client, token) == 401
+
+
+@pytest.mark.django_db
+def test_pages_send_a_content_security_policy_without_inline_script(client, specialist):
+    client.force_login(specialist)
+    policy = client.get("/accounts/queue/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert "'unsafe-inline'" not in policy
+    assert directives["frame-ancestors"] == "'none'"

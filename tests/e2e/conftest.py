@@ -76,8 +76,18 @@ def page(browser, request):
     page.snap = lambda name: page.screenshot(
         path=shots / f"{next(counter):02d}-{name}.png", full_page=True
     )
+    # Every browser test also guards the Content-Security-Policy: a page whose script or style
+    # the policy refuses shows up here and fails the test.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert refused == [], f"the Content-Security-Policy refused: {refused}"
 
 
 def login(page, live_server, username: str, password: str = "pw-for-tests-123") -> None:

@@ -97,10 +97,11 @@ class CaseRecordViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         record = self.get_object()
-        data = CaseTransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        # Who may comes before what they sent: a refusal never depends on the body.
         if not request.user.has_role("supervisor", "admin") and record.owner_id != request.user.pk:
             raise PermissionDenied("Only the owner or a supervisor may move this along.")
+        data = CaseTransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         with transaction.atomic():
             record = services.case_transition(
                 record=record,

@@ -173,6 +173,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk=None) -> Response:
         plan = self.get_object()
+        # Who may comes before what they sent: a refusal never depends on the body.
+        if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied("Only a supervisor or an admin may reject plans.")
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with conflicts_as_409():

@@ -1,0 +1,316 @@
+"""The authorization matrix, generated from the URL configuration and the admin.
+
+Every named route (pages and API) and every registered admin is tried as anonymous, a
+specialist of team A, a specialist of team B, a supervisor of team A and an admin, on objects
+of team A and of team B. ``ROUTES`` says what each route is; a route missing from it fails
+``test_every_route_has_an_entry``, so a new URL forces a decision about who may use it.
+
+Outcomes: ``pass`` (the request got past authorization: any answer but 401/403/404 or a
+redirect to a login page; an empty POST may well be a 400, 405 or 409), ``denied`` (403 or
+404), ``login`` (anonymous: a redirect to the login page, or 401/403 on the API).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.roles import ROLE_PERMISSIONS
+from outreach.services import complaint_open, dispute_open
+from plans.models import PromiseToPay
+from tests.compliance.factories import ContactLogFactory, RestrictionFactory
+from tests.factories import ContactPointFactory, TeamFactory, UserFactory
+from tests.plans.factories import draft_plan, owing_account
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+ROLES = ("anonymous", "specialist_a", "specialist_b", "supervisor_a", "admin")
+TEAMS = ("a", "b")
+
+# --- What each route is --------------------------------------------------------------------
+# kind: who may use it.
+#   public       anyone, signed in or not
+#   signed_in    any Settle role (anonymous: login)
+#   lead         supervisors and admins (specialists: denied)
+#   team         any role, on its own team's object (other team: denied; admins: all)
+#   lead_team    supervisors on their team's object, admins on any (specialists: denied)
+#   signs_out    anyone; the answer is the login page
+# obj: which object fills the URL (None: no object), method: GET or POST (empty body).
+ROUTES: dict[str, tuple[str, str | None, str]] = {
+    # pages
+    "home": ("signed_in", None, "GET"),
+    "accounts:list": ("signed_in", None, "GET"),
+    "accounts:queue": ("signed_in", None, "GET"),
+    "accounts:detail": ("team", "account", "GET"),
+    "accounts:reveal": ("lead_team", "account", "POST"),
+    "plans:new": ("team", "account", "GET"),
+    "plans:preview": ("team", "account", "POST"),
+    "plans:detail": ("team", "plan", "GET"),
+    "plans:agreement": ("team", "plan", "GET"),
+    "plans:approve": ("lead_team", "plan", "POST"),
+    "plans:reject": ("lead_team", "plan", "POST"),
+    "contacts:log": ("team", "account", "GET"),
+    "contacts:check": ("team", "account", "POST"),
+    "dashboards:dashboard": ("lead", None, "GET"),
+    "dashboards:export": ("lead", "table", "GET"),
+    "dashboards:approvals": ("lead", None, "GET"),
+    "dashboards:approval_decide": ("lead_team", "pending_plan", "POST"),
+    "dashboards:workload": ("lead", None, "GET"),
+    "dashboards:reassign": ("lead", None, "POST"),
+    "dashboards:rebalance": ("lead", None, "POST"),
+    "dashboards:exceptions": ("lead", None, "GET"),
+    "login": ("public", None, "GET"),
+    "logout": ("signs_out", None, "POST"),
+    "password_change": ("signed_in", None, "GET"),
+    "password_change_done": ("signed_in", None, "GET"),
+    "password_reset": ("public", None, "GET"),
+    "password_reset_done": ("public", None, "GET"),
+    "password_reset_confirm": ("public", "reset", "GET"),
+    "password_reset_complete": ("public", None, "GET"),
+    "set_language": ("public", None, "POST"),
+    # API
+    "api-root": ("signed_in", None, "GET"),
+    "api-token": ("public", None, "POST"),
+    # The machine-readable contract is public, like API.md; it holds no data.
+    "api-schema": ("public", None, "GET"),
+    "api-docs": ("public", None, "GET"),
+    "customer-list": ("signed_in", None, "GET"),
+    "customer-detail": ("team", "customer", "GET"),
+    "customer-reveal": ("lead_team", "customer", "POST"),
+    "customer-contact-points": ("team", "customer", "GET"),
+    "account-list": ("signed_in", None, "GET"),
+    "account-detail": ("team", "account", "GET"),
+    "account-reveal": ("lead_team", "account", "POST"),
+    "account-contacts": ("team", "account", "GET"),
+    "account-contact-detail": ("team", "contact", "GET"),
+    "account-timeline": ("team", "account", "GET"),
+    "account-plan-options": ("team", "account", "GET"),
+    "account-payments": ("team", "account", "GET"),
+    "account-promises": ("team", "account", "GET"),
+    "account-restrictions": ("team", "account", "GET"),
+    "account-restriction-end": ("lead_team", "restriction", "POST"),
+    "plan-quote": ("signed_in", None, "POST"),
+    "plan-list": ("signed_in", None, "GET"),
+    "plan-detail": ("team", "plan", "GET"),
+    "plan-accept": ("team", "plan", "POST"),
+    "plan-submit": ("team", "plan", "POST"),
+    "plan-cancel": ("team", "plan", "POST"),  # a draft: any role (an active plan: leads)
+    "plan-approve": ("lead_team", "plan", "POST"),
+    "plan-reject": ("lead_team", "plan", "POST"),
+    "compliance-check": ("signed_in", None, "POST"),
+    "compliance-decisions": ("lead", None, "GET"),
+    "dispute-list": ("signed_in", None, "GET"),
+    "dispute-detail": ("team", "dispute", "GET"),
+    "dispute-transition": ("lead_team", "dispute", "POST"),
+    "complaint-list": ("signed_in", None, "GET"),
+    "complaint-detail": ("team", "complaint", "GET"),
+    "complaint-transition": ("lead_team", "complaint", "POST"),
+}
+#: Unnamed routes and what they are.
+UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
+
+
+def named_routes() -> list[tuple[str, str]]:
+    """(name, pattern) of every named route outside the admin, format suffixes left out."""
+
+    def walk(patterns, prefix="", namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                inner = f"{namespace}:{p.namespace}" if namespace and p.namespace else p.namespace
+                yield from walk(p.url_patterns, prefix + str(p.pattern), inner or namespace)
+            elif isinstance(p, URLPattern):
+                yield (
+                    (f"{namespace}:{p.name}" if namespace and p.name else p.name),
+                    prefix + str(p.pattern),
+                )
+
+    return [
+        (name, pattern)
+        for name, pattern in walk(get_resolver().url_patterns)
+        if "format" not in pattern and not pattern.lstrip("^").startswith("admin/")
+    ]
+
+
+def test_every_route_has_an_entry():
+    names = {name for name, _ in named_routes() if name}
+    unnamed = {pattern.lstrip("^") for name, pattern in named_routes() if not name}
+    assert names - set(ROUTES) == set(), "add these routes to ROUTES with who may use them"
+    assert {u for u in unnamed if not any(u.startswith(k) for k in UNNAMED)} == set()
+    assert set(ROUTES) - names == set(), "these ROUTES entries no longer exist"
+
+
+# --- Two teams with one of everything ------------------------------------------------------
+def _world(team, specialist) -> dict:
+    account = owing_account(team, assigned_to=specialist)
+    customer = account.customer
+    ContactPointFactory(customer=customer)
+    return {
+        "account": account,
+        "customer": customer,
+        "contact": ContactLogFactory(account=account, user=specialist),
+        "restriction": RestrictionFactory(customer=customer),
+        "plan": draft_plan(account, specialist),
+        "pending_plan": _pending(draft_plan(account, specialist)),
+        "promise": PromiseToPay.objects.create(
+            account=account, amount=Decimal("100.00"), due_date=NOW.date()
+        ),
+        "dispute": dispute_open(account=account, description="amount", by=specialist, now=NOW),
+        "complaint": complaint_open(account=account, description="calls", by=specialist, now=NOW),
+    }
+
+
+def _pending(plan):
+    type(plan).objects.filter(pk=plan.pk).update(status="pending_approval")
+    plan.refresh_from_db()
+    return plan
+
+
+def _user(role: str, team, username: str, **extra):
+    user = UserFactory(username=username, team=team, **extra)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def world():
+    with time_machine.travel(NOW, tick=False):
+        team_a = TeamFactory(code="team-a", name="A", jurisdiction="US")
+        team_b = TeamFactory(code="team-b", name="B", jurisdiction="US")
+        users = {
+            "anonymous": None,
+            "specialist_a": _user("specialist", team_a, "spec-a"),
+            "specialist_b": _user("specialist", team_b, "spec-b"),
+            "supervisor_a": _user("supervisor", team_a, "sup-a", is_staff=True),
+            "admin": _user("admin", None, "boss", is_staff=True, is_superuser=True),
+        }
+        objects = {
+            "a": _world(team_a, users["specialist_a"]),
+            "b": _world(team_b, users["specialist_b"]),
+        }
+        yield users, objects
+
+
+def _url(name: str, obj: str | None, objects: dict) -> str:
+    if obj is None:
+        return reverse(name)
+    if obj == "table":
+        return reverse(name, kwargs={"table": "portfolio"})
+    if obj == "reset":
+        return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
+    target = objects[obj]
+    kwargs = {"pk": target.pk}
+    pattern = dict(named_routes())[name]
+    if obj == "restriction":  # a customer's restriction, ended under one of their accounts
+        kwargs = {"account_id": objects["account"].pk, "restriction_id": target.pk}
+    elif "account_id" in pattern:
+        account = target if obj == "account" else target.account
+        kwargs = {"account_id": account.pk}
+        if obj == "contact":
+            kwargs["pk"] = target.pk
+    elif "customer_id" in pattern:
+        kwargs = {"customer_id": target.pk}
+    return reverse(name, kwargs=kwargs)
+
+
+def _outcome(response, *, api: bool) -> str:
+    code = response.status_code
+    location = response.get("Location", "")
+    if code in (301, 302) and "login" in location:
+        return "login"
+    if code == 401 or (
+        api
+        and code == 403
+        and "credentials were not provided" in str(getattr(response, "data", ""))
+    ):
+        return "login"
+    if code in (403, 404):
+        return "denied"
+    return "pass"
+
+
+def _expected(kind: str, role: str, team: str) -> str:
+    if kind == "public":
+        return "pass"
+    if kind == "signs_out":
+        return "login"
+    if role == "anonymous":
+        return "login"
+    lead = role in ("supervisor_a", "admin")
+    own = role == "admin" or role.endswith(f"_{team}")
+    if kind == "signed_in":
+        return "pass"
+    if kind == "lead":
+        return "pass" if lead else "denied"
+    if kind == "team":
+        return "pass" if own else "denied"
+    if kind == "lead_team":
+        return "pass" if lead and own else "denied"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_the_route_answers_each_role_on_each_team(client, world, name):
+    users, objects = world
+    kind, obj, method = ROUTES[name]
+    api = _url(name, obj, objects["a"]).startswith("/api/")
+    seen = {}
+    with time_machine.travel(NOW, tick=False):
+        for team in TEAMS if obj else ("a",):
+            url = _url(name, obj, objects[team])
+            for role in ROLES:
+                client.logout()
+                if users[role] is not None:
+                    client.force_login(users[role])
+                response = client.get(url) if method == "GET" else client.post(url, {})
+                seen[(role, team)] = (_outcome(response, api=api), response.status_code)
+    wrong = {key: got for key, got in seen.items() if got[0] != _expected(kind, key[0], key[1])}
+    assert wrong == {}, f"{name} ({kind}): {wrong}"
+
+
+# --- The admin -----------------------------------------------------------------------------
+def _admin_models():
+    return sorted((model._meta.app_label, model._meta.model_name) for model in admin.site._registry)
+
+
+def _supervisor_may_view(app_label: str, model_name: str) -> bool:
+    held = set(ROLE_PERMISSIONS["supervisor"])
+    return bool({f"{app_label}.view_{model_name}", f"{app_label}.change_{model_name}"} & held)
+
+
+@pytest.mark.parametrize(("app_label", "model_name"), _admin_models())
+def test_the_admin_list_answers_each_role(client, world, app_label, model_name):
+    """Only staff reach the admin; a supervisor sees what the role table lets them view (team
+    scoping of the rows themselves: tests/test_admin_scope.py); admins see everything."""
+    users, _ = world
+    url = f"/admin/{app_label}/{model_name}/"
+    got = {}
+    for role in ROLES:
+        client.logout()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = client.get(url)
+        got[role] = response.status_code
+        location = response.get("Location", "")
+        if role in ("anonymous", "specialist_a", "specialist_b"):
+            assert response.status_code == 302 and "/admin/login/" in location, (role, got)
+    supervisor_sees = _supervisor_may_view(app_label, model_name) and model_name != "importbatch"
+    assert got["supervisor_a"] == (200 if supervisor_sees else 403), got
+    assert got["admin"] == 200, got
+
+
+def test_the_matrix_size_is_reported(capsys):
+    routes = len(ROUTES)
+    checks = sum(len(ROLES) * (len(TEAMS) if obj else 1) for _, obj, _ in ROUTES.values())
+    admins = len(_admin_models())
+    print(
+        f"authorization matrix: {routes} routes x {len(ROLES)} roles x up to {len(TEAMS)} "
+        f"teams = {checks} checks; {admins} admin lists x {len(ROLES)} roles"
+    )
+    assert checks > routes

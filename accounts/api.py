@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -19,6 +20,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from accounts import delinquency, services
 from accounts.models import Account, Customer, Jurisdiction, RiskTier, Stage
 from accounts.permissions import IsStaffRole, SupervisorWrites
+from accounts.reauth import REAUTH_MESSAGE, request_is_fresh
 from accounts.serializers import (
     AccountSerializer,
     CustomerSerializer,
@@ -115,6 +117,8 @@ class CustomerViewSet(
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk=None) -> Response:
         """Unmask this customer's national ID and contact points (needs the permission; audited)."""
+        if not request_is_fresh(request):
+            raise PermissionDenied(REAUTH_MESSAGE)
         customer = self.get_object()
         data = services.personal_data_reveal(
             user=request.user,
@@ -214,6 +218,8 @@ class AccountViewSet(
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk=None) -> Response:
         """Unmask the account number and the customer's personal data (audited)."""
+        if not request_is_fresh(request):
+            raise PermissionDenied(REAUTH_MESSAGE)
         account = self.get_object()
         data = services.personal_data_reveal(
             user=request.user,

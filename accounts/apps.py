@@ -8,10 +8,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.registry import auditlog
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import post_migrate, pre_save
 
         from accounts import models
+        from accounts.reauth import remember_login
         from accounts.roles import roles_apply_after_migrate
         from accounts.tokens import revoke_on_logout, revoke_on_password_change
 
@@ -21,6 +22,7 @@ class AccountsConfig(AppConfig):
 
         # API tokens die with the password they were issued under, and on logout.
         user_logged_out.connect(revoke_on_logout, dispatch_uid="settle-tokens-logout")
+        user_logged_in.connect(remember_login, dispatch_uid="settle-reauth-login")
         pre_save.connect(
             revoke_on_password_change, sender=models.User, dispatch_uid="settle-tokens-password"
         )

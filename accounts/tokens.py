@@ -17,6 +17,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
+from accounts.reauth import token_is_fresh
+
 
 def token_expired(token: Token) -> bool:
     ttl = timedelta(seconds=settings.SETTLE_API_TOKEN_TTL_SECONDS)
@@ -24,9 +26,11 @@ def token_expired(token: Token) -> bool:
 
 
 def token_for(user: Any) -> Token:
-    """The user's current token, a new one if theirs has expired."""
+    """The user's token, asked for with the password: a new one when theirs has expired or is
+    older than the re-authentication window (the password was just given, so the new token
+    may reveal personal data)."""
     token, created = Token.objects.get_or_create(user=user)
-    if not created and token_expired(token):
+    if not created and (token_expired(token) or not token_is_fresh(token)):
         token.delete()
         token = Token.objects.create(user=user)
     return token

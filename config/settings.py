@@ -323,6 +323,8 @@ LOGGING = {
 # EMAIL_BACKEND and writes letters to the outbox; production points "sms" at the gateway.
 # API tokens expire (a new one from the token endpoint) and die with a password change or logout.
 SETTLE_API_TOKEN_TTL_SECONDS = env.int("SETTLE_API_TOKEN_TTL_SECONDS", default=8 * 3600)
+# A reveal of personal data needs the password entered within this many seconds.
+SETTLE_REVEAL_REAUTH_SECONDS = env.int("SETTLE_REVEAL_REAUTH_SECONDS", default=15 * 60)
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={

@@ -50,6 +50,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "accounts:queue": ("signed_in", None, "GET"),
     "accounts:detail": ("team", "account", "GET"),
     "accounts:reveal": ("lead_team", "account", "POST"),
+    "accounts:reauth": ("signed_in", None, "GET"),
     "plans:new": ("team", "account", "GET"),
     "plans:preview": ("team", "account", "POST"),
     "plans:detail": ("team", "plan", "GET"),

@@ -9,4 +9,5 @@ urlpatterns = [
     path("queue/", views.work_queue, name="queue"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/reveal/", views.account_reveal, name="reveal"),
+    path("reauth/", views.reauth, name="reauth"),
 ]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import delinquency, services
+from accounts import reauth as reauth_module
 from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import account_for_page, require_role
 from compliance.models import CommunicationRestriction
@@ -208,6 +214,14 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_for_page(request.user, pk)
+    may_reveal = request.user.has_perm(services.REVEAL_PERMISSION)
+    if may_reveal and not reauth_module.session_is_fresh(request):
+        # The password first (accounts.reauth); then back to the case to reveal.
+        case = reverse("accounts:detail", args=[account.pk])
+        target = f"{reverse('accounts:reauth')}?{urlencode({'next': case})}"
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response if request.headers.get("HX-Request") else redirect(target)
     revealed = services.personal_data_reveal(
         user=request.user,
         customer=account.customer,
@@ -225,4 +239,28 @@ def account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                 (points[int(pid)], value) for pid, value in revealed["contact_points"].items()
             ],
         },
+    )
+
+
+@login_required
+def reauth(request: HttpRequest) -> HttpResponse:
+    """Enter the password again (before a reveal); then back to where the user was."""
+    require_role(request.user)
+    next_url = request.POST.get("next") or request.GET.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("home")
+    failed = False
+    if request.method == "POST":
+        user = authenticate(
+            request, username=request.user.get_username(), password=request.POST.get("password")
+        )
+        if user is not None and user.pk == request.user.pk:
+            reauth_module.password_entered(request)
+            return redirect(next_url)
+        failed = True
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"next": next_url, "failed": failed},
+        status=200 if not failed else 400,
     )

@@ -325,6 +325,8 @@ LOGGING = {
 SETTLE_API_TOKEN_TTL_SECONDS = env.int("SETTLE_API_TOKEN_TTL_SECONDS", default=8 * 3600)
 # A reveal of personal data needs the password entered within this many seconds.
 SETTLE_REVEAL_REAUTH_SECONDS = env.int("SETTLE_REVEAL_REAUTH_SECONDS", default=15 * 60)
+# A contact's evidence file (recording, scan): the largest accepted.
+SETTLE_EVIDENCE_MAX_BYTES = env.int("SETTLE_EVIDENCE_MAX_BYTES", default=50 * 1024 * 1024)
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={

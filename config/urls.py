@@ -38,6 +38,11 @@ api_v1 = [
         name="account-contact-detail",
     ),
     path(
+        "accounts/<int:account_id>/contacts/<int:pk>/attachment/",
+        contacts_api.ContactAttachmentView.as_view(),
+        name="account-contact-attachment",
+    ),
+    path(
         "accounts/<int:account_id>/timeline/",
         workspace_api.AccountTimelineView.as_view(),
         name="account-timeline",

@@ -2,12 +2,17 @@
 reading an account's contact log entry and its timeline. Logging a contact and moving disputes
 and complaints along make contact: ``outreach.api``."""
 
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.views import APIView
 
 from accounts.models import Customer
 from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
 from contacts import services
+from contacts.evidence_files import evidence_kind
 from contacts.models import ContactLog, ContactPoint
 from contacts.serializers import (
     ContactLogSerializer,
@@ -51,3 +56,31 @@ class ContactDetailView(AccountScopedAPIMixin, generics.RetrieveAPIView):
         if getattr(self, "swagger_fake_view", False):
             return ContactLog.objects.none()
         return ContactLog.objects.filter(account=self.get_account())
+
+
+class ContactAttachmentView(AccountScopedAPIMixin, APIView):
+    """``GET /accounts/{id}/contacts/{cid}/attachment/``: the evidence file of a contact, for
+    the account's team only; every access is recorded like a reveal."""
+
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, account_id: int, pk: int):
+        account = self.get_account()
+        entry = get_object_or_404(ContactLog, account=account, pk=pk)
+        if not entry.attachment:
+            raise Http404("This contact has no evidence file.")
+        handle = entry.attachment.open("rb")
+        kind = evidence_kind(handle.read(16))
+        handle.seek(0)
+        services.evidence_access_record(
+            user=request.user,
+            entry=entry,
+            channel="api" if request.auth is not None else "web",
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+        return FileResponse(
+            handle,
+            content_type=kind[1] if kind else "application/octet-stream",
+            filename=entry.attachment.name.rsplit("/", 1)[-1],
+        )

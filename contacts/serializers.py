@@ -1,9 +1,11 @@
 from decimal import Decimal
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
+from contacts.evidence_files import validate_evidence_file
 from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
 from core.api import AwareDateTimeField, BoundedDateField
 from core.bounds import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
@@ -45,6 +47,9 @@ class ContactLogSerializer(serializers.ModelSerializer):
 
     contact_point_masked = serializers.SerializerMethodField()
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attachment = serializers.SerializerMethodField(
+        help_text="Where to fetch the evidence file (team-checked, each access recorded)."
+    )
 
     class Meta:
         model = ContactLog
@@ -73,6 +78,13 @@ class ContactLogSerializer(serializers.ModelSerializer):
 
     def get_contact_point_masked(self, obj: ContactLog) -> str | None:
         return obj.contact_point.masked_value if obj.contact_point_id else None
+
+    def get_attachment(self, obj: ContactLog) -> str | None:
+        if not obj.attachment:
+            return None
+        return reverse(
+            "account-contact-attachment", kwargs={"account_id": obj.account_id, "pk": obj.pk}
+        )
 
 
 class ContactLogCreateSerializer(serializers.Serializer):
@@ -103,7 +115,11 @@ class ContactLogCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=MAX_MESSAGE_LENGTH
     )
     attachment = serializers.FileField(
-        required=False, allow_empty_file=False, max_length=200, help_text="multipart upload"
+        required=False,
+        allow_empty_file=False,
+        max_length=200,
+        validators=[validate_evidence_file],
+        help_text="multipart upload: a recording or a scan, checked by its content",
     )
     consent_to_call_until = AwareDateTimeField(required=False, allow_null=True)
     corrects = ScopedPrimaryKeyRelatedField(

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, User
+from accounts.models import Customer, PersonalDataReveal, User
 from accounts.services import acting_as
 from contacts.models import ContactPoint
 
@@ -81,3 +81,15 @@ def contact_point_update(
     with acting_as(by):
         point.save()
     return point
+
+
+def evidence_access_record(*, user, entry, channel: str, remote_addr: str | None) -> None:
+    """Record who opened a contact's evidence file, as a reveal of personal data is recorded."""
+    PersonalDataReveal.objects.create(
+        user=user,
+        customer_id=entry.customer_id,
+        account_id=entry.account_id,
+        fields=[f"attachment:{entry.pk}"],
+        channel=channel,
+        remote_addr=remote_addr,
+    )

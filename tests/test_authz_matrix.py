@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import ROLE_PERMISSIONS
@@ -91,6 +92,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "account-reveal": ("lead_team", "account", "POST"),
     "account-contacts": ("team", "account", "GET"),
     "account-contact-detail": ("team", "contact", "GET"),
+    "account-contact-attachment": ("team", "evidence", "GET"),
     "account-timeline": ("team", "account", "GET"),
     "account-plan-options": ("team", "account", "GET"),
     "account-payments": ("team", "account", "GET"),
@@ -156,6 +158,11 @@ def _world(team, specialist) -> dict:
         "account": account,
         "customer": customer,
         "contact": ContactLogFactory(account=account, user=specialist),
+        "evidence": ContactLogFactory(
+            account=account,
+            user=specialist,
+            attachment=SimpleUploadedFile("call.ogg", b"OggS\0\x02 a recording"),
+        ),
         "restriction": RestrictionFactory(customer=customer),
         "plan": draft_plan(account, specialist),
         "pending_plan": _pending(draft_plan(account, specialist)),
@@ -180,7 +187,8 @@ def _user(role: str, team, username: str, **extra):
 
 
 @pytest.fixture
-def world():
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     with time_machine.travel(NOW, tick=False):
         team_a = TeamFactory(code="team-a", name="A", jurisdiction="US")
         team_b = TeamFactory(code="team-b", name="B", jurisdiction="US")
@@ -213,7 +221,7 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
     elif "account_id" in pattern:
         account = target if obj == "account" else target.account
         kwargs = {"account_id": account.pk}
-        if obj == "contact":
+        if obj in ("contact", "evidence"):
             kwargs["pk"] = target.pk
     elif "customer_id" in pattern:
         kwargs = {"customer_id": target.pk}

@@ -285,3 +285,69 @@ def test_a_recording_can_be_attached(api, specialist, account, phone, settings, 
 
 def test_every_disposition_but_refused_has_its_handler():
     assert set(DISPOSITION_HANDLERS) == set(ContactLog.Disposition.values) - {"refused"}
+
+
+def _post_with_file(api, user, account, phone, upload):
+    return api.as_user(user).post(
+        f"/api/v1/accounts/{account.pk}/contacts/",
+        {
+            "channel": "call",
+            "direction": "outbound",
+            "occurred_at": ALLOWED_AT,
+            "outcome": "conversation",
+            "contact_point": phone.pk,
+            "attachment": upload,
+        },
+        format="multipart",
+    )
+
+
+def test_a_file_that_is_not_a_recording_is_refused_whatever_its_name(
+    api, specialist, account, phone, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    script = SimpleUploadedFile("call.ogg", b"<script>alert(1)</script>", content_type="audio/ogg")
+    response = _post_with_file(api, specialist, account, phone, script)
+    assert response.status_code == 400
+    assert "attachment" in response.json()
+    assert ContactLog.objects.count() == 0
+
+
+def test_a_recording_over_the_size_limit_is_refused(
+    api, specialist, account, phone, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.SETTLE_EVIDENCE_MAX_BYTES = 1024
+    big = SimpleUploadedFile("call.ogg", b"OggS" + b"\0" * 2048, content_type="audio/ogg")
+    response = _post_with_file(api, specialist, account, phone, big)
+    assert response.status_code == 400
+    assert "attachment" in response.json()
+
+
+def test_the_recording_is_served_to_the_team_only_and_each_access_recorded(
+    api, specialist, other_specialist, account, phone, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import PersonalDataReveal
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("call.ogg", b"OggS\0\x02 the call", content_type="audio/ogg")
+    link = _post_with_file(api, specialist, account, phone, upload).json()["attachment"]
+    assert (
+        link == f"/api/v1/accounts/{account.pk}/contacts/{ContactLog.objects.get().pk}/attachment/"
+    )
+
+    played = api.as_user(specialist).get(link)
+    assert played.status_code == 200
+    assert played["Content-Type"] == "audio/ogg"
+    assert b"".join(played.streaming_content) == b"OggS\0\x02 the call"
+    access = PersonalDataReveal.objects.get()
+    assert (access.user, access.account, access.channel) == (specialist, account, "api")
+
+    assert api.as_user(other_specialist).get(link).status_code == 403
+    assert PersonalDataReveal.objects.count() == 1

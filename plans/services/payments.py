@@ -105,10 +105,10 @@ def payment_post(
 
 def _payment_repeat(existing: Payment, account: Account, amount: Decimal) -> Payment:
     if existing.account_id != account.pk:
+        # No ids: the other account may be another team's, and its payment is none of ours.
         raise PaymentConflict(
             _("Reference %(reference)s was already posted to another account.")
-            % {"reference": existing.reference},
-            payment=existing.pk,
+            % {"reference": existing.reference}
         )
     if existing.amount != amount:
         raise PaymentConflict(

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
 
 from contacts.models import Dispute
+from plans.services import payment_post
 from tests.factories import AccountFactory, ContactPointFactory, CustomerFactory
 from tests.plans.factories import NOW, owing_account
 
@@ -208,3 +211,23 @@ def test_a_supervisor_cannot_end_a_hold_while_its_dispute_is_open(
     assert response.status_code == 409
     dispute.restriction.refresh_from_db()
     assert dispute.restriction.ended_at is None
+
+
+def test_a_reference_used_in_another_team_answers_without_its_ids(
+    api, supervisor, team, other_team
+):
+    theirs = owing_account(other_team)
+    ours = owing_account(team)
+    received = datetime.fromisoformat("2026-11-23T09:00:00-05:00")
+    paid = payment_post(
+        account=theirs, by=None, reference="B-9", amount=Decimal("150.00"), received_at=received
+    ).payment
+    body = {"amount": "150.00", "received_at": received.isoformat(), "reference": "B-9"}
+
+    response = api.as_user(supervisor).post(
+        f"/api/v1/accounts/{ours.pk}/payments/", body, format="json"
+    )
+
+    assert response.status_code == 409
+    assert set(response.json()) == {"detail"}
+    assert str(paid.pk) not in json.dumps(response.json())

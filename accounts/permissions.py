@@ -136,3 +136,10 @@ class SupervisorWrites(IsStaffRole):
         if not super().has_permission(request, view):
             return False
         return request.method in SAFE_METHODS or request.user.has_role(Role.SUPERVISOR, Role.ADMIN)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if super().has_object_permission(request, view, obj):
+            return True
+        # A refusal for another team's object says so (permissions are made per request).
+        self.message = "This belongs to another team."
+        return False

@@ -38,6 +38,7 @@ def validate_date_in_range(value: date | datetime) -> None:
 def id_or_none(raw: str) -> int | None:
     """A query parameter as an id, or None when it is not one (not digits, or too large)."""
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
+    # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
         return None
     return int(raw)

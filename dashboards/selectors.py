@@ -13,6 +13,7 @@ from accounts.models import OPEN_STAGES, Account, Team
 from accounts.workload import active_specialists
 from compliance.models import ComplianceDecision
 from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Complaint, ContactLog, Dispute
+from core.bounds import id_or_none
 from dashboards.facts import day_bounds
 
 
@@ -34,8 +35,8 @@ def team_accounts(team: Team, params, *, as_of: date):
         accounts = accounts.filter(bucket_code=filters["bucket"])
     if filters["specialist"] == "none":
         accounts = accounts.filter(assigned_to__isnull=True)
-    elif filters["specialist"].isdigit():
-        accounts = accounts.filter(assigned_to_id=int(filters["specialist"]))
+    elif (specialist := id_or_none(filters["specialist"])) is not None:
+        accounts = accounts.filter(assigned_to_id=specialist)
     if filters["q"]:
         accounts = accounts.search(filters["q"])
     return accounts, filters

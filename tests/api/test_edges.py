@@ -231,3 +231,18 @@ def test_a_reference_used_in_another_team_answers_without_its_ids(
     assert response.status_code == 409
     assert set(response.json()) == {"detail"}
     assert str(paid.pk) not in json.dumps(response.json())
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "-1", "abc"])
+def test_odd_specialist_parameters_on_the_queue_and_workload_are_ignored(
+    client, supervisor, account, value
+):
+    client.force_login(supervisor)
+    assert client.get(reverse("accounts:queue"), {"specialist": value}).status_code == 200
+    assert client.get(reverse("dashboards:workload"), {"specialist": value}).status_code == 200
+
+
+def test_another_teams_account_says_so(api, other_specialist, account):
+    response = api.as_user(other_specialist).get(f"/api/v1/accounts/{account.pk}/")
+    assert response.status_code == 403
+    assert "another team" in response.json()["detail"]

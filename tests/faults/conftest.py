@@ -43,3 +43,19 @@ def rows(sql: str, params: Iterable = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def sequences_read(tables: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """The id sequence of each table: (last value, is called)."""
+    out = {}
+    for table in tables:
+        (sequence,) = rows("SELECT pg_get_serial_sequence(%s, 'id')", [table])[0]
+        out[sequence] = rows(f"SELECT last_value, is_called FROM {sequence}")[0]
+    return out
+
+
+def sequences_restore(saved: dict[str, tuple[int, bool]]) -> None:
+    """Put id sequences back (a rolled-back transaction does not), so a second run of the
+    same work hands out the same ids and the rows it writes can be compared whole."""
+    for sequence, (value, called) in saved.items():
+        rows("SELECT setval(%s, %s, %s)", [sequence, value, called])

@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.bounds import validate_date_in_range
+from core.bounds import MAX_UTC_OFFSET, MIN_UTC_OFFSET, validate_date_in_range
 
 
 class Pagination(PageNumberPagination):
@@ -29,6 +29,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "invalid": _("Give an ISO 8601 time, e.g. 2026-04-07T15:00:00-04:00."),
         "naive": _("Include the UTC offset, e.g. 2026-04-07T15:00:00-04:00."),
+        "offset": "A UTC offset lies between -12:00 and +14:00.",
     }
 
     def to_internal_value(self, value):
@@ -40,8 +41,12 @@ class AwareDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is None:
             self.fail("invalid")
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
+        offset = parsed.utcoffset()
+        if offset is None:
             self.fail("naive")
+        # Real zones run from -12:00 to +14:00; PostgreSQL stores no offset past ±15:59.
+        if not MIN_UTC_OFFSET <= offset <= MAX_UTC_OFFSET:
+            self.fail("offset")
         validate_date_in_range(parsed)
         return parsed
 

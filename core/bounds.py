@@ -8,7 +8,7 @@ hundred years, so anything outside is refused with a message naming the field.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 MAX_DAY_COUNT = 36_500  # a hundred years of days
 MAX_ID = 2**63 - 1  # bigint: an id above it cannot exist
+MIN_UTC_OFFSET, MAX_UTC_OFFSET = timedelta(hours=-12), timedelta(hours=14)  # real zones
 MAX_NOTE_LENGTH = 4_000  # a specialist's notes, a resolution, a reason
 MAX_MESSAGE_LENGTH = 20_000  # a message text: an SMS, an email or a letter body
 

@@ -246,3 +246,11 @@ def test_another_teams_account_says_so(api, other_specialist, account):
     response = api.as_user(other_specialist).get(f"/api/v1/accounts/{account.pk}/")
     assert response.status_code == 403
     assert "another team" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("at", ["2026-11-20T15:00:00-16:02", "2026-11-20T15:00:00+15:30"])
+def test_a_time_with_an_offset_no_zone_has_is_a_400(api, specialist, account, at):
+    """Found by fuzzing: PostgreSQL stores no offset past ±15:59, so -16:02 answered 500."""
+    body = {"account": account.pk, "channel": "call", "at": at}
+    response = api.as_user(specialist).post("/api/v1/compliance/check/", body, format="json")
+    _field_error(response, "at")

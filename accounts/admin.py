@@ -204,11 +204,14 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     """A feed covers every team, and its errors name customers of all of them: admins and
     heads of collections only."""
 
+    # The admin asks anonymous visitors too (its login page lists the apps): no role, no batches.
     def has_view_permission(self, request, obj=None):
-        return request.user.sees_all_teams and super().has_view_permission(request, obj)
+        sees_all = getattr(request.user, "sees_all_teams", False)
+        return sees_all and super().has_view_permission(request, obj)
 
     def has_module_permission(self, request):
-        return request.user.sees_all_teams and super().has_module_permission(request)
+        sees_all = getattr(request.user, "sees_all_teams", False)
+        return sees_all and super().has_module_permission(request)
 
     list_display = [
         "started_at",

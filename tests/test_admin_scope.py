@@ -276,3 +276,7 @@ def test_the_audit_trail_masks_account_numbers(client, supervisor, mine):
     old, new = entry.changes_dict["number"]
     # auditlog's mask (the importer writes the same): the first half hidden.
     assert (old, new) == ("********11119999", "********11118888")
+
+
+def test_the_admin_login_page_opens_for_a_signed_out_visitor(client):
+    assert client.get("/admin/login/").status_code == 200

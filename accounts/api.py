@@ -31,6 +31,7 @@ from accounts.serializers import (
 )
 from accounts.tokens import token_for
 from core.bounds import MAX_DAY_COUNT
+from core.client_ip import client_ip
 
 
 class TokenView(ObtainAuthToken):
@@ -124,7 +125,7 @@ class CustomerViewSet(
             user=request.user,
             customer=customer,
             channel="api",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_ip(request),
         )
         return Response(data)
 
@@ -226,6 +227,6 @@ class AccountViewSet(
             customer=account.customer,
             account=account,
             channel="api",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_ip(request),
         )
         return Response(data)

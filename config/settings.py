@@ -206,7 +206,7 @@ if env.bool("DJANGO_BEHIND_PROXY", default=False):
 PROXY_COUNT = env.int(
     "DJANGO_PROXY_COUNT", default=1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 )
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"  # the same count as DRF NUM_PROXIES
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 # --- I18n / time ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from contacts.serializers import (
     ContactLogSerializer,
     ContactPointSerializer,
 )
+from core.client_ip import client_ip
 
 
 class CustomerContactPointsView(generics.ListCreateAPIView):
@@ -77,7 +78,7 @@ class ContactAttachmentView(AccountScopedAPIMixin, APIView):
             user=request.user,
             entry=entry,
             channel="api" if request.auth is not None else "web",
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            remote_addr=client_ip(request),
         )
         return FileResponse(
             handle,

@@ -22,6 +22,7 @@ from accounts.permissions import account_for_page, require_role
 from compliance.models import CommunicationRestriction
 from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
 from core.bounds import id_or_none
+from core.client_ip import client_ip
 from outreach.forms import ContactLogForm
 from plans.models import PromiseStatus
 from workspace import queue
@@ -227,7 +228,7 @@ def account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         customer=account.customer,
         account=account,
         channel="web",
-        remote_addr=request.META.get("REMOTE_ADDR"),
+        remote_addr=client_ip(request),
     )
     points = {p.id: p for p in account.customer.contact_points.all()}
     return render(

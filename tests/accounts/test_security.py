@@ -155,3 +155,59 @@ def test_pages_send_a_content_security_policy_without_inline_script(client, spec
     assert directives["script-src"] == "'self'"
     assert "'unsafe-inline'" not in policy
     assert directives["frame-ancestors"] == "'none'"
+
+
+# --- The client's address behind a proxy -----------------------------------------------------
+@pytest.mark.django_db
+def test_behind_one_proxy_the_lockout_follows_the_address_the_proxy_saw(
+    client, specialist, settings
+):
+    """The proxy appends the real client; what the client wrote to its left is ignored, so
+    rotating it neither escapes the lockout nor locks out another client of the same proxy."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    from rest_framework.settings import api_settings
+
+    api_settings.reload()
+    try:
+        for n in range(5):
+            client.post(
+                "/login/",
+                {"username": "sam", "password": "wrong"},
+                REMOTE_ADDR="10.0.0.2",
+                HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.7",
+            )
+        attacker = client.post(
+            "/login/",
+            {"username": "sam", "password": "pw-for-tests-123"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="192.0.2.99, 198.51.100.7",
+        )
+        assert attacker.status_code == 429
+        colleague = client.post(
+            "/login/",
+            {"username": "sam", "password": "pw-for-tests-123"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.8",
+        )
+        assert colleague.status_code == 302
+    finally:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+        api_settings.reload()
+
+
+def test_the_client_address_is_the_proxys_hop_and_never_a_malformed_value(rf, settings):
+    from rest_framework.settings import api_settings
+
+    from core.client_ip import client_ip
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_settings.reload()
+    try:
+        behind = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7")
+        assert client_ip(behind) == "198.51.100.7"
+        forged = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, not-an-ip")
+        assert client_ip(forged) is None
+    finally:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+        api_settings.reload()
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"

@@ -13,6 +13,7 @@ from accounts.models import (
     Customer,
     ImportBatch,
     PersonalDataReveal,
+    ReAge,
     Team,
     User,
 )
@@ -180,6 +181,23 @@ class BucketHistoryAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     list_filter = ["bucket", "exited_to"]
     list_select_related = ["account"]
     date_hierarchy = "entered_on"
+
+
+@admin.register(ReAge)
+class ReAgeAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
+    list_display = [
+        "at",
+        "account",
+        "reason",
+        "previous_delinquent_since",
+        "delinquent_since",
+        "plan_id",
+        "by",
+    ]
+    list_filter = ["reason"]
+    list_select_related = ["account", "by"]
+    date_hierarchy = "at"
 
 
 @admin.register(PersonalDataReveal)

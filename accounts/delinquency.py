@@ -54,6 +54,7 @@ class MovesSummary:
     examined: int = 0
     moved: int = 0
     opened: int = 0
+    exited: int = 0
 
 
 def _total_balance_expr():
@@ -64,7 +65,9 @@ def bucket_moves_record(*, as_of: date, chunk_size: int = 20_000) -> MovesSummar
     """Write one history row per account whose derived bucket differs from its open stay.
 
     Idempotent for a date: a second run finds no differences. Accounts with no open stay get
-    their first one. Works through accounts in id order in chunks, one transaction per chunk.
+    their first one; an account that left the open stages has its stay closed (exit to the
+    stage) and gets no new one. Works through accounts in id order in chunks, one transaction
+    per chunk.
     """
     buckets = configured_buckets()
     summary = MovesSummary(as_of=as_of)
@@ -97,10 +100,33 @@ def bucket_moves_record(*, as_of: date, chunk_size: int = 20_000) -> MovesSummar
                 break
             last_id = rows[-1]["id"]
             _apply_moves(rows, as_of, summary)
+    summary.exited = _exits_record(as_of)
     logger.info(
-        "bucket moves for %s: %s moved, %s first stays", as_of, summary.moved, summary.opened
+        "bucket moves for %s: %s moved, %s first stays, %s exits",
+        as_of,
+        summary.moved,
+        summary.opened,
+        summary.exited,
     )
     return summary
+
+
+@transaction.atomic
+def _exits_record(as_of: date) -> int:
+    """Close the stay of every account that has left the open stages (paid, settled, written
+    off, closed): its exit is to that stage, so roll rates stop counting it in its bucket."""
+    stays = list(
+        BucketHistory.objects.select_for_update(of=("self",))
+        .filter(exited_on__isnull=True)
+        .exclude(account__stage__in=OPEN_STAGES)
+        .select_related("account")
+    )
+    for stay in stays:
+        stay.exited_on = as_of
+        stay.exit_balance = stay.account.total_balance
+        stay.exited_to = stay.account.stage
+    BucketHistory.objects.bulk_update(stays, ["exited_on", "exit_balance", "exited_to"])
+    return len(stays)
 
 
 def _apply_moves(rows: Sequence[Mapping[str, Any]], as_of: date, summary: MovesSummary) -> None:

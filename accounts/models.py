@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 from accounts import aging, masking
 from accounts.validators import validate_currency, validate_time_zone
 from core.business_calendar import business_date
+from core.querysets import AppendOnlyQuerySet
 
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
 
@@ -221,11 +222,14 @@ class Stage(models.TextChoices):
     LEGAL = "legal", _("Legal")
     PLACED = "placed", _("Placed with agency")
     SETTLED = "settled", _("Settled")
+    PAID = "paid", _("Paid off")
     WRITTEN_OFF = "written_off", _("Written off")
     CLOSED = "closed", _("Closed")
 
 
 OPEN_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN, Stage.LEGAL, Stage.PLACED)
+#: The stages collection strategies work (a plan's account gets the plan's own reminders).
+COLLECTION_STAGES = (Stage.EARLY, Stage.LATE, Stage.LEGAL, Stage.PLACED)
 
 
 class RiskTier(models.TextChoices):
@@ -335,6 +339,13 @@ class Account(models.Model):
         db_index=True,
         help_text=_("Due date of the oldest unpaid amount; empty when current."),
     )
+    original_delinquent_since = models.DateField(
+        _("originally delinquent since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("What delinquent since was before the account was first re-aged."),
+    )
     last_payment_date = models.DateField(_("last payment date"), null=True, blank=True)
     last_payment_amount = models.DecimalField(
         _("last payment amount"),
@@ -429,7 +440,9 @@ class BucketHistory(models.Model):
     exit_balance = models.DecimalField(
         _("balance on exit"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    exited_to = models.CharField(_("moved to"), max_length=10, blank=True)
+    exited_to = models.CharField(
+        _("moved to"), max_length=20, blank=True, help_text=_("A bucket, or the stage it left to.")
+    )
 
     class Meta:
         ordering = ["account_id", "entered_on", "id"]
@@ -449,6 +462,54 @@ class BucketHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.entered_on}–{self.exited_on or ''}"
+
+
+class ReAgeQuerySet(AppendOnlyQuerySet):
+    refusal = "Re-ages are history and are never changed; the next re-age supersedes one."
+
+
+class ReAge(models.Model):
+    """One change of an account's ``delinquent_since`` made by Settle rather than the feed: a
+    plan activated, a plan installment missed or paid, a plan ended, the balance paid off.
+
+    Append-only: the account's re-age history, shown on its timeline. ``plan_id`` is kept as a
+    number because plans live on a floor above accounts.
+    """
+
+    class Reason(models.TextChoices):
+        PLAN_ACTIVATED = "plan_activated", _("Plan activated")
+        PLAN_INSTALLMENT_MISSED = "plan_installment_missed", _("Plan installment missed")
+        PLAN_CURRENT = "plan_current", _("Plan brought up to date")
+        PLAN_PAYMENT = "plan_payment", _("Payment on the plan")
+        PLAN_ENDED = "plan_ended", _("Plan ended unfinished")
+        PAID_OFF = "paid_off", _("Paid off")
+        SETTLED = "settled", _("Settled")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="re_ages")
+    at = models.DateTimeField(_("at"), db_index=True)
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    previous_delinquent_since = models.DateField(_("delinquent since before"), null=True)
+    delinquent_since = models.DateField(_("delinquent since after"), null=True)
+    plan_id = models.PositiveIntegerField(_("plan"), null=True, blank=True)
+    by = models.ForeignKey(
+        User,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    objects = ReAgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["account_id", "at", "id"]
+        verbose_name = _("re-age")
+        verbose_name_plural = _("re-ages")
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.previous_delinquent_since} → {self.delinquent_since}"
 
 
 class PersonalDataReveal(models.Model):

@@ -131,6 +131,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "past_due_amount",
             "minimum_due",
             "delinquent_since",
+            "original_delinquent_since",
             "days_past_due",
             "bucket",
             "last_payment_date",
@@ -146,7 +147,14 @@ class AccountSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["risk_tier", "risk_score", "risk_factors", "created_at", "updated_at"]
+        read_only_fields = [
+            "original_delinquent_since",
+            "risk_tier",
+            "risk_score",
+            "risk_factors",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"stage": {"required": False}}
 
     def _as_of(self):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,7 @@ from accounts.models import (
     ContactPoint,
     Customer,
     PersonalDataReveal,
+    ReAge,
     Role,
     Stage,
     Team,
@@ -156,6 +157,45 @@ def account_stage_set(*, account: Account, stage: str, by: User | None) -> Accou
         with acting_as(by):
             account.save(update_fields=["stage", "updated_at"])
     return account
+
+
+@transaction.atomic
+def account_reage(
+    *,
+    account: Account,
+    delinquent_since: date | None,
+    reason: str,
+    by: User | None,
+    now: datetime,
+    plan_id: int | None = None,
+    note: str = "",
+) -> ReAge | None:
+    """Set ``delinquent_since`` for a reason of Settle's own and record the re-age (audited).
+
+    The date before the account's first re-age is kept as ``original_delinquent_since``. No
+    change, no record: calling it again with the same date does nothing.
+    """
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    previous = account.delinquent_since
+    if previous == delinquent_since:
+        return None
+    fields = ["delinquent_since", "updated_at"]
+    if account.original_delinquent_since is None and not account.re_ages.exists():
+        account.original_delinquent_since = previous
+        fields.append("original_delinquent_since")
+    account.delinquent_since = delinquent_since
+    with acting_as(by):
+        account.save(update_fields=fields)
+    return ReAge.objects.create(
+        account=account,
+        at=now,
+        reason=reason,
+        previous_delinquent_since=previous,
+        delinquent_since=delinquent_since,
+        plan_id=plan_id,
+        by=by if by is not None and by.is_authenticated else None,
+        note=note[:255],
+    )
 
 
 def stage_after_plan(account: Account, *, as_of: date) -> str:

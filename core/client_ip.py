@@ -18,7 +18,7 @@ _throttle = BaseThrottle()
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address as DRF's throttles see it (``REST_FRAMEWORK["NUM_PROXIES"]``), or
     None when that hop is not an IP address (a malformed header is not stored as one)."""
-    ident = _throttle.get_ident(request)
+    ident = _throttle.get_ident(request)  # type: ignore[arg-type]  # reads only request.META
     try:
         return str(ipaddress.ip_address(ident))
     except ValueError:

@@ -2,21 +2,25 @@
 
 ``nightly_run(as_of=…)`` runs, for one business date and in this order:
 
-1. ``bucket_moves`` — a history row per account whose derived bucket changed
-   (``delinquency.bucket_moves_record``);
-2. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
-3. ``plans`` — mark missed installments and break plans (``plans.services.plans_break_overdue``);
-4. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
+1. ``plans`` — mark missed installments and break plans (``plans.services.plans_break_overdue``;
+   a broken plan's account gets its original delinquency back);
+2. ``re_age`` — measure accounts on a plan against the plan (``plans.services.plans_reage``):
+   an installment that fell past due ages the account again;
+3. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
+   each account that left the open stages (``delinquency.bucket_moves_record``);
+4. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
+5. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
    through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
-5. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
+6. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
-Promises and plans run before risk and queue so tonight's broken promises and plans count
-tonight. Every write happens only where a value differs (``IS DISTINCT FROM`` on PostgreSQL), so
-a second run for the same date writes nothing. Steps 1, 4 and 5 work in ranges of ``chunk_size``
-account ids, one transaction per chunk, so a failure loses one chunk and a rerun finishes it.
+Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
+promises and plans before risk and queue so tonight's broken promises and plans count tonight.
+Every write happens only where a value differs (``IS DISTINCT FROM`` on PostgreSQL), so a second
+run for the same date writes nothing. Steps 3, 5 and 6 work in ranges of ``chunk_size`` account
+ids, one transaction per chunk, so a failure loses one chunk and a rerun finishes it.
 """
 
 from __future__ import annotations
@@ -111,11 +115,12 @@ def nightly_run(
 
     def moves() -> int:
         moved = delinquency.bucket_moves_record(as_of=as_of, chunk_size=chunk_size)
-        return moved.moved + moved.opened
+        return moved.moved + moved.opened + moved.exited
 
+    run("plans", lambda: len(plan_services.plans_break_overdue(as_of=as_of, now=now)))
+    run("re_age", lambda: plan_services.plans_reage(as_of=as_of, now=now))
     run("bucket_moves", moves)
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
-    run("plans", lambda: len(plan_services.plans_break_overdue(as_of=as_of, now=now)))
     run("risk", lambda: risk_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say))
     run("queue", lambda: queue_refresh(as_of=as_of, chunk_size=chunk_size, say=say))
     for line in summary.lines():

@@ -1,7 +1,8 @@
 """The case timeline: everything that happened on an account, newest first, in few queries.
 
-One query per source (contacts, payments, promises, plan events, bucket moves, restrictions,
-and dispute and complaint events together) — seven in all, whatever the number of events.
+One query per source (contacts, payments, promises, plan events, bucket moves, re-ages,
+restrictions, and dispute and complaint events together) — eight in all, whatever the number of
+events.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, BucketHistory
+from accounts.models import Account, BucketHistory, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
 from contacts.models import CaseEvent, ContactLog
 from core.business_calendar import start_of_business_day
@@ -22,7 +23,7 @@ from plans.models import Payment, PlanEvent, PlanStatus, PromiseStatus, PromiseT
 @dataclass(frozen=True)
 class TimelineEvent:
     at: datetime
-    kind: str  # contact, payment, promise, plan, bucket, restriction, dispute, complaint
+    kind: str  # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint
     title: str
     detail: str = ""
     by: str = ""
@@ -138,6 +139,27 @@ def _bucket_moves(account: Account) -> list[TimelineEvent]:
     ]
 
 
+def _re_ages(account: Account) -> list[TimelineEvent]:
+    """Settle's own changes of delinquency: a plan's re-age, the end of a plan, a payoff."""
+    reasons = dict(ReAge.Reason.choices)
+    rows = ReAge.objects.filter(account=account).values_list(
+        "id", "at", "reason", "previous_delinquent_since", "delinquent_since", "by__username"
+    )
+    never = _("current")
+    return [
+        TimelineEvent(
+            at=at,
+            kind="re_age",
+            title=str(reasons.get(reason, reason)),
+            detail=_("Delinquent since %(before)s → %(after)s")
+            % {"before": before or never, "after": after or never},
+            by=user or _("system"),
+            ref=pk,
+        )
+        for pk, at, reason, before, after, user in rows
+    ]
+
+
 def _restrictions(account: Account) -> list[TimelineEvent]:
     kinds = dict(RestrictionKind.choices)
     rows = CommunicationRestriction.objects.filter(
@@ -195,6 +217,7 @@ SOURCES = (
     _promises,
     _plan_events,
     _bucket_moves,
+    _re_ages,
     _restrictions,
     _case_events,
 )

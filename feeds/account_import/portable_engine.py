@@ -27,6 +27,8 @@ from feeds.account_import.spec import (
     COLUMNS,
     CUSTOMER_COLUMNS,
     CUSTOMER_FIELDS,
+    PLAN_MEASURED_FIELDS,
+    PLAN_STAGE,
     POSITION,
     REQUIRED_MESSAGE,
     TWO_PLACES,
@@ -255,7 +257,11 @@ class PortableEngine(Engine):
         planned = []
         for number, row in firsts.items():
             account = existing.get(number) or Account()
-            changes = _assign(account, ACCOUNT_FIELDS, row.values, self.now)
+            on_plan = account.pk is not None and account.stage == PLAN_STAGE
+            managed = [
+                m for m in ACCOUNT_FIELDS if not (on_plan and m.field in PLAN_MEASURED_FIELDS)
+            ]
+            changes = _assign(account, managed, row.values, self.now)
             code = row.values.get("team")
             if code:
                 team_id = self.context.teams[code].pk

@@ -57,6 +57,8 @@ from feeds.account_import.spec import (
     COLUMNS,
     CUSTOMER_COLUMNS,
     CUSTOMER_FIELDS,
+    PLAN_MEASURED_FIELDS,
+    PLAN_STAGE,
     POSITION,
     REQUIRED_MESSAGE,
     Managed,
@@ -465,7 +467,14 @@ class PostgresEngine(Engine):
             extra_join=self.team_join() + " LEFT JOIN unnest(%(auto_jurisdictions)s::text[], "
             "%(auto_teams)s::bigint[]) AS at(jurisdiction, team_id) "
             f"ON at.jurisdiction = {cols('jurisdiction')}",
-            extra_final={"team": "COALESCE(s.explicit_team, o.team_id, s.auto_team)"},
+            extra_final={
+                "team": "COALESCE(s.explicit_team, o.team_id, s.auto_team)",
+                **{
+                    field: f"CASE WHEN o.stage = {sql_literal(PLAN_STAGE)} THEN o.{field} "
+                    f"ELSE s.n_{field} END"
+                    for field in PLAN_MEASURED_FIELDS
+                },
+            },
             extra_old=("team", "assigned_to", "customer", "hardship_declared_at", "stage"),
             carry=("ref",),
         )

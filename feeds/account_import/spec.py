@@ -469,6 +469,11 @@ class Managed:
     blank_value: str | None = None  # stored instead of NULL when empty (char fields)
 
 
+#: While an account is on a plan Settle measures its delinquency against the plan
+#: (``plans.reage``): the file's value of these fields is not applied to it then.
+PLAN_MEASURED_FIELDS = ("delinquent_since",)
+PLAN_STAGE = "on_plan"
+
 CUSTOMER_FIELDS = (
     Managed("external_ref", "external_ref"),
     Managed("name", "name"),

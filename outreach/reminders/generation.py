@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from accounts import delinquency
-from accounts.models import OPEN_STAGES, Account
+from accounts.models import COLLECTION_STAGES, Account
 from contacts.models import ContactPoint, MessageTemplate, Reminder, TreatmentStrategy
 from outreach.reminders.conf import setting
 from plans.models import Installment, InstallmentStatus, PlanStatus, PromiseStatus, PromiseToPay
@@ -128,9 +128,13 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
     buckets = delinquency.configured_buckets()
     strategy_accounts: list[tuple[TreatmentStrategy, Any]] = []
     for strategy in strategies:
+        # Collection strategies never reach an account on a plan (nor a closed one): the plan's
+        # installment reminders are its only automatic messages.
+        wanted = [strategy.stage] if strategy.stage else COLLECTION_STAGES
+        stages = [s for s in wanted if s in COLLECTION_STAGES]
         accounts = delinquency.annotate(
             Account.objects.filter(
-                stage__in=[strategy.stage] if strategy.stage else OPEN_STAGES,
+                stage__in=stages,
                 risk_tier=strategy.risk_tier,
                 customer__jurisdiction=strategy.jurisdiction,
             ).select_related("customer"),

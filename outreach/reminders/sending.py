@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import OPEN_STAGES
+from accounts.models import COLLECTION_STAGES, OPEN_STAGES
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk
 from contacts.models import MessageTemplate, Reminder
@@ -142,8 +142,12 @@ def reminders_send_batch(
         if template is None or not template.is_active or template.channel != r.channel:
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "template unusable"}
             continue
-        if r.stage not in OPEN_STAGES:  # settled, written off or closed since
+        if r.stage not in OPEN_STAGES:  # paid, settled, written off or closed since
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "account closed"}
+            continue
+        if r.kind == Reminder.Kind.STRATEGY and r.stage not in COLLECTION_STAGES:
+            # On a plan since it was generated: the plan's own reminders take over.
+            changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": "account on plan"}
             continue
         if r.pk in settled:  # paid or resolved since it was generated
             changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": settled[r.pk]}

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, User
+from accounts.models import OPEN_STAGES, Account, ReAge, Stage, User
 from accounts.services import account_update, acting_as
 from core.business_calendar import business_day, business_day_or_today
 from plans.allocation import Owed, allocate
@@ -30,7 +30,7 @@ from plans.models import (
 )
 from plans.services.errors import PaymentConflict
 from plans.services.inputs import _aware, _money
-from plans.services.plans import _plan_complete
+from plans.services.plans import _plan_complete, account_closed_out, plan_reage
 from plans.services.promises import _promises_resolve_locked
 
 
@@ -206,9 +206,14 @@ def _payment_allocate(
     received_on = business_day(payment.received_at)
     if account.last_payment_date is None or received_on >= account.last_payment_date:
         data.update(last_payment_date=received_on, last_payment_amount=payment.amount)
-    account_update(account=account, by=by, data=data)
-    if plan is not None and all(row.paid_amount == row.amount for row in rows):
-        _plan_complete(plan, by=by, now=now, as_of=as_of)
+    account = account_update(account=account, by=by, data=data)
+    if plan is not None:
+        if all(row.paid_amount == row.amount for row in rows):
+            _plan_complete(plan, by=by, now=now, as_of=as_of)
+        else:
+            plan_reage(plan, reason=ReAge.Reason.PLAN_PAYMENT, by=by, now=now, as_of=as_of)
+    elif paid_off and account.stage in OPEN_STAGES:
+        account_closed_out(account, stage=Stage.PAID, reason=ReAge.Reason.PAID_OFF, by=by, now=now)
 
 
 def _balances_less(account: Account, amount: Decimal) -> dict[str, Decimal]:

@@ -18,8 +18,14 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import OPEN_STAGES, Account, Jurisdiction, Role, Stage, User
-from accounts.services import account_stage_set, account_update, acting_as, stage_after_plan
+from accounts.models import OPEN_STAGES, Account, Jurisdiction, ReAge, Role, Stage, User
+from accounts.services import (
+    account_reage,
+    account_stage_set,
+    account_update,
+    acting_as,
+    stage_after_plan,
+)
 from core.business_calendar import business_day_or_today
 from plans.affordability import meets_minimum, smallest_installment
 from plans.concessions import ConcessionError, principal_after_concessions
@@ -34,6 +40,7 @@ from plans.models import (
     PlanPolicy,
     PlanStatus,
 )
+from plans.reage import plan_delinquent_since, plan_delinquent_since_subquery
 from plans.schedule import (
     DayCount,
     Frequency,
@@ -681,6 +688,52 @@ def _plan_activate(
     plan.activated_at = now
     _save(plan, by, ["status", "activated_at", *(extra_fields or [])])
     _event(plan, action, from_status, by, now, note)
+    plan_reage(plan, reason=ReAge.Reason.PLAN_ACTIVATED, by=by, now=now)
+
+
+def plan_reage(
+    plan: Plan, *, reason: str, by: User | None, now: datetime, as_of: date | None = None
+) -> ReAge | None:
+    """Measure the account of an active plan against the plan (``plans.reage``) on ``as_of``
+    (the business day of ``now`` by default)."""
+    unpaid = plan.installments.filter(paid_amount__lt=F("amount")).values_list(
+        "due_date", flat=True
+    )
+    measured = plan_delinquent_since(unpaid, as_of or business_day_or_today(now))
+    return account_reage(
+        account=plan.account,
+        delinquent_since=measured,
+        reason=reason,
+        by=by,
+        now=now,
+        plan_id=plan.pk,
+    )
+
+
+def plans_reage(*, as_of: date, now: datetime | None = None) -> int:
+    """The nightly job: re-age the accounts whose plan installments fell past due (or were
+    paid) since their date was last set. Returns how many accounts changed; a rerun, none."""
+    now = now or timezone.now()
+    rows = (
+        Plan.objects.filter(status=PlanStatus.ACTIVE)
+        .annotate(measured=plan_delinquent_since_subquery(as_of, account_ref="account_id"))
+        .values_list("pk", "account_id", "account__delinquent_since", "measured")
+        .order_by("account_id")
+    )
+    changed = 0
+    for plan_id, account_id, stored, measured in rows.iterator(chunk_size=5000):
+        if stored == measured:
+            continue
+        reason = (
+            ReAge.Reason.PLAN_CURRENT if measured is None else ReAge.Reason.PLAN_INSTALLMENT_MISSED
+        )
+        with transaction.atomic():
+            plan = _locked(Plan(pk=plan_id, account_id=account_id))
+            if plan.status != PlanStatus.ACTIVE:  # ended meanwhile
+                continue
+            if plan_reage(plan, reason=reason, by=None, now=now, as_of=as_of) is not None:
+                changed += 1
+    return changed
 
 
 def _plan_unwind(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> str:
@@ -699,6 +752,17 @@ def _plan_unwind(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> 
         )
         plan.concessions_reinstated_at = now
         note = f"Conditional concessions of {plan.concessions_total} {plan.currency} reinstated."
+    if account.re_ages.exists() and account.original_delinquent_since is not None:
+        # Collections resume with the debt's own history, not the plan's.
+        account_reage(
+            account=account,
+            delinquent_since=account.original_delinquent_since,
+            reason=ReAge.Reason.PLAN_ENDED,
+            by=by,
+            now=now,
+            plan_id=plan.pk,
+        )
+        account.refresh_from_db()
     if account.stage == Stage.ON_PLAN:
         account_stage_set(account=account, stage=stage_after_plan(account, as_of=as_of), by=by)
     return note
@@ -711,8 +775,35 @@ def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -
     _save(plan, by, ["status", "completed_at"])
     _event(plan, Action.COMPLETED, PlanStatus.ACTIVE, by, now)
     account = Account.objects.get(pk=plan.account_id)
-    if account.stage == Stage.ON_PLAN:
-        stage = (
-            Stage.SETTLED if account.total_balance == 0 else stage_after_plan(account, as_of=as_of)
+    if account.stage != Stage.ON_PLAN:
+        return
+    if account.total_balance == 0:
+        # Paid what the plan asked: in full, or for less than was owed (concessions: settled).
+        settled = plan.concessions_total > 0
+        account_closed_out(
+            account,
+            stage=Stage.SETTLED if settled else Stage.PAID,
+            reason=ReAge.Reason.SETTLED if settled else ReAge.Reason.PAID_OFF,
+            by=by,
+            now=now,
+            plan_id=plan.pk,
         )
-        account_stage_set(account=account, stage=stage, by=by)
+    else:
+        account_stage_set(account=account, stage=stage_after_plan(account, as_of=as_of), by=by)
+
+
+def account_closed_out(
+    account: Account,
+    *,
+    stage: str,
+    reason: str,
+    by: User | None,
+    now: datetime,
+    plan_id: int | None = None,
+) -> None:
+    """Nothing is owed any more: the account leaves the open stages and is current. Its bucket
+    stay is closed by the nightly bucket moves (exit to the stage)."""
+    account_reage(
+        account=account, delinquent_since=None, reason=reason, by=by, now=now, plan_id=plan_id
+    )
+    account_stage_set(account=account, stage=stage, by=by)

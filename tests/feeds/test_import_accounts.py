@@ -423,6 +423,26 @@ def test_a_settled_account_moves_team_without_a_specialist(tmp_path, teams):
 
 
 @pytest.mark.django_db
+def test_an_account_on_a_plan_keeps_its_plan_measured_delinquency(tmp_path, teams):
+    """The bank's file still ages the original debt; Settle measures a plan's account against
+    the plan (plans.reage), so the file's date is not applied while it is on the plan."""
+    run(write_csv(tmp_path, [row(), row(account_number="4000002", external_ref="C2")]))
+    Account.objects.update(stage="on_plan", delinquent_since=None)
+    Account.objects.filter(number="4000002").update(stage="early")
+
+    rows = [
+        row(delinquent_since="2025-04-01", principal_balance="900.00"),
+        row(account_number="4000002", external_ref="C2", delinquent_since="2025-04-01"),
+    ]
+    run(write_csv(tmp_path, rows, name="feed2.csv"))
+
+    on_plan = Account.objects.get(number="4000001")
+    assert on_plan.delinquent_since is None
+    assert str(on_plan.principal_balance) == "900.00"  # the rest of the row still applies
+    assert Account.objects.get(number="4000002").delinquent_since == date(2025, 4, 1)
+
+
+@pytest.mark.django_db
 def test_a_header_only_file_is_applied_with_nothing_to_do(tmp_path, teams):
     path = tmp_path / "empty.csv"
     path.write_text(",".join(COLUMNS) + "\n", encoding="utf-8")

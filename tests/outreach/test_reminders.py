@@ -95,6 +95,8 @@ def test_generating_twice_creates_nothing_new(team, specialist):
         account=account, amount=Decimal("50.00"), due_date=first_due - timedelta(days=2)
     )
     as_of = first_due - timedelta(days=3)
+    off_plan = owing_account(team, risk_tier="general", delinquent_since=as_of - timedelta(days=10))
+    ContactPointFactory(customer=off_plan.customer, value="+12125550177")
 
     first = reminders_generate(as_of=as_of, now=NOW)
     second = reminders_generate(as_of=as_of, now=NOW)
@@ -105,7 +107,8 @@ def test_generating_twice_creates_nothing_new(team, specialist):
     inst = plan.installments.order_by("due_date").first()
     assert f"inst:{inst.pk}:{first_due.isoformat()}:sms:d-3" in keys
     assert any(k.startswith("promise:") for k in keys)
-    assert any(k.startswith("strategy:") for k in keys)  # M1 × general: SMS
+    # M1 × general: SMS, for the account off plan only (a plan's account gets the plan's own)
+    assert {k.split(":")[2] for k in keys if k.startswith("strategy:")} == {str(off_plan.pk)}
 
 
 @pytest.mark.django_db

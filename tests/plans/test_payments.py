@@ -212,7 +212,7 @@ def test_paying_everything_completes_the_plan_and_keeps_the_rest_as_credit(team,
     assert not plan.installments.exclude(status="paid").exists()
     account.refresh_from_db()
     assert account.total_balance == 0
-    assert account.stage == Stage.SETTLED
+    assert account.stage == Stage.PAID  # in full, no concessions: paid off, not settled
 
     later = pay(account, "5.00", reference="AFTER")
     assert allocations(later.payment) == [(None, "credit", Decimal("5.00"))]

@@ -161,9 +161,10 @@ def test_a_second_run_for_the_same_date_writes_nothing(portfolio):
     second = run()
 
     assert {s.name: s.changed for s in second.steps} == {
+        "plans": 0,
+        "re_age": 0,
         "bucket_moves": 0,
         "promises": 0,
-        "plans": 0,
         "risk": 0,
         "queue": 0,
     }

@@ -228,6 +228,10 @@ class Stage(models.TextChoices):
 
 
 OPEN_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN, Stage.LEGAL, Stage.PLACED)
+#: Stages an account leaves the queue for; its bucket stay ends with an exit to the stage.
+CLOSED_STAGES = tuple(stage for stage in Stage if stage not in OPEN_STAGES)
+#: Closed by paying: these count as cured in the roll-rate matrix.
+PAID_STAGES = (Stage.PAID, Stage.SETTLED)
 #: The stages collection strategies work (a plan's account gets the plan's own reminders).
 COLLECTION_STAGES = (Stage.EARLY, Stage.LATE, Stage.LEGAL, Stage.PLACED)
 

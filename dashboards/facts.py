@@ -27,11 +27,11 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts import delinquency
-from accounts.models import Account, BucketHistory
+from accounts.models import CLOSED_STAGES, Account, BucketHistory
 from compliance.models import ComplianceDecision
 from contacts.models import Complaint, ContactLog
 from core.business_calendar import business_zone, start_of_business_day
@@ -307,11 +307,23 @@ def stays_on(day: date):
 
 
 def roll_rows(month: date) -> list[RollFact]:
+    """Where the accounts of each bucket at the end of ``month`` are at the end of the next: a
+    bucket, or the closed stage (paid, settled, written off, closed) their stay exited to."""
     start, end = month_end(month), month_end(next_month(month))
     later = stays_on(end).filter(account=OuterRef("account")).values("bucket")[:1]
+    exit_to = (
+        BucketHistory.objects.filter(
+            account=OuterRef("account"),
+            exited_on__gt=start,
+            exited_on__lte=end,
+            exited_to__in=CLOSED_STAGES,
+        )
+        .order_by("-exited_on", "-id")
+        .values("exited_to")[:1]
+    )
     rows = (
         stays_on(start)
-        .annotate(to_bucket=Subquery(later))
+        .annotate(to_bucket=Coalesce(Subquery(later), Subquery(exit_to)))
         .filter(to_bucket__isnull=False)
         .values(
             "bucket",

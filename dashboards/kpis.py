@@ -16,7 +16,7 @@ from django.db.models import Max, Min, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts import delinquency
-from accounts.models import User
+from accounts.models import CLOSED_STAGES, PAID_STAGES, User
 from dashboards.facts import month_end, next_month
 from dashboards.models import DailyActivity, PortfolioSnapshot, RollFact
 
@@ -36,16 +36,17 @@ DEFINITIONS: dict[str, tuple] = {
         _(
             "For each month pair M→M+1 whose second month-end falls in the range: of the accounts "
             "whose bucket history puts them in bucket X at the end of M, the share in bucket Y at "
-            "the end of M+1. Accounts without a bucket stay on either day are left out. Rows sum "
-            "to 100%."
+            "the end of M+1, or the share that left collections by then (paid off, settled, "
+            "written off, closed). Accounts without a bucket stay at the end of M are left out. "
+            "Rows sum to 100%."
         ),
     ),
     "cure": (
         _("Cure rate"),
         _(
             "Of the accounts delinquent (any bucket but the first) at the end of month M, the "
-            "share in the first (current) bucket at the end of M+1, summed over the month pairs "
-            "of the roll-rate matrix."
+            "share in the first (current) bucket at the end of M+1 or paid off or settled by "
+            "then, summed over the month pairs of the roll-rate matrix."
         ),
     ),
     "contact_rate": (
@@ -242,6 +243,16 @@ class RollMatrix:
     def end_day(self) -> date:
         return month_end(next_month(self.month))
 
+    @property
+    def exits(self) -> list[str]:
+        """The closed stages some account left to, in stage order (columns after the buckets)."""
+        present = {b for (_a, b) in self.counts}
+        return [stage for stage in CLOSED_STAGES if stage in present]
+
+    @property
+    def columns(self) -> list[str]:
+        return self.buckets + self.exits
+
     def row_total(self, bucket: str) -> int:
         return sum(n for (a, _b), n in self.counts.items() if a == bucket)
 
@@ -255,7 +266,7 @@ class RollMatrix:
                 "total": self.row_total(a),
                 "cells": [
                     {"to": b, "count": self.counts.get((a, b), 0), "rate": self.rate(a, b)}
-                    for b in self.buckets
+                    for b in self.columns
                 ],
             }
             for a in self.buckets
@@ -268,7 +279,11 @@ class RollMatrix:
     @property
     def cured(self) -> int:
         first = self.buckets[0]
-        return sum(n for (a, b), n in self.counts.items() if a != first and b == first)
+        return sum(
+            n
+            for (a, b), n in self.counts.items()
+            if a != first and (b == first or b in PAID_STAGES)
+        )
 
     @property
     def cure_rate(self) -> Decimal | None:

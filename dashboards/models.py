@@ -63,14 +63,15 @@ class DailyActivity(models.Model):
 
 class RollFact(models.Model):
     """Accounts in ``from_bucket`` at the end of ``month`` and in ``to_bucket`` at the end of the
-    next month (from bucket history)."""
+    next month (from bucket history); ``to_bucket`` is a closed stage for the accounts that left
+    collections in between."""
 
     month = models.DateField(_("month"), help_text=_("First day of the starting month."))
     team_id = models.IntegerField(_("team"))
     jurisdiction = models.CharField(_("jurisdiction"), max_length=2)
     product = models.CharField(_("product"), max_length=30)
     from_bucket = models.CharField(_("from bucket"), max_length=10)
-    to_bucket = models.CharField(_("to bucket"), max_length=10)
+    to_bucket = models.CharField(_("to bucket or stage"), max_length=20)
     accounts = models.IntegerField(_("accounts"))
 
     class Meta:

@@ -1,6 +1,6 @@
 from django import template
 
-from accounts.models import RiskTier
+from accounts.models import CLOSED_STAGES, RiskTier, Stage
 
 register = template.Library()
 
@@ -16,3 +16,9 @@ def pct(rate) -> str:
 @register.filter
 def tier_label(code: str) -> str:
     return str(dict(RiskTier.choices).get(code, code))
+
+
+@register.filter
+def column_label(code: str) -> str:
+    """A roll-rate column: a bucket code as is, a closed stage by its name."""
+    return str(dict(Stage.choices).get(code, code)) if code in CLOSED_STAGES else code

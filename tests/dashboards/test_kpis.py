@@ -11,9 +11,12 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Stage
 from dashboards import kpis
-from dashboards.facts import facts_refresh, roll_months_ending
+from dashboards.facts import facts_refresh, roll_months_ending, roll_rows
 from dashboards.models import DailyActivity, PortfolioSnapshot, RollFact
+from tests.dashboards.conftest import stay
+from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +246,23 @@ def test_beat_refreshes_intraday_and_after_the_nightly_run(db):
             "3",
         ),
     }
+
+
+@pytest.mark.django_db
+def test_an_account_that_left_collections_is_an_exit_not_a_stay_and_paying_off_cures(team):
+    """A settled account's stay ends with an exit to the stage: the matrix shows where it went,
+    and paying off or settling counts as cured; a write-off does not."""
+    settled = AccountFactory(team=team, stage=Stage.SETTLED)
+    written_off = AccountFactory(team=team, stage=Stage.WRITTEN_OFF)
+    still = AccountFactory(team=team)
+    stay(settled, "M2", date(2026, 9, 1), date(2026, 10, 20), "settled")
+    stay(written_off, "M2", date(2026, 9, 1), date(2026, 10, 20), "written_off")
+    stay(still, "M2", date(2026, 9, 1))
+
+    counts = {(r.from_bucket, r.to_bucket): r.accounts for r in roll_rows(date(2026, 9, 1))}
+    matrix = kpis.RollMatrix(month=date(2026, 9, 1), buckets=["M0", "M1", "M2"], counts=counts)
+
+    assert counts == {("M2", "settled"): 1, ("M2", "written_off"): 1, ("M2", "M2"): 1}
+    assert matrix.columns == ["M0", "M1", "M2", "settled", "written_off"]
+    assert matrix.rate("M2", "M2") == Decimal("0.3333")  # the settled one no longer stays
+    assert (matrix.cured, matrix.delinquent_at_start) == (1, 3)

@@ -137,6 +137,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A streaming replica for the dashboard and its exports (core/db_routing.py); tests use a
+# mirror of the test database under the same alias.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+SETTLE_READ_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -352,3 +364,12 @@ SETTLE_REMINDERS = {
 }
 # Tests and canary deployments point a worker at a queue of their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Each kind of task has its own queue, so each scales with its own workers (docker-compose runs
+# one worker per queue; the demo's single worker listens to all). SETTLE_SPLIT_QUEUES=false
+# sends every task to CELERY_TASK_DEFAULT_QUEUE.
+SETTLE_TASK_QUEUES = (
+    {kind: kind for kind in ("reminders", "nightly", "imports", "dashboards")}
+    if env.bool("SETTLE_SPLIT_QUEUES", default=True)
+    else {}
+)
+CELERY_TASK_ROUTES = ("config.celery.route_task",)

@@ -21,3 +21,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1000/min"}}  # noqa: F405
+
+# The replica alias mirrors the test database, so a test can check which reads it takes;
+# routing to it is off unless a test turns SETTLE_READ_REPLICA on.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+SETTLE_READ_REPLICA = False

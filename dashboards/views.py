@@ -23,6 +23,7 @@ from accounts import delinquency, workload
 from accounts.models import Role, Team, User
 from contacts.models import ContactLog
 from core.bounds import id_or_none
+from core.db_routing import reads_from_replica
 from dashboards import charts, kpis, selectors, services
 from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
 from dashboards.models import RefreshRun
@@ -73,6 +74,7 @@ def _filter_form(request: HttpRequest) -> DashboardFilterForm:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_supervisor(request)
     form = _filter_form(request)
@@ -143,6 +145,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     _require_supervisor(request)
     if table not in TABLES:

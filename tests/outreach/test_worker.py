@@ -67,6 +67,7 @@ def _database_url() -> str:
 def worker_env(tmp_path, settings):
     queue = f"reminders-test-{uuid.uuid4().hex[:8]}"
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    settings.SETTLE_TASK_QUEUES = {}  # every task to this test's own queue
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
@@ -74,6 +75,7 @@ def worker_env(tmp_path, settings):
         "DATABASE_CONN_MAX_AGE": "0",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "SETTLE_SPLIT_QUEUES": "false",
         "SETTLE_OUTBOX_DIR": str(tmp_path / "outbox"),
         "SETTLE_CHANNEL_BACKENDS": json.dumps(
             {

@@ -158,56 +158,44 @@ def test_pages_send_a_content_security_policy_without_inline_script(client, spec
 
 
 # --- The client's address behind a proxy -----------------------------------------------------
+@pytest.fixture
+def one_proxy(settings):
+    """One reverse proxy in front (DJANGO_PROXY_COUNT=1): DRF reloads its settings on change."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+
 @pytest.mark.django_db
 def test_behind_one_proxy_the_lockout_follows_the_address_the_proxy_saw(
-    client, specialist, settings
+    client, specialist, one_proxy
 ):
     """The proxy appends the real client; what the client wrote to its left is ignored, so
     rotating it neither escapes the lockout nor locks out another client of the same proxy."""
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
-    from rest_framework.settings import api_settings
 
-    api_settings.reload()
-    try:
-        for n in range(5):
-            client.post(
-                "/login/",
-                {"username": "sam", "password": "wrong"},
-                REMOTE_ADDR="10.0.0.2",
-                HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 198.51.100.7",
-            )
-        attacker = client.post(
+    def login(password, forwarded):
+        return client.post(
             "/login/",
-            {"username": "sam", "password": "pw-for-tests-123"},
+            {"username": "sam", "password": password},
             REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR="192.0.2.99, 198.51.100.7",
+            HTTP_X_FORWARDED_FOR=forwarded,
         )
-        assert attacker.status_code == 429
-        colleague = client.post(
-            "/login/",
-            {"username": "sam", "password": "pw-for-tests-123"},
-            REMOTE_ADDR="10.0.0.2",
-            HTTP_X_FORWARDED_FOR="198.51.100.8",
-        )
-        assert colleague.status_code == 302
-    finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
-        api_settings.reload()
+
+    for n in range(5):
+        login("wrong", f"192.0.2.{n}, 198.51.100.7")
+    assert login("pw-for-tests-123", "192.0.2.99, 198.51.100.7").status_code == 429
+    assert login("pw-for-tests-123", "198.51.100.8").status_code == 302  # another client
 
 
-def test_the_client_address_is_the_proxys_hop_and_never_a_malformed_value(rf, settings):
-    from rest_framework.settings import api_settings
-
+def test_the_client_address_is_the_proxys_hop_and_never_a_malformed_value(rf, one_proxy):
     from core.client_ip import client_ip
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
-    api_settings.reload()
-    try:
-        behind = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7")
-        assert client_ip(behind) == "198.51.100.7"
-        forged = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, not-an-ip")
-        assert client_ip(forged) is None
-    finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
-        api_settings.reload()
-    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
+    behind = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7")
+    assert client_ip(behind) == "198.51.100.7"
+    forged = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, not-an-ip")
+    assert client_ip(forged) is None
+
+
+def test_without_a_proxy_the_client_address_is_the_socket(rf):
+    from core.client_ip import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1")
+    assert client_ip(request) == "10.0.0.2"

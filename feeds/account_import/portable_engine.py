@@ -25,6 +25,7 @@ from feeds.account_import.spec import (
     ACCOUNT_FIELDS,
     AUDIT_MASKED,
     COLUMNS,
+    CONTACT_POINT_AUDIT_FIELDS,
     CUSTOMER_COLUMNS,
     CUSTOMER_FIELDS,
     PLAN_MEASURED_FIELDS,
@@ -319,6 +320,7 @@ class PortableEngine(Engine):
             )
         ContactPoint.objects.bulk_create(points, batch_size=500)
         self.result.contact_points_created = len(points)
+        self.created_points = points
         return {p.customer_id for p in points}
 
     def open_first_stays(self, accounts: list[Account]) -> None:
@@ -359,6 +361,33 @@ class PortableEngine(Engine):
                         additional_data=self.additional_data,
                     )
                 )
+        points_type = ContentType.objects.get_for_model(ContactPoint)
+        for point in getattr(self, "created_points", []):
+            changes = {}
+            for name in CONTACT_POINT_AUDIT_FIELDS:
+                field = ContactPoint._meta.get_field(name)
+                value = getattr(point, field.attname)
+                if field.many_to_one:  # ids stay numbers, as auditlog writes them
+                    changes[name] = [None, value]
+                    continue
+                old, new = "None", audit_text(value)
+                if name in AUDIT_MASKED:  # auditlog masks both sides
+                    old, new = mask_str(old), mask_str(new)
+                changes[name] = [old, new]
+            entries.append(
+                LogEntry(
+                    content_type=points_type,
+                    object_pk=str(point.pk),
+                    object_id=point.pk,
+                    object_repr=f"{point.get_kind_display()} #{point.pk}",
+                    action=LogEntry.Action.CREATE,
+                    changes=changes,
+                    changes_text="",
+                    actor=None,
+                    timestamp=self.now,
+                    additional_data=self.additional_data,
+                )
+            )
         LogEntry.objects.bulk_create(entries, batch_size=500)
 
 

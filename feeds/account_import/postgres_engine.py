@@ -55,6 +55,7 @@ from feeds.account_import.spec import (
     AUDIT_MASKED,
     BY_NAME,
     COLUMNS,
+    CONTACT_POINT_AUDIT_FIELDS,
     CUSTOMER_COLUMNS,
     CUSTOMER_FIELDS,
     PLAN_MEASURED_FIELDS,
@@ -609,7 +610,10 @@ class PostgresEngine(Engine):
             "is_primary": "is_primary",
         }
         names, values = _insert_sql(ContactPoint, provided, self.params, "cp")
-        self.execute("CREATE TEMP TABLE imp_cp_w (customer_id bigint) ON COMMIT DROP")
+        self.execute(
+            "CREATE TEMP TABLE imp_cp_w (id bigint, customer_id bigint, kind text, label text, "
+            "value text, region text, is_primary boolean) ON COMMIT DROP"
+        )
         self.execute(
             "WITH cand AS (SELECT COALESCE(c.id, w.id) AS customer_id, c.id AS old_customer, "
             "s.kind, s.value, s.region, s.line FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
@@ -623,8 +627,9 @@ class PostgresEngine(Engine):
             "AS is_primary FROM fresh), "
             f"ins AS (INSERT INTO {table} ({names}) SELECT {values} FROM ranked "
             "ORDER BY customer_id, kind, line "
-            "ON CONFLICT (customer_id, kind, value) DO NOTHING RETURNING customer_id) "
-            "INSERT INTO imp_cp_w SELECT customer_id FROM ins"
+            "ON CONFLICT (customer_id, kind, value) DO NOTHING "
+            "RETURNING id, customer_id, kind, label, value, region, is_primary) "
+            "INSERT INTO imp_cp_w SELECT * FROM ins"
         )
         self.result.contact_points_created = self.cursor.rowcount
 
@@ -710,6 +715,7 @@ class PostgresEngine(Engine):
             ),
         )
         self.params["audit_extra"] = _json(self.additional_data)
+        self.write_contact_point_audit()
         for model, plan, written, key, object_repr, names, extra, join in targets:
             provided = {
                 "content_type": str(ContentType.objects.get_for_model(model).pk),
@@ -732,6 +738,50 @@ class PostgresEngine(Engine):
                 f"FROM (SELECT s.*{extra} FROM {plan} s{join}) s "
                 f"JOIN {written} w ON w.{key} = s.k ORDER BY w.id"
             )
+
+    def write_contact_point_audit(self) -> None:
+        """One CREATE entry per contact point the import created, as the portable engine writes
+        it (``CONTACT_POINT_AUDIT_FIELDS``, the value masked; named by kind and id only)."""
+        kinds = dict(ContactPoint.Kind.choices)
+        kind_label = (
+            "CASE w.kind "
+            + " ".join(
+                f"WHEN {sql_literal(k)} THEN {sql_literal(str(v))}" for k, v in kinds.items()
+            )
+            + " ELSE w.kind END"
+        )
+        sides = {  # o_: before (nothing), f_: as created
+            "customer": ("NULL::bigint", "w.customer_id"),
+            "kind": ("NULL::text", "w.kind"),
+            "label": ("NULL::text", "w.label"),
+            "value": ("NULL::text", "w.value"),
+            "region": ("NULL::text", "w.region"),
+            "is_primary": (
+                "NULL::text",
+                "CASE WHEN w.is_primary THEN 'True' ELSE 'False' END",
+            ),
+        }
+        columns_sql = ", ".join(
+            f"{old} AS o_{name}, {new} AS f_{name}" for name, (old, new) in sides.items()
+        )
+        provided = {
+            "content_type": str(ContentType.objects.get_for_model(ContactPoint).pk),
+            "object_pk": "s.id::text",
+            "object_id": "s.id",
+            "object_repr": "s.repr",
+            "action": str(LogEntry.Action.CREATE),
+            "changes_text": "''",
+            "changes": _audit_changes_sql(ContactPoint, CONTACT_POINT_AUDIT_FIELDS),
+            "actor": "NULL",
+            "timestamp": "%(now)s",
+            "additional_data": "%(audit_extra)s::jsonb",
+        }
+        columns, values = _insert_sql(LogEntry, provided, self.params, "cplog")
+        self.execute(
+            f"INSERT INTO {_table(LogEntry)} ({columns}) SELECT {values} FROM (SELECT w.id, "
+            f"{kind_label} || ' #' || w.id AS repr, {columns_sql} FROM imp_cp_w w) s "
+            "ORDER BY s.id"
+        )
 
 
 def _json(value: Any) -> str:

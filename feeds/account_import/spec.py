@@ -498,7 +498,9 @@ ACCOUNT_FIELDS = (  # plus customer and team, resolved separately
     Managed("last_payment_amount", "last_payment_amount", keep=True),
     Managed("statute_of_limitations_date", "statute_of_limitations_date", keep=True),
 )
-AUDIT_MASKED = {"national_id", "number"}  # as registered with auditlog (mask_fields)
+AUDIT_MASKED = {"national_id", "number", "value"}  # as registered with auditlog (mask_fields)
+#: What the audit entry of each contact point the import creates records.
+CONTACT_POINT_AUDIT_FIELDS = ("customer", "kind", "label", "value", "region", "is_primary")
 
 
 def staging_column(name: str) -> str:

@@ -423,6 +423,33 @@ def test_a_settled_account_moves_team_without_a_specialist(tmp_path, teams):
 
 
 @pytest.mark.django_db
+def test_each_contact_point_the_import_creates_is_audited_once(tmp_path, teams):
+    path = write_csv(tmp_path, GOOD_ROWS)
+    run(path)
+    points = ContactPoint.objects.order_by("pk")
+    cp_type = ContentType.objects.get_for_model(ContactPoint)
+    entries = {e.object_id: e for e in LogEntry.objects.filter(content_type=cp_type)}
+
+    assert points.count() > 0
+    assert set(entries) == set(points.values_list("pk", flat=True))
+    phone = points.filter(kind="phone").first()
+    entry = entries[phone.pk]
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor is None
+    assert entry.additional_data["file"] == path.name
+    assert entry.object_repr == f"Phone #{phone.pk}"
+    assert entry.changes["customer"] == [None, phone.customer_id]
+    assert entry.changes["kind"] == ["None", "phone"]
+    assert entry.changes["is_primary"] == ["None", "True"]
+    old, masked = entry.changes["value"]
+    assert old == "**ne" and masked.endswith(phone.value[len(phone.value) // 2 :])
+    assert phone.value not in masked and "*" in masked
+
+    run(path)  # nothing new: no new entries
+    assert LogEntry.objects.filter(content_type=cp_type).count() == len(entries)
+
+
+@pytest.mark.django_db
 def test_an_account_on_a_plan_keeps_its_plan_measured_delinquency(tmp_path, teams):
     """The bank's file still ages the original debt; Settle measures a plan's account against
     the plan (plans.reage), so the file's date is not applied while it is on the plan."""

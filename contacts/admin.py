@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import MaskedPersonalDataMixin, TeamScopedAdmin
+from accounts.admin import MaskedPersonalDataMixin, ReadOnlyAdmin, TeamScopedAdmin
 from accounts.permissions import TeamScope
 from contacts.models import (
     CallbackTask,
     CaseEvent,
     Complaint,
+    ContactFollowUp,
     ContactLog,
     ContactPoint,
     Dispute,
@@ -156,3 +157,14 @@ class ReminderAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ContactFollowUp)
+class ContactFollowUpAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    """The outbox of logged contacts: pending rows are work a broker outage held back."""
+
+    team_scope = TeamScope(team="account__team")
+    list_display = ["entry", "account", "created_at", "done_at", "attempts", "last_error"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["entry", "account"]
+    date_hierarchy = "created_at"

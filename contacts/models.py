@@ -4,6 +4,8 @@ complaints, callbacks, reminders and strategies. (Contact points live in ``accou
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ContactPoint, Customer  # noqa: F401  (ContactPoint: re-exported)
@@ -363,6 +365,39 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class ContactFollowUp(models.Model):
+    """Work to do after a contact is logged (refresh the account's risk tier and queue order),
+    written in the entry's transaction: an outbox. The task is queued after commit; if the
+    broker is down the row stays pending and the sweep (``workspace.followups``) runs it later.
+    """
+
+    entry = models.OneToOneField(
+        ContactLog, on_delete=models.PROTECT, related_name="follow_up", verbose_name=_("contact")
+    )
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("contact follow-up")
+        verbose_name_plural = _("contact follow-ups")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(done_at__isnull=True),
+                name="followup_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up of contact {self.entry_id}"
 
 
 class CallbackTask(models.Model):

@@ -40,12 +40,14 @@ from contacts.models import (
     CaseEvent,
     CaseStatus,
     Complaint,
+    ContactFollowUp,
     ContactLog,
     ContactPoint,
     Dispute,
     MessageTemplate,
 )
 from contacts.services import contact_point_update
+from core.tasks import task_send
 from plans.services import promise_create
 
 # --- Message templates ---------------------------------------------------------------------
@@ -285,6 +287,10 @@ def _validate_entry(
         raise ValidationError(errors)
 
 
+#: Runs a ContactFollowUp (``workspace.followups``); queued by name: workspace is above us.
+FOLLOW_UP_TASK = "workspace.tasks.contact_followup_task"
+
+
 def contact_log_create(
     *,
     account,
@@ -369,6 +375,10 @@ def contact_log_create(
                 by=by,
                 data={"is_valid": False, "invalid_reason": "wrong number"},
             )
+        # The account's tier and queue order follow the contact now, not tonight: an outbox row
+        # in this transaction, its task queued after commit (or swept later if the broker is down).
+        follow_up = ContactFollowUp.objects.create(entry=entry, account=account, created_at=now)
+        transaction.on_commit(lambda: task_send(FOLLOW_UP_TASK, follow_up.pk))
     return entry
 
 

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from accounts import delinquency
 from core.tasks import TASK_RETRY_POLICY, time_limits
+from workspace import followups
 from workspace.nightly import nightly_run
 
 
@@ -29,3 +30,17 @@ def nightly_run_task(self, as_of: str | None = None) -> dict:
             s.name: {"changed": s.changed, "seconds": round(s.seconds, 3)} for s in summary.steps
         },
     }
+
+
+@shared_task(name="workspace.tasks.contact_followup_task", **TASK_RETRY_POLICY, **time_limits(120))
+def contact_followup_task(followup_id: int) -> bool:
+    """The follow-up of one logged contact (``workspace.followups``); idempotent."""
+    return followups.followup_run(followup_id)
+
+
+@shared_task(
+    name="workspace.tasks.contact_followups_sweep_task", **TASK_RETRY_POLICY, **time_limits(300)
+)
+def contact_followups_sweep_task() -> int:
+    """Every minute: the follow-ups whose task could not be queued (broker down)."""
+    return followups.followups_sweep()

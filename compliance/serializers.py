@@ -67,8 +67,10 @@ class RestrictionSerializer(serializers.ModelSerializer):
     )
     kind = serializers.ChoiceField(choices=RestrictionKind.choices)
     source = serializers.ChoiceField(choices=RestrictionSource.choices)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_active = serializers.SerializerMethodField()
 
     class Meta:
@@ -122,7 +124,9 @@ class RestrictionEndSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    checked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    checked_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     # Plain strings: one enum component per choice set keeps the OpenAPI names stable.
     channel = serializers.CharField(read_only=True)
     purpose = serializers.CharField(read_only=True)

@@ -46,7 +46,14 @@ class ContactLogSerializer(serializers.ModelSerializer):
     """Output of the contact log; personal data of the contact point masked."""
 
     contact_point_masked = serializers.SerializerMethodField()
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank when the entry has none: declared so the schema admits "".
+    disposition = serializers.ChoiceField(
+        choices=ContactLog.Disposition.choices, allow_blank=True, read_only=True
+    )
+    reason = serializers.ChoiceField(
+        choices=ContactLog.Reason.choices, allow_blank=True, read_only=True
+    )
     attachment = serializers.SerializerMethodField(
         help_text="Where to fetch the evidence file (team-checked, each access recorded)."
     )
@@ -139,8 +146,8 @@ class ContactLogCreateSerializer(serializers.Serializer):
 
 
 class CaseRecordSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         fields = [

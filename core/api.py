@@ -82,11 +82,64 @@ def exception_handler(exc, context):
     return response
 
 
+# --- The schema's error answers ------------------------------------------------------------
+#: Every error body is a JSON object: ``{"detail": "…"}`` or ``{"field": ["…", …]}``.
+ERROR_BODY = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": '{"detail": "…"} or {"field": ["message", …]} (field errors)',
+}
+ERROR_STATUSES = {
+    "400": "Bad input: the body names each field and what is wrong with it.",
+    "401": "Not signed in, or the token expired or was revoked.",
+    "403": "Signed in without the role or permission, or the object belongs to another team.",
+    "404": "No such object (or not one this user may see).",
+    "409": "The request conflicts with the object's state (e.g. a duplicate or a closed case).",
+    "413": "The body is too large.",
+    "415": "The body is not JSON (or a form/multipart where the endpoint takes one).",
+    "429": "Too many requests; retry later.",
+}
+_WRITES = {"post", "put", "patch"}
+
+
+def error_responses(method: str, operation: dict) -> dict[str, dict]:
+    """The 4xx answers an operation may give (the ones not already documented)."""
+    codes = ["401", "403", "429"]
+    if operation.get("parameters") or method in _WRITES:
+        codes.append("400")
+    parameters = operation.get("parameters", [])
+    if any(p.get("in") == "path" or p.get("name") == "page" for p in parameters):
+        codes.append("404")  # no such object, or a page past the last
+    if method in _WRITES or method == "delete":
+        codes += ["409", "413", "415"]
+    return {
+        code: {
+            "description": ERROR_STATUSES[code],
+            "content": {"application/json": {"schema": ERROR_BODY}},
+        }
+        for code in codes
+    }
+
+
+def schema_error_responses(result, generator, request, public):
+    """drf-spectacular hook: document every operation's error answers (API.md, Errors)."""
+    for methods in result.get("paths", {}).values():
+        for method, operation in methods.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, response in error_responses(method, operation).items():
+                operation["responses"].setdefault(code, response)
+    return result
+
+
 __all__ = [
+    "ERROR_BODY",
     "AwareDateTimeField",
     "BoundedDateField",
     "BoundedDateTimeField",
     "Conflict",
     "Pagination",
+    "error_responses",
     "exception_handler",
+    "schema_error_responses",
 ]

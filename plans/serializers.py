@@ -247,7 +247,7 @@ _PLAN_STATUSES = ", ".join(PlanStatus.values)
 
 
 class PlanEventSerializer(serializers.ModelSerializer):
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     from_status = serializers.CharField(read_only=True, help_text=f"Empty or {_PLAN_STATUSES}.")
     to_status = serializers.CharField(read_only=True, help_text=f"One of {_PLAN_STATUSES}.")
 
@@ -270,8 +270,15 @@ class PlanSerializer(MoneyOutMixin, serializers.ModelSerializer):
         "concessions_total",
     )
     status = serializers.CharField(read_only=True, help_text=f"One of {_PLAN_STATUSES}.")
-    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    proposed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    acceptance_channel = serializers.ChoiceField(
+        choices=AcceptanceChannel.choices, allow_blank=True, read_only=True
+    )
     concessions_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -358,7 +365,9 @@ class AllocationOutSerializer(serializers.Serializer):
 
 class PaymentSerializer(serializers.ModelSerializer):
     source = serializers.CharField(read_only=True, help_text="api or file.")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     allocations = serializers.SerializerMethodField()
 
     class Meta:
@@ -413,7 +422,9 @@ class PromiseSerializer(MoneyOutMixin, serializers.ModelSerializer):
     status = serializers.CharField(
         read_only=True, help_text=f"One of {', '.join(PromiseStatus.values)}."
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = PromiseToPay

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 
 from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
@@ -9,15 +11,25 @@ from contacts.serializers import TimelineEventSerializer
 from workspace.timeline import account_timeline
 
 
-class AccountTimelineView(AccountScopedAPIMixin, generics.GenericAPIView):
-    """``GET /accounts/{id}/timeline/?kind=contact&kind=payment``: merged events, newest first."""
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "kind",
+            OpenApiTypes.STR,
+            many=True,
+            description="Only events of these kinds (contact, payment, promise, plan, bucket, "
+            "re_age, restriction, dispute, complaint); repeat for several.",
+        )
+    ]
+)
+class AccountTimelineView(AccountScopedAPIMixin, generics.ListAPIView):
+    """``GET /accounts/{id}/timeline/?kind=contact&kind=payment``: merged events, newest first,
+    one page at a time."""
 
     permission_classes = [IsStaffRole]
     serializer_class = TimelineEventSerializer
     filter_backends: list = []
 
-    def get(self, request, *args, **kwargs):
-        kinds = set(request.query_params.getlist("kind"))
-        events = account_timeline(self.get_account(), kinds=kinds or None)
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get_queryset(self):
+        kinds = set(self.request.query_params.getlist("kind"))
+        return account_timeline(self.get_account(), kinds=kinds or None)

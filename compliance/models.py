@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_time_zone
 from compliance import rules
-from contacts.models import AppendOnlyQuerySet, ContactLog
+from contacts.models import ContactLog
+from core.querysets import AppendOnlyQuerySet
 
 #: Contact channels: the contact log's vocabulary (``inbound_call`` included), shared so the
 #: check, the log and the API speak the same words.
@@ -478,7 +479,14 @@ class Purpose(models.TextChoices):
 
 
 class ComplianceDecision(models.Model):
-    """One answer of ``contact_check``, with everything it was based on (``inputs``)."""
+    """One answer of ``contact_check``, with everything it was based on (``inputs``).
+
+    Once its retention period has passed on a closed account, the message text in ``inputs`` is
+    cleared (its SHA-256 stays; ``redacted_at`` says when; ``compliance.retention``).
+    """
+
+    #: What retention may clear (``AppendOnlyQuerySet.redact``).
+    REDACTABLE = ("inputs",)
 
     # Indexes (every reminder stores a decision, so each one costs): ``account`` is served by
     # the (account, created_at) index; nothing looks decisions up by contact point, and contact
@@ -520,6 +528,12 @@ class ComplianceDecision(models.Model):
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    redacted_at = models.DateTimeField(
+        _("message removed"),
+        null=True,
+        blank=True,
+        help_text=_("When the retention policy removed the message text from the inputs."),
+    )
 
     objects = DecisionQuerySet.as_manager()
 

@@ -343,6 +343,14 @@ SETTLE_API_TOKEN_TTL_SECONDS = env.int("SETTLE_API_TOKEN_TTL_SECONDS", default=8
 SETTLE_REVEAL_REAUTH_SECONDS = env.int("SETTLE_REVEAL_REAUTH_SECONDS", default=15 * 60)
 # A contact's evidence file (recording, scan): the largest accepted.
 SETTLE_EVIDENCE_MAX_BYTES = env.int("SETTLE_EVIDENCE_MAX_BYTES", default=50 * 1024 * 1024)
+# Retention (compliance.retention): years after a closed account's last contact or compliance
+# check that the content of its records is kept. Never less than the jurisdiction profile's
+# "keep records (years)" (US 3: 12 CFR 1006.100; CN at least 2: 第68条), which wins if longer.
+SETTLE_RETENTION_YEARS = {
+    "contact": env.int("SETTLE_RETENTION_CONTACT_YEARS", default=3),  # texts, evidence files
+    "decision": env.int("SETTLE_RETENTION_DECISION_YEARS", default=3),  # message text checked
+    "reveal": env.int("SETTLE_RETENTION_REVEAL_YEARS", default=3),  # reveal and access records
+}
 SETTLE_CHANNEL_BACKENDS = env.json(
     "SETTLE_CHANNEL_BACKENDS",
     default={

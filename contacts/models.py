@@ -9,22 +9,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ContactPoint, Customer  # noqa: F401  (ContactPoint: re-exported)
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Evidence (the contact log, compliance decisions): rows are never changed or removed."""
-
-    refusal = "The contact log is append-only; log a correction instead."
-
-    def update(self, **kwargs):
-        raise PermissionError(self.refusal)
-
-    def delete(self):
-        raise PermissionError(self.refusal)
+from core.querysets import AppendOnlyQuerySet
 
 
 class ContactLog(models.Model):
-    """One attempt or conversation. Append-only: a correction is a new row pointing back."""
+    """One attempt or conversation. Append-only: a correction is a new row pointing back.
+
+    Once its retention period has passed on a closed account, the free text and the evidence
+    file are cleared (``redacted_at`` says when; ``compliance.retention``): the row stays.
+    """
+
+    #: What retention may clear (``AppendOnlyQuerySet.redact``).
+    REDACTABLE = ("message", "notes", "attachment")
 
     class Channel(models.TextChoices):
         CALL = "call", _("Call")
@@ -145,6 +141,12 @@ class ContactLog(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    redacted_at = models.DateTimeField(
+        _("content removed"),
+        null=True,
+        blank=True,
+        help_text=_("When the retention policy removed the text and the evidence file."),
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 

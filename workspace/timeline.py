@@ -40,6 +40,7 @@ def _contacts(account: Account) -> list[TimelineEvent]:
         "disposition",
         "notes",
         "user__username",
+        "redacted_at",
     )
     channels = dict(ContactLog.Channel.choices)
     outcomes = dict(ContactLog.Outcome.choices)
@@ -50,12 +51,20 @@ def _contacts(account: Account) -> list[TimelineEvent]:
             kind="contact",
             title=f"{channels.get(channel, channel)} · {outcomes.get(outcome, outcome)}"
             + (f" · {dispositions[disposition]}" if disposition else ""),
-            detail=notes,
+            detail=notes or _redacted(redacted_at),
             by=user or _("system"),
             ref=pk,
         )
-        for pk, at, channel, direction, outcome, disposition, notes, user in rows
+        for pk, at, channel, direction, outcome, disposition, notes, user, redacted_at in rows
     ]
+
+
+def _redacted(redacted_at) -> str:
+    if redacted_at is None:
+        return ""
+    return _("Text removed under the retention policy on %(date)s.") % {
+        "date": f"{redacted_at:%Y-%m-%d}"
+    }
 
 
 def _payments(account: Account) -> list[TimelineEvent]:

@@ -1,19 +1,24 @@
-"""Writes for contact points: normalised, validated and audited."""
+"""Writes that touch only the records of contact: contact points (normalised, validated and
+audited), evidence files and their access records, and callbacks following their account."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, PersonalDataReveal, User
+from accounts.models import Account, Customer, PersonalDataReveal, User
 from accounts.services import acting_as
-from contacts.models import ContactPoint
+from contacts.models import CallbackTask, ContactPoint
+
+FOLLOW_CHUNK = 5000
 
 
 def normalize_phone(raw: str, *, default_region: str) -> tuple[str, str]:
@@ -93,3 +98,26 @@ def evidence_access_record(*, user, entry, channel: str, remote_addr: str | None
         channel=channel,
         remote_addr=remote_addr,
     )
+
+
+def callbacks_follow_accounts(*, account_ids: Iterable[int]) -> int:
+    """Give the open callbacks of these accounts to each account's specialist now; an account
+    left without one keeps its callbacks where they are. Set-based (one UPDATE per chunk of
+    accounts); the account's own audit entry records the move. Returns how many moved."""
+    ids = sorted(set(account_ids))
+    specialist = Account.objects.filter(pk=OuterRef("account_id")).values("assigned_to_id")[:1]
+    moved = 0
+    for start in range(0, len(ids), FOLLOW_CHUNK):
+        moved += (
+            CallbackTask.objects.open()
+            .filter(account_id__in=ids[start : start + FOLLOW_CHUNK])
+            .filter(account__assigned_to__isnull=False)
+            .exclude(assigned_to_id=Subquery(specialist))
+            .update(assigned_to_id=Subquery(specialist))
+        )
+    return moved
+
+
+def callbacks_follow_reassigned(sender, *, account_ids, **kwargs) -> None:
+    """``accounts.signals.accounts_reassigned`` receiver (connected in ``contacts.apps``)."""
+    callbacks_follow_accounts(account_ids=account_ids)

@@ -6,7 +6,14 @@ from rest_framework import serializers
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.evidence_files import validate_evidence_file
-from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
+from contacts.models import (
+    CallbackTask,
+    CaseStatus,
+    Complaint,
+    ContactLog,
+    ContactPoint,
+    Dispute,
+)
 from core.api import AwareDateTimeField, BoundedDateField
 from core.bounds import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
 
@@ -136,6 +143,56 @@ class ContactLogCreateSerializer(serializers.Serializer):
     dispute_kind = serializers.ChoiceField(choices=Dispute.Kind.choices, required=False)
     complaint_category = serializers.ChoiceField(choices=Complaint.Category.choices, required=False)
     cease_in_writing = serializers.BooleanField(required=False, default=False)
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    """A callback (API.md, "The life of a case"); the contact point's value masked."""
+
+    contact_point = serializers.PrimaryKeyRelatedField(read_only=True)
+    contact_point_masked = serializers.SerializerMethodField()
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CallbackTask
+        fields = [
+            "id",
+            "account",
+            "status",
+            "due_at",
+            "contact_point",
+            "contact_point_masked",
+            "note",
+            "assigned_to",
+            "contact",
+            "done_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_contact_point_masked(self, obj: CallbackTask) -> str | None:
+        return obj.contact_point.masked_value if obj.contact_point_id else None
+
+
+class CallbackCreateSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/callbacks/``: when, on which contact point, and a note."""
+
+    due_at = AwareDateTimeField()
+    contact_point = ScopedPrimaryKeyRelatedField(
+        queryset=ContactPoint.objects.all(),
+        scope=TeamScope(customer="customer"),
+        required=False,
+        allow_null=True,
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
+
+
+class CallbackRescheduleSerializer(serializers.Serializer):
+    due_at = AwareDateTimeField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
+
+
+class CallbackCompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
 
 
 class CaseRecordSerializer(serializers.ModelSerializer):

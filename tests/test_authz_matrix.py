@@ -12,7 +12,7 @@ redirect to a login page; an empty POST may well be a 400, 405 or 409), ``denied
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import ROLE_PERMISSIONS
+from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
 from plans.models import PromiseToPay
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
@@ -115,6 +116,10 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "complaint-list": ("signed_in", None, "GET"),
     "complaint-detail": ("team", "complaint", "GET"),
     "complaint-transition": ("lead_team", "complaint", "POST"),
+    "account-callbacks": ("team", "account", "GET"),
+    # The callback's owner (the account's specialist) or a lead of the team; an admin.
+    "callback-complete": ("team", "callback", "POST"),
+    "callback-reschedule": ("team", "callback", "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -171,6 +176,9 @@ def _world(team, specialist) -> dict:
         ),
         "dispute": dispute_open(account=account, description="amount", by=specialist, now=NOW),
         "complaint": complaint_open(account=account, description="calls", by=specialist, now=NOW),
+        "callback": CallbackTask.objects.create(
+            account=account, assigned_to=specialist, due_at=NOW + timedelta(hours=2)
+        ),
     }
 
 

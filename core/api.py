@@ -72,8 +72,11 @@ def exception_handler(exc, context):
     """DRF's handler, plus domain ``ValidationError``s become a 400 naming the field and
     domain conflicts (``core.conflicts.DomainConflict``) a 409 saying what is stored."""
     if isinstance(exc, DomainConflict):
-        exc = Conflict({"detail": exc.message, **exc.details})
-    elif isinstance(exc, DjangoValidationError):
+        response = drf_exception_handler(Conflict(exc.message), context)
+        if response is not None:  # details keep their types (ids stay numbers)
+            response.data = {"detail": exc.message, **exc.details}
+        return response
+    if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)
         else:

@@ -24,8 +24,17 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError(self.refusal)
 
 
+class ContactLogQuerySet(AppendOnlyQuerySet):
+    def attachment_fill(self, pk: int, name: str) -> int:
+        """The one change a logged entry takes: its evidence file, while it has none (a call's
+        recording often arrives after the call is logged). Set once, never replaced or
+        removed; 1 if filled, 0 if the entry already had one (``contacts.services``)."""
+        return models.QuerySet.update(self.filter(pk=pk, attachment=""), attachment=name)
+
+
 class ContactLog(models.Model):
-    """One attempt or conversation. Append-only: a correction is a new row pointing back."""
+    """One attempt or conversation. Append-only: a correction is a new row pointing back; the
+    only later write is an evidence file added to an entry that has none."""
 
     class Channel(models.TextChoices):
         CALL = "call", _("Call")
@@ -147,7 +156,7 @@ class ContactLog(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = ContactLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -145,6 +145,14 @@ class ContactLogCreateSerializer(serializers.Serializer):
     cease_in_writing = serializers.BooleanField(required=False, default=False)
 
 
+class AttachmentUploadSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/contacts/{cid}/attachment/``: the evidence file, judged by content."""
+
+    file = serializers.FileField(
+        allow_empty_file=False, max_length=200, validators=[validate_evidence_file]
+    )
+
+
 class CallbackSerializer(serializers.ModelSerializer):
     """A callback (API.md, "The life of a case"); the contact point's value masked."""
 
@@ -244,3 +252,8 @@ class TimelineEventSerializer(serializers.Serializer):
     detail = serializers.CharField()
     by = serializers.CharField()
     ref = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(help_text="A contact's reason for delinquency.")
+    message = serializers.CharField(help_text="The text an SMS, email or letter sent.")
+    recording = serializers.CharField(
+        help_text="Where to fetch the contact's evidence file (team-checked, access recorded)."
+    )

@@ -4,14 +4,24 @@ Every factor adds points with a reason a specialist can read on the case page; t
 threshold on the sum. The points live in the tables below, read by both ``score`` (pure Python:
 inputs in, score and factors out) and ``score_sql`` (the same rules as SQL, for set-based
 scoring on PostgreSQL by the importer and the nightly run), so there is one definition.
+
+A stored factor is ``{"code", "points", "detail", "params"}``: ``detail`` is the reason in
+English (the API's and the audit's text), ``code`` and ``params`` let every page show it in the
+reader's language (``factor_text``). Rows stored before ``params`` existed carry only the
+English ``detail``; ``factor_text`` reads their numbers back out of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from accounts import aging
 
@@ -60,6 +70,7 @@ class RiskFactor:
     code: str
     points: int
     detail: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,10 @@ class RiskScore:
     factors: tuple[RiskFactor, ...]
 
     def factors_as_json(self) -> list[dict]:
-        return [{"code": f.code, "points": f.points, "detail": f.detail} for f in self.factors]
+        return [
+            {"code": f.code, "points": f.points, "detail": f.detail, "params": f.params}
+            for f in self.factors
+        ]
 
 
 def _dpd_points(dpd: int) -> int:
@@ -79,27 +93,30 @@ def _dpd_points(dpd: int) -> int:
     return DPD_POINTS_BEYOND
 
 
-def _dpd_band_labels() -> list[tuple[int | None, str]]:
-    """``(last day, label)`` per DPD band: "0", "1–29", …, "180+" days past due.
+def _dpd_band_labels() -> list[tuple[int | None, str, dict[str, int]]]:
+    """``(last day, label, params)`` per DPD band: "0", "1–29", …, "180+" days past due.
 
     The stored factor names the band, not the day count, so it only changes when its points
     do and the nightly run rewrites an account only when its risk really moved (the live DPD is
     on the case page anyway).
     """
-    labels: list[tuple[int | None, str]] = []
+    labels: list[tuple[int | None, str, dict[str, int]]] = []
     first = 0
     for limit, _points in DPD_POINTS:
-        labels.append((limit, f"{first}–{limit}" if limit > first else f"{first}"))
+        text = f"{first}–{limit}" if limit > first else f"{first}"
+        labels.append((limit, f"{text} days past due", {"from": first, "to": limit}))
         first = limit + 1
-    labels.append((None, f"{first}+"))
-    return [(limit, f"{text} days past due") for limit, text in labels]
+    labels.append((None, f"{first}+ days past due", {"from": first}))
+    return labels
 
 
 DPD_BAND_LABELS = _dpd_band_labels()
 
 
-def _dpd_band(dpd: int) -> str:
-    return next(text for limit, text in DPD_BAND_LABELS if limit is None or dpd <= limit)
+def _dpd_band(dpd: int) -> tuple[str, dict[str, int]]:
+    return next(
+        (text, params) for limit, text, params in DPD_BAND_LABELS if limit is None or dpd <= limit
+    )
 
 
 def _balance_points(balance: Decimal, currency: str) -> int:
@@ -115,27 +132,35 @@ def _tier(total: int) -> str:
 
 
 def score(inputs: RiskInputs) -> RiskScore:
+    band, band_params = _dpd_band(inputs.days_past_due)
     factors = [
-        RiskFactor(
-            "days_past_due",
-            _dpd_points(inputs.days_past_due),
-            _dpd_band(inputs.days_past_due),
-        ),
+        RiskFactor("days_past_due", _dpd_points(inputs.days_past_due), band, band_params),
         RiskFactor(
             "balance",
             _balance_points(inputs.total_balance, inputs.currency),
             f"balance {inputs.total_balance} {inputs.currency}",
+            {"amount": str(inputs.total_balance), "currency": inputs.currency},
         ),
     ]
     payments = inputs.payments_last_90_days
+    counted = {"count": payments}
     if payments == 0:
-        factors.append(RiskFactor("payment_history", NO_PAYMENT_POINTS, "no payment in 90 days"))
+        factors.append(
+            RiskFactor("payment_history", NO_PAYMENT_POINTS, "no payment in 90 days", counted)
+        )
     elif payments >= 2:
         factors.append(
-            RiskFactor("payment_history", REPEAT_PAYMENT_POINTS, f"{payments} payments in 90 days")
+            RiskFactor(
+                "payment_history",
+                REPEAT_PAYMENT_POINTS,
+                f"{payments} payments in 90 days",
+                counted,
+            )
         )
     else:
-        factors.append(RiskFactor("payment_history", ONE_PAYMENT_POINTS, "1 payment in 90 days"))
+        factors.append(
+            RiskFactor("payment_history", ONE_PAYMENT_POINTS, "1 payment in 90 days", counted)
+        )
     if inputs.broken_promises_last_180_days:
         factors.append(
             RiskFactor(
@@ -144,6 +169,7 @@ def score(inputs: RiskInputs) -> RiskScore:
                     BROKEN_PROMISE_CAP, BROKEN_PROMISE_POINTS * inputs.broken_promises_last_180_days
                 ),
                 f"{inputs.broken_promises_last_180_days} broken promises in 180 days",
+                {"count": inputs.broken_promises_last_180_days},
             )
         )
     if inputs.broken_plans:
@@ -152,6 +178,7 @@ def score(inputs: RiskInputs) -> RiskScore:
                 "broken_plans",
                 min(BROKEN_PLAN_CAP, BROKEN_PLAN_POINTS * inputs.broken_plans),
                 f"{inputs.broken_plans} broken plans",
+                {"count": inputs.broken_plans},
             )
         )
     if not inputs.contactable:
@@ -164,13 +191,103 @@ def score(inputs: RiskInputs) -> RiskScore:
     return RiskScore(score=total, tier=_tier(total), factors=tuple(factors))
 
 
+# --- A stored factor in the reader's language ---------------------------------------------------
+def _days_text(p: Mapping[str, Any]) -> str:
+    first, last = int(p["from"]), p.get("to")
+    if last is None:
+        return _("%(from)s+ days past due") % {"from": first}
+    if int(last) == first:
+        return ngettext("%(count)s day past due", "%(count)s days past due", first) % {
+            "count": first
+        }
+    return _("%(from)s–%(to)s days past due") % {"from": first, "to": int(last)}
+
+
+def _payments_text(p: Mapping[str, Any]) -> str:
+    count = int(p["count"])
+    if count == 0:
+        return _("no payment in 90 days")
+    return ngettext("%(count)s payment in 90 days", "%(count)s payments in 90 days", count) % {
+        "count": count
+    }
+
+
+FACTOR_TEXTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "days_past_due": _days_text,
+    "balance": lambda p: _("balance %(amount)s %(currency)s") % p,
+    "payment_history": _payments_text,
+    "broken_promises": lambda p: (
+        ngettext(
+            "%(count)s broken promise in 180 days",
+            "%(count)s broken promises in 180 days",
+            p["count"],
+        )
+        % {"count": p["count"]}
+    ),
+    "broken_plans": lambda p: (
+        ngettext("%(count)s broken plan", "%(count)s broken plans", p["count"])
+        % {"count": p["count"]}
+    ),
+    "contactability": lambda p: _("no usable phone or email"),
+    "hardship": lambda p: pgettext("risk factor", "hardship declared"),
+}
+
+#: The English details of rows stored before ``params``: code → (pattern, params from match).
+_OLD_DETAILS: dict[str, list[tuple[re.Pattern[str], Callable[[re.Match[str]], dict]]]] = {
+    "days_past_due": [
+        (re.compile(r"^(\d+)–(\d+) days past due$"), lambda m: {"from": m[1], "to": m[2]}),
+        (re.compile(r"^(\d+)\+ days past due$"), lambda m: {"from": m[1]}),
+        (re.compile(r"^(\d+) days past due$"), lambda m: {"from": m[1], "to": m[1]}),
+    ],
+    "balance": [
+        (re.compile(r"^balance (\S+) (\S+)$"), lambda m: {"amount": m[1], "currency": m[2]})
+    ],
+    "payment_history": [
+        (re.compile(r"^no payment in 90 days$"), lambda m: {"count": 0}),
+        (re.compile(r"^(\d+) payments? in 90 days$"), lambda m: {"count": int(m[1])}),
+    ],
+    "broken_promises": [
+        (re.compile(r"^(\d+) broken promises in 180 days$"), lambda m: {"count": int(m[1])})
+    ],
+    "broken_plans": [(re.compile(r"^(\d+) broken plans$"), lambda m: {"count": int(m[1])})],
+    "contactability": [(re.compile(r"^no usable phone or email$"), lambda m: {})],
+    "hardship": [(re.compile(r"^hardship declared$"), lambda m: {})],
+}
+
+
+def _old_params(code: str, detail: str) -> dict | None:
+    for pattern, params in _OLD_DETAILS.get(code, ()):
+        match = pattern.match(detail)
+        if match:
+            return params(match)
+    return None
+
+
+def factor_text(factor: Mapping[str, Any]) -> str:
+    """A stored factor's reason in the active language; a factor it does not know (or an old
+    detail it cannot read) is shown as stored."""
+    code = str(factor.get("code", ""))
+    detail = str(factor.get("detail", ""))
+    params = factor.get("params")
+    if not isinstance(params, Mapping):
+        params = _old_params(code, detail)
+    text = FACTOR_TEXTS.get(code)
+    if text is None or params is None:
+        return detail
+    try:
+        return text(params)
+    except (KeyError, TypeError, ValueError):
+        return detail
+
+
 # --- The same rules in SQL (PostgreSQL) -------------------------------------------------------
-def _sql_factor(code: str, points: str, detail: str) -> str:
+def _sql_factor(code: str, points: str, detail: str, params: str = "'{}'") -> str:
     # JSON as text, parsed once per row (cheaper than jsonb_build_object). Nothing here needs
-    # escaping: codes and details are fixed ASCII, integers, numerics and a validated currency.
+    # escaping: codes and details are fixed ASCII, integers, numerics and a validated currency;
+    # ``params`` is an expression giving a JSON object as text.
     return (
         f'\'{{"code": "{code}", "points": \' || {points} || '
-        f"', \"detail\": \"' || {detail} || '\"}}'"
+        f"', \"detail\": \"' || {detail} || '\", \"params\": ' || {params} || '}}'"
     )
 
 
@@ -196,10 +313,23 @@ def score_sql(
         "CASE "
         + " ".join(
             f"WHEN y.dpd <= {limit} THEN '{text}'"
-            for limit, text in DPD_BAND_LABELS
+            for limit, text, _params in DPD_BAND_LABELS
             if limit is not None
         )
         + f" ELSE '{DPD_BAND_LABELS[-1][1]}' END"
+    )
+
+    def json_text(params: dict[str, int]) -> str:
+        return "'{" + ", ".join(f'"{k}": {v}' for k, v in params.items()) + "}'"
+
+    dpd_params = (
+        "CASE "
+        + " ".join(
+            f"WHEN y.dpd <= {limit} THEN {json_text(params)}"
+            for limit, _text, params in DPD_BAND_LABELS
+            if limit is not None
+        )
+        + f" ELSE {json_text(DPD_BAND_LABELS[-1][2])} END"
     )
 
     def bands(limits: tuple[Decimal, Decimal, Decimal]) -> str:
@@ -221,6 +351,10 @@ def score_sql(
         f"CASE WHEN x.payments = 0 THEN {NO_PAYMENT_POINTS} "
         f"WHEN x.payments >= 2 THEN {REPEAT_PAYMENT_POINTS} ELSE {ONE_PAYMENT_POINTS} END"
     )
+
+    def count(column: str) -> str:
+        return f"'{{\"count\": ' || {column} || '}}'"
+
     payment_detail = (
         "CASE WHEN y.payments = 0 THEN 'no payment in 90 days' "
         "WHEN y.payments = 1 THEN '1 payment in 90 days' "
@@ -228,15 +362,25 @@ def score_sql(
     )
     factors = (
         "('[' || concat_ws(', ', "
-        + _sql_factor("days_past_due", "y.dp", dpd_band)
+        + _sql_factor("days_past_due", "y.dp", dpd_band, dpd_params)
         + ", "
-        + _sql_factor("balance", "y.bp", "'balance ' || y.balance || ' ' || y.currency")
+        + _sql_factor(
+            "balance",
+            "y.bp",
+            "'balance ' || y.balance || ' ' || y.currency",
+            '\'{"amount": "\' || y.balance || \'", "currency": "\' || y.currency || \'"}\'',
+        )
         + ", "
-        + _sql_factor("payment_history", "y.pp", payment_detail)
+        + _sql_factor("payment_history", "y.pp", payment_detail, count("y.payments"))
         + ", CASE WHEN y.promises > 0 THEN "
-        + _sql_factor("broken_promises", "y.prp", "y.promises || ' broken promises in 180 days'")
+        + _sql_factor(
+            "broken_promises",
+            "y.prp",
+            "y.promises || ' broken promises in 180 days'",
+            count("y.promises"),
+        )
         + " END, CASE WHEN y.plans > 0 THEN "
-        + _sql_factor("broken_plans", "y.plp", "y.plans || ' broken plans'")
+        + _sql_factor("broken_plans", "y.plp", "y.plans || ' broken plans'", count("y.plans"))
         + " END, CASE WHEN NOT y.contactable THEN "
         + _sql_factor("contactability", "y.cp", "'no usable phone or email'")
         + " END, CASE WHEN y.hardship THEN "

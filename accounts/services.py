@@ -25,6 +25,7 @@ from accounts.models import (
     Team,
     User,
 )
+from accounts.signals import accounts_reassigned_send
 from core.audit import acting_as  # noqa: E402,F401  (re-exported: every app attributes with it)
 
 REVEAL_PERMISSION = "accounts.reveal_personal_data"
@@ -96,6 +97,7 @@ def accounts_assign_unassigned(*, team: Team, chunk_size: int = 5000) -> int:
                 Account.objects.filter(id__in=ids[start : start + chunk_size]).update(
                     assigned_to_id=user_id
                 )
+        accounts_reassigned_send(pending)
     return len(pending)
 
 
@@ -142,9 +144,12 @@ def account_update(*, account: Account, by: User | None, data: dict[str, Any]) -
     account = Account.objects.select_for_update().get(pk=account.pk)
     if "team" in data and data["team"] != account.team and "assigned_to" not in data:
         data = {**data, "assigned_to": least_loaded_specialist(data["team"])}
+    specialist = account.assigned_to_id
     _apply(account, data)
     with acting_as(by):
         account.save()
+    if account.assigned_to_id != specialist:
+        accounts_reassigned_send([account.pk])
     return account
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.assignment import distribute
 from accounts.models import OPEN_STAGES, Account, Role, Team, User
+from accounts.signals import accounts_reassigned_send
 
 CHUNK = 5000
 
@@ -38,7 +39,8 @@ def active_specialists(team: Team):
 
 
 def _move(moves: list[tuple[int, int | None, int]], *, by: User, now: datetime, why: str) -> int:
-    """Apply ``(account id, old specialist id, new specialist id)`` moves and audit each."""
+    """Apply ``(account id, old specialist id, new specialist id)`` moves and audit each; what
+    follows an account (its open callbacks) moves with it (``accounts.signals``)."""
     by_target: dict[int, list[int]] = {}
     for account_id, _old, new in moves:
         by_target.setdefault(new, []).append(account_id)
@@ -66,6 +68,7 @@ def _move(moves: list[tuple[int, int | None, int]], *, by: User, now: datetime, 
         ),
         batch_size=CHUNK,
     )
+    accounts_reassigned_send(account_id for account_id, _old, _new in moves)
     return len(moves)
 
 

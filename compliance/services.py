@@ -65,6 +65,7 @@ from compliance.models import (
 from compliance.profiles import profile_for
 from contacts.models import CLOSED_CASE_STATUSES, Dispute
 from core.audit import acting_as
+from core.conflicts import DomainConflict
 
 RECIPIENTS = ("debtor", "third_party", "attorney", "estate")
 CONSENT_DAYS = 7  # 1006.14(b)(3): consent given directly within the last 7 days
@@ -776,11 +777,11 @@ def message_preview(text: str, *, jurisdiction: str) -> list[rules.WordingFindin
 ACCOUNT_SCOPED_KINDS = frozenset({RestrictionKind.DISPUTE_PENDING})
 
 
-class RestrictionHeldByDispute(Exception):
+class RestrictionHeldByDispute(DomainConflict):
     """A dispute's hold ends when the dispute is resolved or rejected, not by hand (1006.34)."""
 
 
-class RestrictionAlreadyEnded(Exception):
+class RestrictionAlreadyEnded(DomainConflict):
     pass
 
 

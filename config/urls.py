@@ -43,6 +43,21 @@ api_v1 = [
         name="account-contact-attachment",
     ),
     path(
+        "accounts/<int:account_id>/callbacks/",
+        outreach_api.AccountCallbacksView.as_view(),
+        name="account-callbacks",
+    ),
+    path(
+        "callbacks/<int:pk>/complete/",
+        outreach_api.CallbackCompleteView.as_view(),
+        name="callback-complete",
+    ),
+    path(
+        "callbacks/<int:pk>/reschedule/",
+        outreach_api.CallbackRescheduleView.as_view(),
+        name="callback-reschedule",
+    ),
+    path(
         "accounts/<int:account_id>/timeline/",
         workspace_api.AccountTimelineView.as_view(),
         name="account-timeline",

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Customer
@@ -15,6 +17,7 @@ from contacts import services
 from contacts.evidence_files import evidence_kind
 from contacts.models import ContactLog, ContactPoint
 from contacts.serializers import (
+    AttachmentUploadSerializer,
     ContactLogSerializer,
     ContactPointSerializer,
 )
@@ -61,9 +64,25 @@ class ContactDetailView(AccountScopedAPIMixin, generics.RetrieveAPIView):
 
 class ContactAttachmentView(AccountScopedAPIMixin, APIView):
     """``GET /accounts/{id}/contacts/{cid}/attachment/``: the evidence file of a contact, for
-    the account's team only; every access is recorded like a reveal."""
+    the account's team only; every access is recorded like a reveal. ``POST`` (multipart
+    ``file``) keeps a recording or scan on an entry that has none (201; 409 if it has one)."""
 
     permission_classes = [IsStaffRole]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: ContactLogSerializer},
+    )
+    def post(self, request, account_id: int, pk: int):
+        account = self.get_account()
+        entry = get_object_or_404(ContactLog, account=account, pk=pk)
+        data = AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.contact_attachment_add(
+            entry=entry, file=data.validated_data["file"], by=request.user
+        )
+        return Response(ContactLogSerializer(entry).data, status=201)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, account_id: int, pk: int):

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        from accounts.signals import accounts_reassigned
+        from contacts.services import callbacks_follow_reassigned
+
+        # Open callbacks follow their account to its new specialist (accounts.signals).
+        accounts_reassigned.connect(
+            callbacks_follow_reassigned, dispatch_uid="settle-callbacks-follow"
+        )

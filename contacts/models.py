@@ -3,17 +3,29 @@ complaints, callbacks, reminders and strategies. (Contact points live in ``accou
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ContactPoint, Customer  # noqa: F401  (ContactPoint: re-exported)
+from core.business_calendar import start_of_business_day
 from core.querysets import AppendOnlyQuerySet
 
 
+class ContactLogQuerySet(AppendOnlyQuerySet):
+    def attachment_fill(self, pk: int, name: str) -> int:
+        """The one change a logged entry takes: its evidence file, while it has none (a call's
+        recording often arrives after the call is logged). Set once, never replaced or
+        removed; 1 if filled, 0 if the entry already had one (``contacts.services``)."""
+        return models.QuerySet.update(self.filter(pk=pk, attachment=""), attachment=name)
+
+
 class ContactLog(models.Model):
-    """One attempt or conversation. Append-only: a correction is a new row pointing back.
+    """One attempt or conversation. Append-only: a correction is a new row pointing back; the
+    only later write is an evidence file added to an entry that has none.
 
     Once its retention period has passed on a closed account, the free text and the evidence
     file are cleared (``redacted_at`` says when; ``compliance.retention``): the row stays.
@@ -148,7 +160,7 @@ class ContactLog(models.Model):
         help_text=_("When the retention policy removed the text and the evidence file."),
     )
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = ContactLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -402,8 +414,24 @@ class ContactFollowUp(models.Model):
         return f"Follow-up of contact {self.entry_id}"
 
 
+class CallbackTaskQuerySet(models.QuerySet):
+    def open(self) -> CallbackTaskQuerySet:
+        return self.filter(status=CallbackTask.Status.OPEN)
+
+    def due(self, as_of: date) -> CallbackTaskQuerySet:
+        """Open and due by the end of business day ``as_of``: the one rule of "callback due"
+        (the queue's reason and urgency, and what a logged conversation completes). An overdue
+        callback stays due until someone calls."""
+        return self.open().filter(due_at__lt=start_of_business_day(as_of + timedelta(days=1)))
+
+
 class CallbackTask(models.Model):
-    """A callback the customer asked for, in the specialist's queue until done."""
+    """A callback the customer asked for, in the specialist's queue until done.
+
+    ``assigned_to`` follows the account: reassigning or rebalancing an account gives its open
+    callbacks to the new specialist (``contacts.services.callbacks_follow_accounts``). Every
+    change of status or time writes a ``CallbackEvent`` (the case timeline reads them).
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -421,6 +449,15 @@ class CallbackTask(models.Model):
         related_name="callbacks",
     )
     due_at = models.DateTimeField(_("call back at"))
+    contact_point = models.ForeignKey(
+        ContactPoint,
+        verbose_name=_("contact point"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The number the customer asked to be called on, if they named one."),
+    )
     contact = models.ForeignKey(
         ContactLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -428,6 +465,8 @@ class CallbackTask(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CallbackTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at"]
@@ -437,6 +476,44 @@ class CallbackTask(models.Model):
 
     def __str__(self) -> str:
         return f"Callback {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class CallbackEvent(models.Model):
+    """One step in a callback's life: booked, rescheduled, done or cancelled; who, when, why."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Booked")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    callback = models.ForeignKey(CallbackTask, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    due_at = models.DateTimeField(_("call back at"), help_text=_("The due time after the step."))
+    previous_due_at = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey("accounts.User", null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    contact = models.ForeignKey(
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The logged contact that booked or completed it, if any."),
+    )
+    note = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("callback event")
+        verbose_name_plural = _("callback events")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
 
 
 # --- Reminders and treatment strategies ------------------------------------------------------

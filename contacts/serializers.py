@@ -6,7 +6,14 @@ from rest_framework import serializers
 from accounts.permissions import TeamScope
 from accounts.serializers import ScopedPrimaryKeyRelatedField
 from contacts.evidence_files import validate_evidence_file
-from contacts.models import CaseStatus, Complaint, ContactLog, ContactPoint, Dispute
+from contacts.models import (
+    CallbackTask,
+    CaseStatus,
+    Complaint,
+    ContactLog,
+    ContactPoint,
+    Dispute,
+)
 from core.api import AwareDateTimeField, BoundedDateField
 from core.bounds import MAX_MESSAGE_LENGTH, MAX_NOTE_LENGTH
 
@@ -145,6 +152,64 @@ class ContactLogCreateSerializer(serializers.Serializer):
     cease_in_writing = serializers.BooleanField(required=False, default=False)
 
 
+class AttachmentUploadSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/contacts/{cid}/attachment/``: the evidence file, judged by content."""
+
+    file = serializers.FileField(
+        allow_empty_file=False, max_length=200, validators=[validate_evidence_file]
+    )
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    """A callback (API.md, "The life of a case"); the contact point's value masked."""
+
+    contact_point = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    contact_point_masked = serializers.SerializerMethodField()
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CallbackTask
+        fields = [
+            "id",
+            "account",
+            "status",
+            "due_at",
+            "contact_point",
+            "contact_point_masked",
+            "note",
+            "assigned_to",
+            "contact",
+            "done_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_contact_point_masked(self, obj: CallbackTask) -> str | None:
+        return obj.contact_point.masked_value if obj.contact_point_id else None
+
+
+class CallbackCreateSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/callbacks/``: when, on which contact point, and a note."""
+
+    due_at = AwareDateTimeField()
+    contact_point = ScopedPrimaryKeyRelatedField(
+        queryset=ContactPoint.objects.all(),
+        scope=TeamScope(customer="customer"),
+        required=False,
+        allow_null=True,
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
+
+
+class CallbackRescheduleSerializer(serializers.Serializer):
+    due_at = AwareDateTimeField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
+
+
+class CallbackCompleteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=250)
+
+
 class CaseRecordSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -194,3 +259,8 @@ class TimelineEventSerializer(serializers.Serializer):
     detail = serializers.CharField()
     by = serializers.CharField()
     ref = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(help_text="A contact's reason for delinquency.")
+    message = serializers.CharField(help_text="The text an SMS, email or letter sent.")
+    recording = serializers.CharField(
+        help_text="Where to fetch the contact's evidence file (team-checked, access recorded)."
+    )

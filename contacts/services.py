@@ -1,19 +1,29 @@
-"""Writes for contact points: normalised, validated and audited."""
+"""Writes that touch only the records of contact: contact points (normalised, validated and
+audited), evidence files and their access records, and callbacks following their account."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Customer, PersonalDataReveal, User
+from accounts.models import Account, Customer, PersonalDataReveal, User
 from accounts.services import acting_as
-from contacts.models import ContactPoint
+from contacts.evidence_files import validate_evidence_file
+from contacts.models import CallbackTask, ContactLog, ContactPoint
+from core.conflicts import DomainConflict
+
+FOLLOW_CHUNK = 5000
 
 
 def normalize_phone(raw: str, *, default_region: str) -> tuple[str, str]:
@@ -83,6 +93,44 @@ def contact_point_update(
     return point
 
 
+class EvidenceAlreadyKept(DomainConflict):
+    """The entry has its evidence file; a file is never replaced (a 409, a form error)."""
+
+
+@transaction.atomic
+def contact_attachment_add(
+    *, entry: ContactLog, file, by: User | None, now: datetime | None = None
+) -> ContactLog:
+    """Keep ``file`` (a recording or a scan, judged by its content and size) as the evidence of
+    a logged contact that has none yet. The contact log stays append-only: this is the one
+    later write it takes, once; the audit trail names who added the file and when, and the
+    case timeline shows it."""
+    now = now or timezone.now()
+    try:
+        validate_evidence_file(file)
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from None
+    entry = ContactLog.objects.select_for_update().get(pk=entry.pk)
+    if entry.attachment:
+        raise EvidenceAlreadyKept(_("This contact already has its evidence file."))
+    entry.attachment.save(file.name.rsplit("/", 1)[-1], file, save=False)
+    stored = str(entry.attachment.name)
+    if not ContactLog.objects.attachment_fill(entry.pk, stored):
+        entry.attachment.storage.delete(stored)
+        raise EvidenceAlreadyKept(_("This contact already has its evidence file."))
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(ContactLog),
+        object_pk=str(entry.pk),
+        object_id=entry.pk,
+        object_repr=f"contact {entry.pk}",
+        action=LogEntry.Action.UPDATE,
+        changes={"attachment": ["", stored]},
+        actor=by if by is not None and by.is_authenticated else None,
+        timestamp=now,
+    )
+    return entry
+
+
 def evidence_access_record(*, user, entry, channel: str, remote_addr: str | None) -> None:
     """Record who opened a contact's evidence file, as a reveal of personal data is recorded."""
     PersonalDataReveal.objects.create(
@@ -93,3 +141,26 @@ def evidence_access_record(*, user, entry, channel: str, remote_addr: str | None
         channel=channel,
         remote_addr=remote_addr,
     )
+
+
+def callbacks_follow_accounts(*, account_ids: Iterable[int]) -> int:
+    """Give the open callbacks of these accounts to each account's specialist now; an account
+    left without one keeps its callbacks where they are. Set-based (one UPDATE per chunk of
+    accounts); the account's own audit entry records the move. Returns how many moved."""
+    ids = sorted(set(account_ids))
+    specialist = Account.objects.filter(pk=OuterRef("account_id")).values("assigned_to_id")[:1]
+    moved = 0
+    for start in range(0, len(ids), FOLLOW_CHUNK):
+        moved += (
+            CallbackTask.objects.open()
+            .filter(account_id__in=ids[start : start + FOLLOW_CHUNK])
+            .filter(account__assigned_to__isnull=False)
+            .exclude(assigned_to_id=Subquery(specialist))
+            .update(assigned_to_id=Subquery(specialist))
+        )
+    return moved
+
+
+def callbacks_follow_reassigned(sender, *, account_ids, **kwargs) -> None:
+    """``accounts.signals.accounts_reassigned`` receiver (connected in ``contacts.apps``)."""
+    callbacks_follow_accounts(account_ids=account_ids)

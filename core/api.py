@@ -8,6 +8,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.bounds import MAX_UTC_OFFSET, MIN_UTC_OFFSET, validate_date_in_range
+from core.conflicts import DomainConflict
 
 
 class Pagination(PageNumberPagination):
@@ -68,7 +69,13 @@ class BoundedDateTimeField(serializers.DateTimeField):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus domain ``ValidationError``s become a 400 naming the field."""
+    """DRF's handler, plus domain ``ValidationError``s become a 400 naming the field and
+    domain conflicts (``core.conflicts.DomainConflict``) a 409 saying what is stored."""
+    if isinstance(exc, DomainConflict):
+        response = drf_exception_handler(Conflict(exc.message), context)
+        if response is not None:  # details keep their types (ids stay numbers)
+            response.data = {"detail": exc.message, **exc.details}
+        return response
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             exc = exceptions.ValidationError(exc.message_dict)

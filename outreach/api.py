@@ -1,28 +1,38 @@
-"""The API that makes contact: log a contact through the gate (``POST /accounts/{id}/contacts/``)
-and move disputes and complaints along (``/disputes/``, ``/complaints/``). Reads of the contact
-log, contact points and the timeline stay in ``contacts.api``.
+"""The API that makes contact: log a contact through the gate (``POST /accounts/{id}/contacts/``),
+move disputes and complaints along (``/disputes/``, ``/complaints/``) and book, complete and
+reschedule callbacks (``/accounts/{id}/callbacks/``, ``/callbacks/{id}/…``). Reads of the
+contact log, contact points and the timeline stay in ``contacts.api``.
+
+Domain conflicts (a promise while one is pending, a closed case or callback) answer 409 through
+``core.api.exception_handler``; nothing of the request is kept.
 """
 
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import Account
-from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
+from accounts.permissions import AccountScopedAPIMixin, IsStaffRole, user_can_see_account
 from compliance.services import ContactBlocked
-from contacts.models import ContactLog
+from contacts.models import CallbackTask, ContactLog
 from contacts.serializers import (
+    CallbackCompleteSerializer,
+    CallbackCreateSerializer,
+    CallbackRescheduleSerializer,
+    CallbackSerializer,
     CaseTransitionSerializer,
     ComplaintSerializer,
     ContactLogCreateSerializer,
     ContactLogSerializer,
     DisputeSerializer,
 )
-from outreach import services
+from outreach import callbacks, services
 
 
 class AccountContactsView(AccountScopedAPIMixin, generics.ListCreateAPIView):
@@ -119,3 +129,80 @@ class DisputeViewSet(CaseRecordViewSet):
 
 class ComplaintViewSet(CaseRecordViewSet):
     serializer_class = ComplaintSerializer
+
+
+# --- Callbacks -----------------------------------------------------------------------------
+class AccountCallbacksView(AccountScopedAPIMixin, generics.ListCreateAPIView):
+    """``GET/POST /accounts/{id}/callbacks/``: any role that can see the account may book one
+    (for the account's specialist); its time must be in the future and allowed by compliance
+    for a call (a 400 naming ``due_at`` with the reason)."""
+
+    queryset = CallbackTask.objects.none()
+    serializer_class = CallbackSerializer
+    permission_classes = [IsStaffRole]
+    filterset_fields = ["status"]
+    ordering_fields = ["due_at", "created_at", "id"]
+    ordering = ["due_at", "id"]
+    search_fields: list[str] = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CallbackTask.objects.none()
+        return CallbackTask.objects.filter(account=self.get_account()).select_related(
+            "assigned_to", "contact_point"
+        )
+
+    @extend_schema(request=CallbackCreateSerializer, responses={201: CallbackSerializer})
+    def post(self, request, *args, **kwargs):
+        account = self.get_account()
+        data = CallbackCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        callback = callbacks.callback_create(
+            account=account, by=request.user, now=timezone.now(), **data.validated_data
+        )
+        return Response(CallbackSerializer(callback).data, status=201)
+
+
+class CallbackActionView(APIView):
+    """A callback's transition: its team only (403), then its owner or a supervisor (403),
+    decided before the body is read; a closed callback is a 409."""
+
+    permission_classes = [IsStaffRole]
+
+    def get_callback(self, pk: int) -> CallbackTask:
+        callback = get_object_or_404(CallbackTask.objects.select_related("account"), pk=pk)
+        if not user_can_see_account(self.request.user, callback.account):
+            raise PermissionDenied("This callback belongs to another team.")
+        if not callbacks.callback_may_change(self.request.user, callback):
+            raise PermissionDenied(
+                "Only the specialist the callback belongs to or a supervisor may change it."
+            )
+        return callback
+
+
+class CallbackCompleteView(CallbackActionView):
+    """``POST /callbacks/{id}/complete/``: the callback is done."""
+
+    @extend_schema(request=CallbackCompleteSerializer, responses=CallbackSerializer)
+    def post(self, request, pk: int):
+        callback = self.get_callback(pk)
+        data = CallbackCompleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        callback = callbacks.callback_complete(
+            callback=callback, by=request.user, note=data.validated_data["note"]
+        )
+        return Response(CallbackSerializer(callback).data)
+
+
+class CallbackRescheduleView(CallbackActionView):
+    """``POST /callbacks/{id}/reschedule/``: a new ``due_at`` (future, allowed by compliance)."""
+
+    @extend_schema(request=CallbackRescheduleSerializer, responses=CallbackSerializer)
+    def post(self, request, pk: int):
+        callback = self.get_callback(pk)
+        data = CallbackRescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        callback = callbacks.callback_reschedule(
+            callback=callback, by=request.user, **data.validated_data
+        )
+        return Response(CallbackSerializer(callback).data)

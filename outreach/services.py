@@ -36,7 +36,6 @@ from compliance.services import (
 from compliance.templatetags.compliance_tags import violation_text
 from contacts.models import (
     CLOSED_CASE_STATUSES,
-    CallbackTask,
     CaseEvent,
     CaseStatus,
     Complaint,
@@ -47,7 +46,9 @@ from contacts.models import (
     MessageTemplate,
 )
 from contacts.services import contact_point_update
+from core.conflicts import DomainConflict
 from core.tasks import task_send
+from outreach.callbacks import callback_create, callbacks_complete_by_conversation
 from plans.services import promise_create
 
 # --- Message templates ---------------------------------------------------------------------
@@ -89,8 +90,8 @@ DISPUTE_DUE_DAYS = 30
 COMPLAINT_DUE_DAYS = 15
 
 
-class CaseStateError(ValidationError):
-    pass
+class CaseStateError(DomainConflict):
+    """The dispute or complaint is not in a state that can move there (a 409, a form error)."""
 
 
 def _case_event(record, **fields) -> CaseEvent:
@@ -105,20 +106,17 @@ def case_transition(*, record, to_status: str, by: User | None, now, note: str =
     record = model.objects.select_for_update().get(pk=record.pk)
     if to_status not in CASE_TRANSITIONS[record.status]:
         raise CaseStateError(
-            {
-                "status": [
-                    _("A %(kind)s that is %(status)s cannot become %(to)s.")
-                    % {
-                        "kind": model._meta.verbose_name,
-                        "status": record.get_status_display(),
-                        "to": CaseStatus(to_status).label,
-                    }
-                ]
-            }
+            _("A %(kind)s that is %(status)s cannot become %(to)s.")
+            % {
+                "kind": model._meta.verbose_name,
+                "status": record.get_status_display(),
+                "to": CaseStatus(to_status).label,
+            },
+            status=record.status,
         )
     closing = to_status in CLOSED_CASE_STATUSES
     if closing and not note.strip():
-        raise CaseStateError({"resolution": [_("Say how it was resolved or why rejected.")]})
+        raise ValidationError({"resolution": [_("Say how it was resolved or why rejected.")]})
     previous = record.status
     record.status = to_status
     if closing:
@@ -228,31 +226,6 @@ def dispute_restriction_release(*, dispute: Dispute, by: User | None, now) -> No
         )
 
 
-# --- Callbacks -----------------------------------------------------------------------------
-@transaction.atomic
-def callback_create(
-    *, account, due_at, by: User | None, contact: ContactLog | None = None, note: str = ""
-) -> CallbackTask:
-    return CallbackTask.objects.create(
-        account=account,
-        assigned_to=account.assigned_to or by,
-        due_at=due_at,
-        contact=contact,
-        note=note,
-    )
-
-
-@transaction.atomic
-def callback_complete(*, task: CallbackTask, now) -> CallbackTask:
-    updated = CallbackTask.objects.filter(pk=task.pk, status=CallbackTask.Status.OPEN).update(
-        status=CallbackTask.Status.DONE, done_at=now
-    )
-    task.refresh_from_db()
-    if not updated:
-        raise CaseStateError({"status": [_("This callback is already closed.")]})
-    return task
-
-
 # --- Contact log ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DispositionDetails:
@@ -316,7 +289,14 @@ def contact_log_create(
     An outbound contact passes the compliance gate at ``occurred_at`` first; when blocked,
     ``compliance.services.ContactBlocked`` is raised and nothing is logged, while the blocked
     decision itself stays stored (it is written before this function's transaction starts).
-    The entry and every effect of its disposition are written in one transaction.
+    The entry and every effect of its disposition are written in one transaction: when an
+    effect conflicts with what is stored (a promise while another is pending:
+    ``plans.services.PromiseConflict``, a ``core.conflicts.DomainConflict``), it is raised and
+    nothing is logged. The allowed decision the gate stored stays, as evidence of a check made;
+    no entry points to it, and nothing counts a decision as a contact (rules and KPIs count the
+    contact log; dashboards count only blocked decisions).
+    A call or inbound call with a conversation logged by a callback's owner completes their
+    callbacks due that day (``callbacks_complete_by_conversation``).
     """
     now = now or timezone.now()
     details = details or DispositionDetails()
@@ -369,6 +349,7 @@ def contact_log_create(
         entry.full_clean()
         entry.save()
         _disposition_apply(entry=entry, details=details, by=by, now=now)
+        callbacks_complete_by_conversation(entry=entry, now=now)
         if outcome == ContactLog.Outcome.WRONG_NUMBER and contact_point is not None:
             contact_point_update(
                 point=contact_point,
@@ -443,6 +424,7 @@ def _callback_schedule(entry, details, by, now) -> None:
         by=by,
         contact=entry,
         note=entry.notes[:250],
+        now=now,
     )
 
 

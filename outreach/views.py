@@ -25,6 +25,7 @@ from accounts.permissions import account_for_page
 from compliance.models import Purpose
 from compliance.services import ContactBlocked, StoredDecision, contact_check, message_preview
 from contacts.models import ContactLog
+from core.conflicts import DomainConflict
 from outreach.forms import CheckInputForm, ContactLogForm
 from outreach.services import contact_log_create
 
@@ -99,7 +100,8 @@ def _render(request, account, form, check, *, status=200, template="contacts/log
 
 @login_required
 def contact_log(request: HttpRequest, account_id: int) -> HttpResponse:
-    """GET: the form. POST: log the contact (blocked → reasons shown, nothing logged)."""
+    """GET: the form. POST: log the contact (blocked → reasons shown, nothing logged; a
+    conflict such as a second pending promise → the form says so, nothing logged)."""
     account = account_for_page(request.user, account_id)
     if request.method != "POST":
         return _render(request, account, ContactLogForm(account=account), None)
@@ -115,6 +117,11 @@ def contact_log(request: HttpRequest, account_id: int) -> HttpResponse:
         form.add_error(None, _("Compliance blocked this contact; nothing was logged."))
         check = _result(account, blocked.decision, form.cleaned_data.get("message") or "")
         return _render(request, account, form, check, status=409)
+    except DomainConflict as conflict:
+        # E.g. a promise while another is pending: the entry and its effects were rolled back
+        # together; the allowed decision the gate stored stays as evidence of the check.
+        form.add_error(None, f"{conflict.message} " + _("Nothing was logged."))
+        return _render(request, account, form, _preview(account, form, request.user), status=409)
     except ValidationError as error:
         problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
         for field, texts in problems.items():

@@ -12,7 +12,7 @@ redirect to a login page; an empty POST may well be a 400, 405 or 409), ``denied
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import ROLE_PERMISSIONS
+from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
 from plans.models import PromiseToPay
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
@@ -52,6 +53,18 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "accounts:detail": ("team", "account", "GET"),
     "accounts:reveal": ("lead_team", "account", "POST"),
     "accounts:reauth": ("signed_in", None, "GET"),
+    # The case page's actions (an empty POST: a 400 for those who may).
+    "accounts:budget": ("team", "account", "POST"),
+    "accounts:contact_point_add": ("team", "account", "POST"),
+    "accounts:contact_point_opt_out": ("team", "contact_point", "POST"),
+    "accounts:restriction_add": ("team", "account", "POST"),
+    "accounts:restriction_end": ("lead_team", "restriction", "POST"),
+    "accounts:dispute_transition": ("lead_team", "dispute", "POST"),  # owned by the supervisor
+    "accounts:complaint_transition": ("lead_team", "complaint", "POST"),
+    "accounts:plan_cancel": ("team", "plan", "POST"),  # a draft: any role (active: leads)
+    "accounts:contact_recording": ("team", "contact", "POST"),
+    "accounts:callback_complete": ("team", "callback", "POST"),  # its owner or a lead
+    "accounts:callback_reschedule": ("team", "callback", "POST"),
     "plans:new": ("team", "account", "GET"),
     "plans:preview": ("team", "account", "POST"),
     "plans:detail": ("team", "plan", "GET"),
@@ -115,6 +128,10 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "complaint-list": ("signed_in", None, "GET"),
     "complaint-detail": ("team", "complaint", "GET"),
     "complaint-transition": ("lead_team", "complaint", "POST"),
+    "account-callbacks": ("team", "account", "GET"),
+    # The callback's owner (the account's specialist) or a lead of the team; an admin.
+    "callback-complete": ("team", "callback", "POST"),
+    "callback-reschedule": ("team", "callback", "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -157,6 +174,7 @@ def _world(team, specialist) -> dict:
     return {
         "account": account,
         "customer": customer,
+        "contact_point": customer.contact_points.get(),
         "contact": ContactLogFactory(account=account, user=specialist),
         "evidence": ContactLogFactory(
             account=account,
@@ -171,6 +189,9 @@ def _world(team, specialist) -> dict:
         ),
         "dispute": dispute_open(account=account, description="amount", by=specialist, now=NOW),
         "complaint": complaint_open(account=account, description="calls", by=specialist, now=NOW),
+        "callback": CallbackTask.objects.create(
+            account=account, assigned_to=specialist, due_at=NOW + timedelta(hours=2)
+        ),
     }
 
 
@@ -216,7 +237,10 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
     target = objects[obj]
     kwargs = {"pk": target.pk}
     pattern = dict(named_routes())[name]
-    if obj == "restriction":  # a customer's restriction, ended under one of their accounts
+    if "<int:item>" in pattern:  # a case page action: the account, then the object
+        account = getattr(target, "account", None) or objects["account"]
+        kwargs = {"pk": account.pk, "item": target.pk}
+    elif obj == "restriction":  # a customer's restriction, ended under one of their accounts
         kwargs = {"account_id": objects["account"].pk, "restriction_id": target.pk}
     elif "account_id" in pattern:
         account = target if obj == "account" else target.account

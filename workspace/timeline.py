@@ -1,33 +1,49 @@
 """The case timeline: everything that happened on an account, newest first, in few queries.
 
 One query per source (contacts, payments, promises, plan events, bucket moves, re-ages,
-restrictions, and dispute and complaint events together) — eight in all, whatever the number of
-events.
+restrictions, dispute and complaint events together, callback events, and the audited changes
+of the customer's declared budget, contact points and evidence files with the contact points
+they name) — eleven in all, whatever the number of events.
+
+A contact shows its reason for delinquency, the text sent (SMS, email, letter) and, when it has
+an evidence file, where to play it: the team-checked attachment endpoint, which records every
+access.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from auditlog.models import LogEntry
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, BucketHistory, ReAge
+from accounts.models import Account, BucketHistory, ContactPoint, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
-from contacts.models import CaseEvent, ContactLog
+from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog
 from core.business_calendar import start_of_business_day
 from plans.models import Payment, PlanEvent, PlanStatus, PromiseStatus, PromiseToPay
+
+#: Channels whose entries carry the text that was sent.
+MESSAGE_CHANNELS = {ContactLog.Channel.SMS, ContactLog.Channel.EMAIL, ContactLog.Channel.LETTER}
 
 
 @dataclass(frozen=True)
 class TimelineEvent:
     at: datetime
-    kind: str  # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint
+    # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint,
+    # callback, customer (declared budget, contact points, evidence files)
+    kind: str
     title: str
     detail: str = ""
     by: str = ""
     ref: int | None = None
+    reason: str = ""  # a contact's reason for delinquency, in the reader's language
+    message: str = ""  # the text a message (SMS, email, letter) sent
+    recording: str = ""  # where to play or fetch a contact's evidence file
 
 
 def _contacts(account: Account) -> list[TimelineEvent]:
@@ -38,13 +54,17 @@ def _contacts(account: Account) -> list[TimelineEvent]:
         "direction",
         "outcome",
         "disposition",
+        "reason",
         "notes",
+        "message",
+        "attachment",
         "user__username",
         "redacted_at",
     )
     channels = dict(ContactLog.Channel.choices)
     outcomes = dict(ContactLog.Outcome.choices)
     dispositions = dict(ContactLog.Disposition.choices)
+    reasons = dict(ContactLog.Reason.choices)
     return [
         TimelineEvent(
             at=at,
@@ -54,8 +74,24 @@ def _contacts(account: Account) -> list[TimelineEvent]:
             detail=notes or _redacted(redacted_at),
             by=user or _("system"),
             ref=pk,
+            reason=str(reasons.get(reason, reason)) if reason else "",
+            message=message if channel in MESSAGE_CHANNELS else "",
+            recording=_attachment_url(account.pk, pk) if attachment else "",
         )
-        for pk, at, channel, direction, outcome, disposition, notes, user, redacted_at in rows
+        for (
+            pk,
+            at,
+            channel,
+            direction,
+            outcome,
+            disposition,
+            reason,
+            notes,
+            message,
+            attachment,
+            user,
+            redacted_at,
+        ) in rows
     ]
 
 
@@ -65,6 +101,12 @@ def _redacted(redacted_at) -> str:
     return _("Text removed under the retention policy on %(date)s.") % {
         "date": f"{redacted_at:%Y-%m-%d}"
     }
+
+
+def _attachment_url(account_id: int, contact_id: int) -> str:
+    return reverse(
+        "account-contact-attachment", kwargs={"account_id": account_id, "pk": contact_id}
+    )
 
 
 def _payments(account: Account) -> list[TimelineEvent]:
@@ -203,6 +245,7 @@ def _case_events(account: Account) -> list[TimelineEvent]:
     rows = CaseEvent.objects.filter(
         Q(dispute__account=account) | Q(complaint__account=account)
     ).values_list("dispute_id", "complaint_id", "at", "to_status", "by__username", "note")
+    statuses = dict(CaseStatus.choices)
     events = []
     for dispute_id, complaint_id, at, to_status, user, note in rows:
         kind = "dispute" if dispute_id else "complaint"
@@ -211,12 +254,148 @@ def _case_events(account: Account) -> list[TimelineEvent]:
             TimelineEvent(
                 at=at,
                 kind=kind,
-                title=f"{name} {dispute_id or complaint_id}: {to_status}",
+                title=f"{name} {dispute_id or complaint_id}: {statuses.get(to_status, to_status)}",
                 detail=note,
                 by=user or "",
                 ref=dispute_id or complaint_id,
             )
         )
+    return events
+
+
+def _callbacks(account: Account) -> list[TimelineEvent]:
+    """Each step of the account's callbacks, with times in the customer's zone."""
+    zone = ZoneInfo(account.customer.time_zone)
+    rows = CallbackEvent.objects.filter(callback__account=account).values_list(
+        "callback_id",
+        "at",
+        "action",
+        "due_at",
+        "previous_due_at",
+        "contact_id",
+        "note",
+        "by__username",
+    )
+
+    def local(moment: datetime | None) -> str:
+        return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    events = []
+    for callback_id, at, action, due_at, previous, contact_id, note, user in rows:
+        if action == CallbackEvent.Action.CREATED:
+            title = _("Callback booked for %(due)s (%(zone)s)") % {
+                "due": local(due_at),
+                "zone": zone.key,
+            }
+        elif action == CallbackEvent.Action.RESCHEDULED:
+            title = _("Callback moved from %(before)s to %(due)s (%(zone)s)") % {
+                "before": local(previous),
+                "due": local(due_at),
+                "zone": zone.key,
+            }
+        elif action == CallbackEvent.Action.DONE and contact_id:
+            title = _("Callback done: answered in a logged conversation")
+        elif action == CallbackEvent.Action.DONE:
+            title = _("Callback done")
+        else:
+            title = _("Callback cancelled")
+        events.append(
+            TimelineEvent(
+                at=at,
+                kind="callback",
+                title=title,
+                detail=note,
+                by=user or _("system"),
+                ref=callback_id,
+            )
+        )
+    return events
+
+
+def _changes(changes: dict | None, field: str) -> tuple[str, str] | None:
+    pair = (changes or {}).get(field)
+    if isinstance(pair, list | tuple) and len(pair) == 2:
+        return str(pair[0]), str(pair[1])
+    return None
+
+
+def _audited_changes(account: Account) -> list[TimelineEvent]:
+    """From the audit trail: the declared income and expenses changed, contact points added,
+    opted out or back in or found invalid, and evidence files added to a contact."""
+    points = {
+        p.pk: p
+        for p in ContactPoint.objects.filter(customer_id=account.customer_id).only(
+            "id", "kind", "value", "customer_id"
+        )
+    }
+    # Content types by name (joined in the same query, no lookups of their own).
+    customer_type = Q(content_type__app_label="accounts", content_type__model="customer")
+    point_type = Q(content_type__app_label="accounts", content_type__model="contactpoint")
+    contact_type = Q(content_type__app_label="contacts", content_type__model="contactlog")
+    rows = LogEntry.objects.filter(
+        (customer_type & Q(object_id=account.customer_id, action=LogEntry.Action.UPDATE))
+        | (point_type & Q(object_id__in=list(points)))
+        | (contact_type & Q(object_id__in=ContactLog.objects.filter(account=account).values("id")))
+    ).values_list(
+        "id",
+        "timestamp",
+        "content_type__model",
+        "object_id",
+        "action",
+        "changes",
+        "actor__username",
+    )
+    none = _("none")
+    events = []
+    for pk, at, model, object_id, action, changes, user in rows:
+        if model == "customer":
+            parts = []
+            for field, label in (
+                ("monthly_income", _("income")),
+                ("monthly_expenses", _("expenses")),
+            ):
+                pair = _changes(changes, field)
+                if pair is not None:
+                    before, after = (v if v not in ("None", "") else none for v in pair)
+                    parts.append(f"{label} {before} → {after}")
+            if parts:
+                events.append(
+                    TimelineEvent(
+                        at=at,
+                        kind="customer",
+                        title=_("Declared income and expenses changed"),
+                        detail="; ".join(parts),
+                        by=user or "",
+                        ref=pk,
+                    )
+                )
+        elif model == "contactpoint":
+            point = points.get(object_id)
+            name = f"{point.get_kind_display()} {point.masked_value}" if point else ""
+            opted = _changes(changes, "opted_out")
+            valid = _changes(changes, "is_valid")
+            if action == LogEntry.Action.CREATE:
+                title = _("Contact point added: %(point)s") % {"point": name}
+            elif opted is not None and opted[1] == "True":
+                title = _("Contact point opted out: %(point)s") % {"point": name}
+            elif opted is not None:
+                title = _("Contact point opted back in: %(point)s") % {"point": name}
+            elif valid is not None and valid[1] == "False":
+                title = _("Contact point marked invalid: %(point)s") % {"point": name}
+            else:
+                continue
+            events.append(TimelineEvent(at=at, kind="customer", title=title, by=user or "", ref=pk))
+        elif _changes(changes, "attachment") is not None:
+            events.append(
+                TimelineEvent(
+                    at=at,
+                    kind="customer",
+                    title=_("Recording added to contact %(id)s") % {"id": object_id},
+                    by=user or "",
+                    ref=pk,
+                    recording=_attachment_url(account.pk, object_id),
+                )
+            )
     return events
 
 
@@ -229,6 +408,8 @@ SOURCES = (
     _re_ages,
     _restrictions,
     _case_events,
+    _callbacks,
+    _audited_changes,
 )
 
 

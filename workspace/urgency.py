@@ -2,8 +2,8 @@
 
 Three reasons put a case in front, each worth points (COMPLIANCE.md has nothing to say here;
 these are the department's choices):
-- a callback that is due: open, and due today or earlier (it stays in front until someone
-  calls; an overdue callback is more urgent, not less);
+- a callback that is due: open, and due today or earlier (``CallbackTask.objects.due``; it
+  stays in front until someone calls, and a logged conversation of its owner completes it);
 - a pending promise to pay due today;
 - a promise broken in the last ``BROKEN_PROMISE_RECENT_DAYS`` days.
 The live queue annotates these flags on the page it shows; the nightly run folds the same
@@ -18,7 +18,6 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.expressions import Combinable
 
 from contacts.models import CallbackTask
-from core.business_calendar import start_of_business_day
 from plans.models import PromiseStatus, PromiseToPay
 
 CALLBACK_DUE_POINTS = 500
@@ -36,14 +35,9 @@ URGENCY_POINTS = {
 
 def urgency_flags(as_of: date) -> dict[str, Exists]:
     """The three reasons for the account in the outer query, as ``Exists`` expressions."""
-    tomorrow = start_of_business_day(as_of + timedelta(days=1))
     promises = PromiseToPay.objects.filter(account=OuterRef("pk"))
     return {
-        "callback_due": Exists(
-            CallbackTask.objects.filter(
-                account=OuterRef("pk"), status=CallbackTask.Status.OPEN, due_at__lt=tomorrow
-            )
-        ),
+        "callback_due": Exists(CallbackTask.objects.due(as_of).filter(account=OuterRef("pk"))),
         "promise_due": Exists(promises.filter(status=PromiseStatus.PENDING, due_date=as_of)),
         "promise_broken": Exists(
             promises.filter(

@@ -20,12 +20,12 @@ from accounts import reauth as reauth_module
 from accounts.models import Account, RiskTier, Role, Stage, User
 from accounts.permissions import account_for_page, require_role
 from compliance.models import CommunicationRestriction
-from contacts.models import CLOSED_CASE_STATUSES, Complaint, Dispute
+from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Complaint, Dispute
 from core.bounds import id_or_none
 from core.client_ip import client_ip
 from outreach.forms import ContactLogForm
 from plans.models import PromiseStatus
-from workspace import queue
+from workspace import case_forms, queue
 from workspace.timeline import account_timeline
 
 QUEUE_PAGE_SIZE = 25
@@ -164,9 +164,14 @@ def work_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The case page: summary, tier factors, contactability, open items, timeline, and the
-    "Log a contact" form."""
+    """The case page: summary, tier factors, contactability, open items, timeline, the "Log a
+    contact" form and the case's actions (``workspace.case_actions``)."""
     account = account_for_page(request.user, pk)
+    return case_page(request, account)
+
+
+def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> HttpResponse:
+    """The case page of an account the user may see (the actions render it after a change)."""
     as_of = delinquency.business_date()
     dpd = delinquency.days_past_due(account.delinquent_since, as_of)
     restrictions = list(
@@ -179,7 +184,15 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for r in restrictions
         if r.contact_point_id and r.kind == "channel_opt_out"
     }
+    open_disputes = list(
+        Dispute.objects.filter(account=account)
+        .exclude(status__in=CLOSED_CASE_STATUSES)
+        .select_related("owner")
+    )
+    # An open dispute's hold ends with the dispute, never by hand (compliance.services).
+    held = {d.restriction_id for d in open_disputes if d.restriction_id}
     promises = list(account.promises.order_by("-due_date")[:10])
+    contact_points = list(account.customer.contact_points.all())
     return render(
         request,
         "accounts/account_detail.html",
@@ -190,24 +203,29 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dpd": dpd,
             "bucket": delinquency.bucket_for(dpd),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
-            "contact_points": [
-                (cp, cp.pk in closed_points) for cp in account.customer.contact_points.all()
-            ],
-            "restrictions": restrictions,
+            "contact_points": [(cp, cp.pk in closed_points) for cp in contact_points],
+            "restrictions": [(r, r.pk in held) for r in restrictions],
             "plans": account.plans.order_by("-created_at")[:10],
             "promises": promises,
             "open_promises": [p for p in promises if p.status == PromiseStatus.PENDING],
-            "open_disputes": Dispute.objects.filter(account=account).exclude(
-                status__in=CLOSED_CASE_STATUSES
-            ),
-            "open_complaints": Complaint.objects.filter(account=account).exclude(
-                status__in=CLOSED_CASE_STATUSES
-            ),
+            "open_disputes": open_disputes,
+            "open_complaints": Complaint.objects.filter(account=account)
+            .exclude(status__in=CLOSED_CASE_STATUSES)
+            .select_related("owner"),
+            "open_callbacks": account.callbacks.open()
+            .select_related("assigned_to", "contact_point")
+            .order_by("due_at"),
+            "closed_callbacks": account.callbacks.exclude(status=CallbackTask.Status.OPEN)
+            .select_related("assigned_to")
+            .order_by("-due_at")[:5],
             "timeline": Paginator(account_timeline(account), 50).get_page(request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
+            "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
             "form": ContactLogForm(account=account),
             "check": None,
+            **case_forms.blank_forms(account, contact_points),
         },
+        status=status,
     )
 
 

@@ -47,6 +47,7 @@ from accounts.models import (
     Team,
     contactable_sql,
 )
+from accounts.signals import accounts_reassigned_send
 from core.bulk_copy import copy_from_stream
 from feeds.account_import.engine import Engine
 from feeds.account_import.spec import (
@@ -521,6 +522,15 @@ class PostgresEngine(Engine):
                 "WHERE w.created OR s.f_team IS DISTINCT FROM s.o_team"
             )
         }
+        # Accounts that moved team got a specialist of their new team in the upsert: what
+        # follows an account (its open callbacks) moves too.
+        accounts_reassigned_send(
+            i
+            for (i,) in self.fetchall(
+                "SELECT w.id FROM imp_acct s JOIN imp_acct_w w ON w.number = s.k "
+                "WHERE NOT w.created AND s.f_team IS DISTINCT FROM s.o_team"
+            )
+        )
         # Risk is already set by the upsert; the service picks up any other unassigned
         # account of the touched teams (normally none).
         self.after_write(team_ids, [])

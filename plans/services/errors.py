@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 
+from core.conflicts import DomainConflict
+
 if TYPE_CHECKING:
     from plans.models import Plan
 
@@ -18,13 +20,8 @@ class PlanStateError(ValidationError):
         self.plan_status = plan.status
 
 
-class ConflictError(Exception):
-    """The request contradicts what is stored (the API answers 409)."""
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+class ConflictError(DomainConflict):
+    """The request contradicts what is stored (the API answers 409, a page a form error)."""
 
 
 class PaymentConflict(ConflictError):

@@ -90,3 +90,11 @@ def test_the_timeline_is_declared_as_the_paginated_list_it_is(schema, api, world
         .json()
     )
     assert {"count", "next", "previous", "results"} <= set(body)
+
+
+def test_a_callback_without_a_contact_point_is_null_and_the_schema_says_so(schema, api, world):
+    callbacks = api.as_user(world.specialist).get(
+        f"/api/v1/accounts/{world.ids['account']}/callbacks/"
+    )
+    assert callbacks.json()["results"][0]["contact_point"] is None
+    assert _property(schema, "Callback", "contact_point")["nullable"] is True

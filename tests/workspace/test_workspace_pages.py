@@ -231,7 +231,8 @@ def test_case_page_runs_a_bounded_number_of_queries(
     client.force_login(specialist)
     url = reverse("accounts:detail", args=[account.pk])
     client.get(url)
-    with django_assert_max_num_queries(26):
+    # A fixed number: the sections, the timeline's sources and the case's action forms.
+    with django_assert_max_num_queries(28):
         assert client.get(url).status_code == 200
 
 

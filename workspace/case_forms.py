@@ -1,0 +1,166 @@
+"""The small forms of the case page's actions. They only parse what was typed; the rules stay in
+the services the API uses (``workspace.case_actions`` calls them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account, ContactPoint
+from compliance.models import Channel, RestrictionKind, RestrictionSource
+from contacts.evidence_files import validate_evidence_file
+from contacts.models import CaseStatus
+from core.bounds import MAX_NOTE_LENGTH
+from outreach.forms import LOCAL_FORMAT, ContactPointChoiceField, LocalDateTimeInput
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class BudgetForm(forms.Form):
+    """What the customer declares they earn and spend a month (the plan options read it)."""
+
+    monthly_income = forms.DecimalField(label=_("Declared monthly income"), **MONEY)
+    monthly_expenses = forms.DecimalField(label=_("Declared monthly expenses"), **MONEY)
+
+
+class ContactPointAddForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactPoint.Kind.choices)
+    value = forms.CharField(label=_("Number, email or address"), max_length=254)
+    label = forms.ChoiceField(
+        label=_("Label"), choices=ContactPoint.Label.choices, initial=ContactPoint.Label.MOBILE
+    )
+
+
+class OptOutForm(forms.Form):
+    """Mark a contact point opted out (any role) or opted back in (a supervisor)."""
+
+    opted_out = forms.TypedChoiceField(
+        choices=[("1", _("Opted out")), ("0", _("Opted back in"))],
+        coerce=lambda value: value == "1",
+    )
+
+
+class RestrictionAddForm(forms.Form):
+    """A restriction the customer, their attorney or a court asked for. A dispute's hold comes
+    with the dispute (log a contact with the dispute disposition), so it is not offered here."""
+
+    kind = forms.ChoiceField(
+        label=_("Restriction"),
+        choices=[c for c in RestrictionKind.choices if c[0] != RestrictionKind.DISPUTE_PENDING],
+    )
+    source = forms.ChoiceField(
+        label=_("Asked for by"),
+        choices=[c for c in RestrictionSource.choices if c[0] != RestrictionSource.SYSTEM],
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[("", _("Every channel"))]
+        + [c for c in Channel.choices if c[0] != Channel.INBOUND_CALL],
+        required=False,
+    )
+    contact_point = ContactPointChoiceField(
+        label=_("Only this contact point"), queryset=ContactPoint.objects.none(), required=False
+    )
+    not_before = forms.TimeField(
+        label=_("Not before (customer's time)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    not_after = forms.TimeField(
+        label=_("Not after (customer's time)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    attorney_name = forms.CharField(label=_("Attorney"), required=False, max_length=200)
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_point"].queryset = account.customer.contact_points.all()
+
+    def service_kwargs(self) -> dict:
+        """Keyword arguments for ``compliance.services.restriction_create``."""
+        return dict(self.cleaned_data)
+
+
+class ReasonForm(forms.Form):
+    """Why: ending a restriction, cancelling a plan."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class CaseTransitionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Move to"), choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.OPEN]
+    )
+    note = forms.CharField(
+        label=_("Resolution or note"),
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RecordingForm(forms.Form):
+    file = forms.FileField(
+        label=_("Recording or scan"), allow_empty_file=False, validators=[validate_evidence_file]
+    )
+
+
+class CallbackCompleteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=250)
+
+
+class CallbackRescheduleForm(forms.Form):
+    """The new time is typed in the customer's zone, like every contact time."""
+
+    due_at = forms.DateTimeField(
+        label=_("Call back at (customer's local time)"),
+        input_formats=[LOCAL_FORMAT, "%Y-%m-%d %H:%M"],
+        widget=LocalDateTimeInput(),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=250)
+
+    def __init__(self, *args, account: Account, **kwargs):
+        self.zone = ZoneInfo(account.customer.time_zone)
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self) -> None:
+        with timezone.override(self.zone):
+            super().full_clean()
+
+
+def local_input(moment: datetime, zone: str) -> str:
+    """``moment`` as a datetime-local input shows it in ``zone``."""
+    return moment.astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+
+
+def blank_forms(account: Account, contact_points: list[ContactPoint]) -> dict:
+    """The case page's section forms, unbound (prefixed: the contact form shares field names)."""
+    customer = account.customer
+    restriction = RestrictionAddForm(account=account, prefix="restriction")
+    # The page has the contact points already: no query of the field's own.
+    restriction.fields["contact_point"].choices = [("", "---------")] + [
+        (p.pk, restriction.fields["contact_point"].label_from_instance(p)) for p in contact_points
+    ]
+    return {
+        "budget_form": BudgetForm(
+            prefix="budget",
+            initial={
+                "monthly_income": customer.monthly_income,
+                "monthly_expenses": customer.monthly_expenses,
+            },
+        ),
+        "point_form": ContactPointAddForm(prefix="point"),
+        "restriction_form": restriction,
+    }

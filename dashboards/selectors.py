@@ -66,9 +66,9 @@ def specialist_loads(team: Team, *, as_of: date) -> list[dict]:
         row["open"] += g["n"]
         row["buckets"][g["bucket_code"]] = row["buckets"].get(g["bucket_code"], 0) + g["n"]
         row["balance"][g["currency"]] = row["balance"].get(g["currency"], 0) + g["balance"]
-    _start, end = day_bounds(as_of)
     for c in (
-        CallbackTask.objects.filter(assigned_to__in=specialists, status="open", due_at__lt=end)
+        CallbackTask.objects.due(as_of)  # the queue's "Callback due"
+        .filter(assigned_to__in=specialists)
         .values("assigned_to_id")
         .annotate(n=Count("id"))
         .order_by()

@@ -14,10 +14,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Jurisdiction, Role
 from accounts.validators import validate_currency
+from compliance.models import JurisdictionProfile
 from plans.schedule import DayCount, Frequency, Method, Rounding
 
 ZERO = Decimal("0")
@@ -107,6 +109,20 @@ class PlanPolicy(models.Model):
         if policy is None:
             policy = cls(jurisdiction=jurisdiction, **DEFAULT_POLICIES.get(jurisdiction, {}))
         return policy
+
+    @cached_property
+    def effective_max_installments(self) -> int:
+        """The longest plan allowed: this policy's maximum or the jurisdiction profile's
+        (``compliance``: CN 60 monthly installments), whichever is smaller. The one definition
+        every quote, option, plan and settlement is capped by."""
+        profile_max = (
+            JurisdictionProfile.objects.filter(code=self.jurisdiction, is_active=True)
+            .values_list("max_plan_installments", flat=True)
+            .first()
+        )
+        if profile_max is None:
+            return self.max_installments
+        return min(self.max_installments, profile_max)
 
     def min_installment(self, currency: str) -> Decimal:
         if self.pk is None:
@@ -235,6 +251,21 @@ class Plan(models.Model):
     )
     concessions_reinstated_at = models.DateTimeField(
         _("concessions reinstated"), null=True, blank=True
+    )
+    # Approval ------------------------------------------------------------------------------
+    affordable = models.BooleanField(
+        _("affordable"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether the installment fits the customer's declared budget when submitted;"
+            " empty when no income was declared."
+        ),
+    )
+    approval_reason = models.TextField(
+        _("why it needs approval"),
+        blank=True,
+        help_text=_("Recorded when the plan goes to a supervisor."),
     )
     # People and moments --------------------------------------------------------------------
     proposed_by = models.ForeignKey(

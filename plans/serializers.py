@@ -175,11 +175,20 @@ class PlanOptionsSerializer(serializers.Serializer):
     account = serializers.IntegerField()
     currency = serializers.CharField()
     principal = serializers.CharField()
-    disposable_income = serializers.CharField(allow_null=True)
+    disposable_income = serializers.CharField(
+        allow_null=True,
+        help_text="Declared income less expenses, less other_commitments (monthly).",
+    )
+    other_commitments = serializers.CharField(
+        help_text="Monthly equivalent of the installments of the customer's open plans on their"
+        " other accounts in this currency."
+    )
     affordability_share = serializers.CharField()
     budget = serializers.CharField(allow_null=True)
     min_installment = serializers.CharField()
-    max_installments = serializers.IntegerField()
+    max_installments = serializers.IntegerField(
+        help_text="The smaller of the plan policy's maximum and the jurisdiction profile's."
+    )
     options = PlanOptionSerializer(many=True)
     recommended = PlanOptionSerializer(allow_null=True)
 
@@ -303,6 +312,8 @@ class PlanSerializer(MoneyOutMixin, serializers.ModelSerializer):
             "concessions_total",
             "concessions_conditional",
             "concessions_reinstated_at",
+            "affordable",
+            "approval_reason",
             "proposed_by",
             "approved_by",
             "approved_at",
@@ -341,6 +352,16 @@ class PlanAcceptSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class ApproveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the customer cannot afford the installment.",
+    )
 
 
 # --- Payments ------------------------------------------------------------------------------

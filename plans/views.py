@@ -74,7 +74,7 @@ def _decide(request: HttpRequest, pk: int) -> Plan:
 def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _decide(request, pk)
     try:
-        services.plan_approve(plan=plan, by=request.user)
+        services.plan_approve(plan=plan, by=request.user, note=request.POST.get("reason", "")[:500])
     except (ValidationError, PermissionDenied) as error:
         _service_errors(request, error)
     else:

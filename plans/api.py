@@ -41,6 +41,7 @@ from plans.serializers import (
     QuoteRequestSerializer,
     QuoteSerializer,
     ReasonSerializer,
+    RescheduleSerializer,
     money,
     option_data,
     quote_data,
@@ -112,7 +113,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Plan.objects.none()
-        queryset = Plan.objects.select_related("proposed_by", "approved_by")
+        queryset = Plan.objects.select_related("proposed_by", "approved_by", "replaced_by")
         if self.action == "list":
             return queryset.filter(account__in=Account.objects.visible_to(self.request.user))
         return queryset.prefetch_related("installments", "events__by")
@@ -191,6 +192,27 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 plan=plan, by=request.user, reason=serializer.validated_data["reason"]
             )
         return self._respond(plan)
+
+    @extend_schema(
+        request=RescheduleSerializer,
+        responses={
+            201: PlanDetailSerializer,
+            409: OpenApiResponse(
+                description="The plan is not active or broken, its balance moved, or the"
+                " account was rescheduled as often as the policy allows in 12 months."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, pk=None) -> Response:
+        """New terms for an active or broken plan: the new plan (active within the proposer's
+        authority, else pending approval); the old one becomes ``rescheduled``."""
+        plan = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            new = services.plan_reschedule(plan=plan, by=request.user, **serializer.validated_data)
+        return self._respond(new, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses=PlanDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -128,7 +128,7 @@ def plan_options_for_account(
 def plan_with_schedule(pk: int) -> Plan:
     return (
         Plan.objects.select_related(
-            "account__customer", "account__team", "proposed_by", "approved_by"
+            "account__customer", "account__team", "proposed_by", "approved_by", "replaced_by"
         )
         .prefetch_related("installments", "events__by")
         .get(pk=pk)

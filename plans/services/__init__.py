@@ -29,6 +29,7 @@ from plans.services.plans import (
     schedule_build,
 )
 from plans.services.promises import promise_create, promises_resolve
+from plans.services.reschedule import plan_reschedule, reschedules_in_window
 
 __all__ = [
     "CLOCK_SKEW",
@@ -52,11 +53,13 @@ __all__ = [
     "plan_needs_approval",
     "plan_reage",
     "plan_reject",
+    "plan_reschedule",
     "plan_submit",
     "plan_terms",
     "plans_break_overdue",
     "plans_reage",
     "promise_create",
     "promises_resolve",
+    "reschedules_in_window",
     "schedule_build",
 ]

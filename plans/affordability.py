@@ -45,6 +45,12 @@ def installment_budget(
     return per_period.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
+def monthly_equivalent(amount: Decimal, frequency: Frequency) -> Decimal:
+    """What an installment of ``frequency`` costs a month (exact: 26 fortnightly a year = 26/12
+    a month); only the budget built from it is rounded."""
+    return amount * Frequency(frequency).periods_per_year / 12
+
+
 def largest_installment(schedule: Schedule) -> Decimal:
     return max(row.amount for row in schedule.installments)
 

@@ -27,6 +27,7 @@ from plans import selectors, services
 from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay
 from plans.schedule import ScheduleError, build_schedule
 from plans.serializers import (
+    ApproveSerializer,
     PaymentInputSerializer,
     PaymentSerializer,
     PlanAcceptSerializer,
@@ -40,6 +41,7 @@ from plans.serializers import (
     QuoteRequestSerializer,
     QuoteSerializer,
     ReasonSerializer,
+    RescheduleSerializer,
     money,
     option_data,
     quote_data,
@@ -83,7 +85,7 @@ class QuoteView(APIView):
         policy = PlanPolicy.for_jurisdiction(jurisdiction)
         terms = services.plan_terms(currency=currency or "USD", **data)
         try:
-            schedule = build_schedule(terms, max_installments=policy.max_installments)
+            schedule = build_schedule(terms, max_installments=policy.effective_max_installments)
         except ScheduleError as error:
             raise schedule_errors_as_400(error) from None
         return Response(quote_data(schedule, terms.currency))
@@ -111,7 +113,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Plan.objects.none()
-        queryset = Plan.objects.select_related("proposed_by", "approved_by")
+        queryset = Plan.objects.select_related("proposed_by", "approved_by", "replaced_by")
         if self.action == "list":
             return queryset.filter(account__in=Account.objects.visible_to(self.request.user))
         return queryset.prefetch_related("installments", "events__by")
@@ -160,13 +162,20 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             plan = services.plan_submit(plan=plan, by=request.user)
         return self._respond(plan)
 
-    @extend_schema(request=None, responses=PlanDetailSerializer)
+    @extend_schema(request=ApproveSerializer, responses=PlanDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk=None) -> Response:
-        """Supervisors and admins, not the proposer, within their own authority."""
+        """Supervisors and admins, not the proposer, within their own authority; ``reason``
+        goes on the approval event and is required for a plan the customer cannot afford."""
         plan = self.get_object()
+        if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied("Only a supervisor or an admin may approve plans.")
+        serializer = ApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         with conflicts_as_409():
-            plan = services.plan_approve(plan=plan, by=request.user)
+            plan = services.plan_approve(
+                plan=plan, by=request.user, note=serializer.validated_data["reason"]
+            )
         return self._respond(plan)
 
     @extend_schema(request=ReasonSerializer, responses=PlanDetailSerializer)
@@ -183,6 +192,27 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 plan=plan, by=request.user, reason=serializer.validated_data["reason"]
             )
         return self._respond(plan)
+
+    @extend_schema(
+        request=RescheduleSerializer,
+        responses={
+            201: PlanDetailSerializer,
+            409: OpenApiResponse(
+                description="The plan is not active or broken, its balance moved, or the"
+                " account was rescheduled as often as the policy allows in 12 months."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, pk=None) -> Response:
+        """New terms for an active or broken plan: the new plan (active within the proposer's
+        authority, else pending approval); the old one becomes ``rescheduled``."""
+        plan = self.get_object()
+        serializer = RescheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            new = services.plan_reschedule(plan=plan, by=request.user, **serializer.validated_data)
+        return self._respond(new, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses=PlanDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -222,10 +252,11 @@ class AccountPlanOptionsView(APIView):
                 "currency": currency,
                 "principal": money(found.principal, currency),
                 "disposable_income": money(found.disposable_income, currency),
+                "other_commitments": money(found.budget.commitments, currency),
                 "affordability_share": str(found.policy.affordability_share),
                 "budget": money(found.result.budget, currency),
                 "min_installment": money(found.min_installment, currency),
-                "max_installments": found.policy.max_installments,
+                "max_installments": found.max_installments,
                 "options": [option_data(o, currency) for o in found.result.options],
                 "recommended": option_data(found.result.recommended, currency),
             }

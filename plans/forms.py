@@ -5,6 +5,7 @@ Parsing only; ``plans.services`` decides whether the terms are allowed.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import BoundedDateField
 from plans.models import FREQUENCY_CHOICES, METHOD_CHOICES, AcceptanceChannel
+from plans.reschedule import Arrears
 from plans.schedule import Frequency, Method
 
 ZERO = Decimal("0")
@@ -160,3 +162,46 @@ class OptionsForm(PlanBuilderForm):
 
 class PlanRejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class RescheduleForm(forms.Form):
+    """New terms for an active or broken plan, as the plan page takes them (rates in %)."""
+
+    method = copy.deepcopy(PlanBuilderForm.base_fields["method"])
+    annual_rate = copy.deepcopy(PlanBuilderForm.base_fields["annual_rate"])
+    period_fee_rate = copy.deepcopy(PlanBuilderForm.base_fields["period_fee_rate"])
+    installments = forms.IntegerField(label=_("Installments"), min_value=1, max_value=360)
+    first_due_date = BoundedDateField(
+        label=_("First due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Empty: one period after today, then the payment holiday."),
+    )
+    payment_holiday_months = forms.IntegerField(
+        label=_("Payment holiday (months)"), min_value=0, max_value=12, initial=0
+    )
+    arrears = forms.ChoiceField(
+        label=_("Arrears (unpaid interest and fees due so far)"),
+        choices=[
+            (Arrears.CAPITALISE.value, _("Capitalise: add them to the new plan")),
+            (Arrears.WAIVE.value, _("Waive them (a concession)")),
+        ],
+        initial=Arrears.CAPITALISE.value,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason for rescheduling"), max_length=500)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        method = data.get("method")
+        if method == Method.FLAT_FEE and data.get("period_fee_rate") is None:
+            self.add_error(
+                "period_fee_rate", _("The fixed-fee method needs a fee per installment.")
+            )
+        if method in (Method.EQUAL_INSTALLMENT, Method.EQUAL_PRINCIPAL) and (
+            data.get("annual_rate") is None
+        ):
+            self.add_error("annual_rate", _("This method needs an annual interest rate."))
+        return data
+
+    rates = PlanBuilderForm.rates

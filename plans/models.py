@@ -14,10 +14,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Jurisdiction, Role
 from accounts.validators import validate_currency
+from compliance.models import JurisdictionProfile
 from plans.schedule import DayCount, Frequency, Method, Rounding
 
 ZERO = Decimal("0")
@@ -90,6 +92,15 @@ class PlanPolicy(models.Model):
     )
     specialist_concession_limit = _money(_("specialist concession limit"))
     supervisor_concession_limit = _money(_("supervisor concession limit"))
+    max_payment_holiday_months = models.PositiveSmallIntegerField(
+        _("longest payment holiday (months)"),
+        default=3,
+        validators=[MaxValueValidator(12)],
+        help_text=_("How far a reschedule may move the first due date."),
+    )
+    max_reschedules_per_year = models.PositiveSmallIntegerField(
+        _("reschedules per account in 12 months"), default=2
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -107,6 +118,20 @@ class PlanPolicy(models.Model):
         if policy is None:
             policy = cls(jurisdiction=jurisdiction, **DEFAULT_POLICIES.get(jurisdiction, {}))
         return policy
+
+    @cached_property
+    def effective_max_installments(self) -> int:
+        """The longest plan allowed: this policy's maximum or the jurisdiction profile's
+        (``compliance``: CN 60 monthly installments), whichever is smaller. The one definition
+        every quote, option, plan and settlement is capped by."""
+        profile_max = (
+            JurisdictionProfile.objects.filter(code=self.jurisdiction, is_active=True)
+            .values_list("max_plan_installments", flat=True)
+            .first()
+        )
+        if profile_max is None:
+            return self.max_installments
+        return min(self.max_installments, profile_max)
 
     def min_installment(self, currency: str) -> Decimal:
         if self.pk is None:
@@ -173,6 +198,7 @@ class PlanStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     BROKEN = "broken", _("Broken")
     CANCELLED = "cancelled", _("Cancelled")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
 
 
 OPEN_PLAN_STATUSES = (PlanStatus.PENDING_APPROVAL, PlanStatus.ACTIVE)
@@ -235,6 +261,40 @@ class Plan(models.Model):
     )
     concessions_reinstated_at = models.DateTimeField(
         _("concessions reinstated"), null=True, blank=True
+    )
+    # Rescheduling ----------------------------------------------------------------------------
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        help_text=_("The plan this one reschedules."),
+    )
+    payment_holiday_months = models.PositiveSmallIntegerField(
+        _("payment holiday (months)"), default=0
+    )
+    arrears_capitalised = _money(_("arrears capitalised"))
+    arrears_waived = _money(
+        _("arrears waived"),
+        help_text=_("Unpaid interest and fees of the replaced plan given up: a concession."),
+    )
+    rescheduled_at = models.DateTimeField(_("rescheduled"), null=True, blank=True)
+    # Approval ------------------------------------------------------------------------------
+    affordable = models.BooleanField(
+        _("affordable"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether the installment fits the customer's declared budget when submitted;"
+            " empty when no income was declared."
+        ),
+    )
+    approval_reason = models.TextField(
+        _("why it needs approval"),
+        blank=True,
+        help_text=_("Recorded when the plan goes to a supervisor."),
     )
     # People and moments --------------------------------------------------------------------
     proposed_by = models.ForeignKey(
@@ -307,7 +367,14 @@ class Plan(models.Model):
 
     @property
     def concessions_total(self) -> Decimal:
+        """What the plan takes off the account's balances when it starts."""
         return self.waived_interest + self.waived_fees + self.principal_reduction
+
+    @property
+    def authority_concessions(self) -> Decimal:
+        """What the proposer gives up, measured against their authority: the concessions and
+        the arrears of a replaced plan waived (which were never on the account's balances)."""
+        return self.concessions_total + self.arrears_waived
 
     @property
     def is_open(self) -> bool:
@@ -327,6 +394,7 @@ class PlanEvent(models.Model):
         COMPLETED = "completed", _("Completed")
         BROKEN = "broken", _("Broken")
         CANCELLED = "cancelled", _("Cancelled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)

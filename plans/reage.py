@@ -21,14 +21,19 @@ from django.db.models import F, Min, OuterRef, Q, Subquery
 from plans.models import Installment, PlanStatus
 
 
+def is_past_due(due_date: date, as_of: date) -> bool:
+    """An installment is past due from the day after its due date (``unpaid_past_due``)."""
+    return due_date < as_of
+
+
 def plan_delinquent_since(unpaid_due_dates: Iterable[date], as_of: date) -> date | None:
     """The oldest due date of an unpaid plan installment that is past due on ``as_of``."""
-    return min((due for due in unpaid_due_dates if due < as_of), default=None)
+    return min((due for due in unpaid_due_dates if is_past_due(due, as_of)), default=None)
 
 
 def unpaid_past_due(as_of: date) -> Q:
     """Installments (of any plan) unpaid after their due date, as ``plan_delinquent_since``
-    counts them."""
+    counts them (``is_past_due`` in SQL)."""
     return Q(paid_amount__lt=F("amount"), due_date__lt=as_of)
 
 

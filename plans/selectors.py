@@ -12,16 +12,17 @@ from django.db.models import QuerySet
 
 from accounts.models import Account
 from core.money import display_places
-from plans.affordability import (
-    PlanOptions,
-    installment_budget,
-    largest_installment,
-    plan_options,
-)
+from plans.affordability import PlanOptions, largest_installment, plan_options
+from plans.budget import Budget, customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import ZERO, Installment, Payment, Plan, PlanPolicy, PromiseToPay
 from plans.schedule import Frequency, Method, Schedule
-from plans.services import plan_needs_approval, plan_terms, schedule_build
+from plans.services import (
+    plan_exceeds_authority,
+    plan_needs_approval,
+    plan_terms,
+    schedule_build,
+)
 
 
 def payments_of(account: Account) -> QuerySet[Payment]:
@@ -51,9 +52,18 @@ class AccountPlanOptions:
     account: Account
     policy: PlanPolicy
     principal: Decimal
-    disposable_income: Decimal | None
+    budget: Budget
     min_installment: Decimal
     result: PlanOptions
+
+    @property
+    def disposable_income(self) -> Decimal | None:
+        """Declared income less expenses, less the customer's other plans (``plans.budget``)."""
+        return self.budget.disposable
+
+    @property
+    def max_installments(self) -> int:
+        return self.policy.effective_max_installments
 
 
 def plan_options_for_account(
@@ -96,19 +106,20 @@ def plan_options_for_account(
         day_count=day_count,
         rounding=rounding,
     )
+    budget = customer_budget(account, policy)
     result = plan_options(
         terms,
-        disposable_income=customer.disposable_income,
+        disposable_income=budget.disposable,
         share=policy.affordability_share,
         min_installment=minimum,
-        max_installments=policy.max_installments,
+        max_installments=policy.effective_max_installments,
         places=display_places(account.currency),
     )
     return AccountPlanOptions(
         account=account,
         policy=policy,
         principal=principal,
-        disposable_income=customer.disposable_income,
+        budget=budget,
         min_installment=minimum,
         result=result,
     )
@@ -117,7 +128,7 @@ def plan_options_for_account(
 def plan_with_schedule(pk: int) -> Plan:
     return (
         Plan.objects.select_related(
-            "account__customer", "account__team", "proposed_by", "approved_by"
+            "account__customer", "account__team", "proposed_by", "approved_by", "replaced_by"
         )
         .prefetch_related("installments", "events__by")
         .get(pk=pk)
@@ -263,7 +274,7 @@ def plan_preview(
     common = {
         "concessions_total": draft.concessions_total,
         "principal_reduction": principal_reduction,
-        "needs_approval": plan_needs_approval(draft),
+        "needs_approval": plan_exceeds_authority(draft),
         "budget": None,
         "affordable": None,
     }
@@ -291,16 +302,13 @@ def plan_preview(
                 annual_rate=annual_rate,
                 period_fee_rate=period_fee_rate,
             ),
-            max_installments=policy.max_installments,
+            max_installments=policy.effective_max_installments,
         )
     except ValidationError as error:
         return PlanPreview(schedule=None, error=" ".join(error.messages), **common)
-    budget = installment_budget(
-        account.customer.disposable_income,
-        policy.affordability_share,
-        frequency,
-        display_places(account.currency),
-    )
+    budget = customer_budget(account, policy).per_period(frequency, account.currency)
     common["budget"] = budget
     common["affordable"] = None if budget is None else largest_installment(schedule) <= budget
+    # An installment the customer cannot afford goes to a supervisor, whoever proposes it.
+    common["needs_approval"] = common["needs_approval"] or common["affordable"] is False
     return PlanPreview(schedule=schedule, **common)

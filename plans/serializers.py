@@ -33,6 +33,7 @@ from plans.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from plans.reschedule import Arrears
 from plans.schedule import Schedule
 
 # Status-like fields go out as plain strings with their values in the description, not as schema
@@ -175,11 +176,20 @@ class PlanOptionsSerializer(serializers.Serializer):
     account = serializers.IntegerField()
     currency = serializers.CharField()
     principal = serializers.CharField()
-    disposable_income = serializers.CharField(allow_null=True)
+    disposable_income = serializers.CharField(
+        allow_null=True,
+        help_text="Declared income less expenses, less other_commitments (monthly).",
+    )
+    other_commitments = serializers.CharField(
+        help_text="Monthly equivalent of the installments of the customer's open plans on their"
+        " other accounts in this currency."
+    )
     affordability_share = serializers.CharField()
     budget = serializers.CharField(allow_null=True)
     min_installment = serializers.CharField()
-    max_installments = serializers.IntegerField()
+    max_installments = serializers.IntegerField(
+        help_text="The smaller of the plan policy's maximum and the jurisdiction profile's."
+    )
     options = PlanOptionSerializer(many=True)
     recommended = PlanOptionSerializer(allow_null=True)
 
@@ -268,8 +278,13 @@ class PlanSerializer(MoneyOutMixin, serializers.ModelSerializer):
         "waived_fees",
         "principal_reduction",
         "concessions_total",
+        "arrears_capitalised",
+        "arrears_waived",
     )
     status = serializers.CharField(read_only=True, help_text=f"One of {_PLAN_STATUSES}.")
+    replaced_by = serializers.SerializerMethodField(
+        help_text="The plan that rescheduled this one (status rescheduled)."
+    )
     proposed_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -310,6 +325,14 @@ class PlanSerializer(MoneyOutMixin, serializers.ModelSerializer):
             "concessions_total",
             "concessions_conditional",
             "concessions_reinstated_at",
+            "replaces",
+            "replaced_by",
+            "payment_holiday_months",
+            "arrears_capitalised",
+            "arrears_waived",
+            "rescheduled_at",
+            "affordable",
+            "approval_reason",
             "proposed_by",
             "approved_by",
             "approved_at",
@@ -325,6 +348,10 @@ class PlanSerializer(MoneyOutMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_replaced_by(self, plan: Plan) -> int | None:
+        replacement = getattr(plan, "replaced_by", None)  # reverse one-to-one: absent raises
+        return None if replacement is None else replacement.pk
 
 
 class PlanDetailSerializer(PlanSerializer):
@@ -348,6 +375,33 @@ class PlanAcceptSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class RescheduleSerializer(serializers.Serializer):
+    """``POST /plans/{id}/reschedule/`` (API.md): new terms for an active or broken plan."""
+
+    installments = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=METHOD_CHOICES)
+    annual_rate = _rate(6)
+    period_fee_rate = _rate(6)
+    first_due_date = BoundedDateField(required=False, allow_null=True)
+    payment_holiday_months = serializers.IntegerField(default=0)
+    arrears = serializers.ChoiceField(
+        choices=[(a.value, a.value) for a in Arrears],
+        help_text="capitalise: the old plan's unpaid interest and fees due so far join the"
+        " principal; waive: they are given up (a concession).",
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class ApproveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the customer cannot afford the installment.",
+    )
 
 
 # --- Payments ------------------------------------------------------------------------------

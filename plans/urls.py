@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/agreement/", views.plan_agreement, name="agreement"),
     path("<int:pk>/approve/", views.plan_approve, name="approve"),
     path("<int:pk>/reject/", views.plan_reject, name="reject"),
+    path("<int:pk>/reschedule/", views.plan_reschedule, name="reschedule"),
 ]

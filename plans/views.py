@@ -7,6 +7,9 @@ the plan.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +24,7 @@ from accounts import delinquency
 from accounts.models import Account, Role
 from accounts.permissions import account_for_page, require_role, user_can_see_account
 from plans import selectors, services
-from plans.forms import OptionsForm, PlanBuilderForm, PlanRejectForm
+from plans.forms import OptionsForm, PlanBuilderForm, PlanRejectForm, RescheduleForm
 from plans.models import Plan, PlanStatus
 from plans.schedule import ScheduleError
 
@@ -37,9 +40,17 @@ def _visible_plan(request: HttpRequest, pk: int) -> Plan:
     return plan
 
 
-@login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _visible_plan(request, pk)
+def _percent_input(rate: Decimal | None) -> Decimal | None:
+    """A stored rate (0.120000) as the form types it (12)."""
+    if rate is None:
+        return None
+    value = (rate * 100).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+def _render_detail(
+    request: HttpRequest, plan: Plan, *, reschedule_form: RescheduleForm | None = None, status=200
+) -> HttpResponse:
     return render(
         request,
         "plans/plan_detail.html",
@@ -50,7 +61,60 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_decide": plan.status == PlanStatus.PENDING_APPROVAL
             and request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
             "reject_form": PlanRejectForm(),
+            "can_reschedule": plan.status in (PlanStatus.ACTIVE, PlanStatus.BROKEN),
+            "reschedule_form": reschedule_form
+            or RescheduleForm(
+                initial={
+                    "method": plan.method,
+                    "annual_rate": _percent_input(plan.annual_rate),
+                    "period_fee_rate": _percent_input(plan.period_fee_rate),
+                    "installments": plan.installment_count,
+                }
+            ),
+            "replaced_by": getattr(plan, "replaced_by", None),
         },
+        status=status,
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _visible_plan(request, pk))
+
+
+@login_required
+@require_POST
+def plan_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """New terms for an active or broken plan through ``plans.services.plan_reschedule``: the
+    new plan's page on success, else this plan's page with the errors by the fields."""
+    plan = _visible_plan(request, pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.plan_reschedule(
+                plan=plan,
+                by=request.user,
+                method=data["method"],
+                installments=data["installments"],
+                first_due_date=data.get("first_due_date"),
+                payment_holiday_months=data["payment_holiday_months"],
+                arrears=data["arrears"],
+                reason=data["reason"],
+                **form.rates(),
+            )
+        except (ValidationError, PermissionDenied, services.ConflictError) as error:
+            _form_errors(form, error)
+        else:
+            if new.status == PlanStatus.ACTIVE:
+                messages.success(request, _("Plan rescheduled; the new plan is active."))
+            else:
+                messages.success(
+                    request, _("Plan rescheduled; the new plan waits for a supervisor's approval.")
+                )
+            return redirect("plans:detail", pk=new.pk)
+    return _render_detail(
+        request, selectors.plan_with_schedule(pk), reschedule_form=form, status=400
     )
 
 
@@ -74,7 +138,7 @@ def _decide(request: HttpRequest, pk: int) -> Plan:
 def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _decide(request, pk)
     try:
-        services.plan_approve(plan=plan, by=request.user)
+        services.plan_approve(plan=plan, by=request.user, note=request.POST.get("reason", "")[:500])
     except (ValidationError, PermissionDenied) as error:
         _service_errors(request, error)
     else:
@@ -218,8 +282,10 @@ def plan_preview(request: HttpRequest, account_id: int) -> HttpResponse:
     )
 
 
-def _form_errors(form: PlanBuilderForm, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+def _form_errors(form: forms.Form, error: Exception) -> None:
+    if isinstance(error, services.ConflictError):
+        form.add_error(None, error.message)
+    elif isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         for field, texts in error.message_dict.items():
             form.add_error(field if field in form.fields else None, texts)
     elif isinstance(error, ValidationError):

@@ -71,6 +71,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "plans:agreement": ("team", "plan", "GET"),
     "plans:approve": ("lead_team", "plan", "POST"),
     "plans:reject": ("lead_team", "plan", "POST"),
+    "plans:reschedule": ("team", "plan", "POST"),
     "contacts:log": ("team", "account", "GET"),
     "contacts:check": ("team", "account", "POST"),
     "dashboards:dashboard": ("lead", None, "GET"),
@@ -120,6 +121,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "plan-cancel": ("team", "plan", "POST"),  # a draft: any role (an active plan: leads)
     "plan-approve": ("lead_team", "plan", "POST"),
     "plan-reject": ("lead_team", "plan", "POST"),
+    "plan-reschedule": ("team", "plan", "POST"),  # a draft: 409 (an active plan: any role)
     "compliance-check": ("signed_in", None, "POST"),
     "compliance-decisions": ("lead", None, "GET"),
     "dispute-list": ("signed_in", None, "GET"),

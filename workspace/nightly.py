@@ -203,7 +203,8 @@ def _risk_select_sql() -> str:
                                 AND due_date >= %(promised_from)s
                               GROUP BY account_id) pr ON pr.account_id = a.id
                   LEFT JOIN (SELECT account_id, count(*) AS n FROM plans_plan
-                              WHERE account_id BETWEEN %(lo)s AND %(hi)s AND status = 'broken'
+                              WHERE account_id BETWEEN %(lo)s AND %(hi)s
+                                AND broken_at IS NOT NULL
                               GROUP BY account_id) pl ON pl.account_id = a.id
                  WHERE a.id BETWEEN %(lo)s AND %(hi)s AND a.stage = ANY(%(open_stages)s)
                 OFFSET 0) s

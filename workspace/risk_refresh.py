@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import risk
 from accounts.models import Account, ContactPoint
 from accounts.risk import RiskHistory, risk_inputs
-from plans.models import Payment, Plan, PlanStatus, PromiseStatus, PromiseToPay
+from plans.models import Payment, Plan, PromiseStatus, PromiseToPay
 
 
 def risk_histories(account_ids: set[int], *, as_of: date) -> dict[int, RiskHistory]:
@@ -37,7 +37,8 @@ def risk_histories(account_ids: set[int], *, as_of: date) -> dict[int, RiskHisto
             due_date__gte=as_of - timedelta(days=180),
         )
     )
-    plans = counts(Plan.objects.filter(account_id__in=account_ids, status=PlanStatus.BROKEN))
+    # A plan that broke counts even after it was rescheduled (its status moves on, not broken_at).
+    plans = counts(Plan.objects.filter(account_id__in=account_ids, broken_at__isnull=False))
     return {
         account_id: RiskHistory(
             payments.get(account_id, 0), promises.get(account_id, 0), plans.get(account_id, 0)

@@ -11,11 +11,14 @@ from plans.services.payments import PostedPayment, payment_post
 from plans.services.plans import (
     RATE_PLACES,
     plan_accept,
+    plan_affordability,
+    plan_approval_reasons,
     plan_approve,
     plan_cancel,
     plan_complete,
     plan_create,
     plan_create_and_submit,
+    plan_exceeds_authority,
     plan_needs_approval,
     plan_reage,
     plan_reject,
@@ -26,6 +29,7 @@ from plans.services.plans import (
     schedule_build,
 )
 from plans.services.promises import promise_create, promises_resolve
+from plans.services.reschedule import plan_reschedule, reschedules_in_window
 
 __all__ = [
     "CLOCK_SKEW",
@@ -38,19 +42,24 @@ __all__ = [
     "business_day",
     "payment_post",
     "plan_accept",
+    "plan_affordability",
+    "plan_approval_reasons",
     "plan_approve",
     "plan_cancel",
     "plan_complete",
     "plan_create",
     "plan_create_and_submit",
+    "plan_exceeds_authority",
     "plan_needs_approval",
     "plan_reage",
     "plan_reject",
+    "plan_reschedule",
     "plan_submit",
     "plan_terms",
     "plans_break_overdue",
     "plans_reage",
     "promise_create",
     "promises_resolve",
+    "reschedules_in_window",
     "schedule_build",
 ]

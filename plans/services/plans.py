@@ -14,7 +14,7 @@ from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,9 @@ from accounts.services import (
     stage_after_plan,
 )
 from core.business_calendar import business_day_or_today
-from plans.affordability import meets_minimum, smallest_installment
+from core.money import display_places, round_money
+from plans.affordability import largest_installment, meets_minimum, smallest_installment
+from plans.budget import customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     OPEN_PLAN_STATUSES,
@@ -253,7 +255,7 @@ def plan_create(
         day_count=day_count,
         rounding=rounding,
     )
-    schedule = schedule_build(terms, max_installments=policy.max_installments)
+    schedule = schedule_build(terms, max_installments=policy.effective_max_installments)
     # After the engine, which has bounded the rates: what the plan stores, it stores exactly.
     for field, rate in (("annual_rate", annual_rate), ("period_fee_rate", period_fee_rate)):
         if rate is not None and rate != round(rate, RATE_PLACES):
@@ -295,6 +297,7 @@ def plan_create(
         proposed_by=by,
         created_at=now,
     )
+    plan.affordable, _why = plan_affordability(plan, largest=largest_installment(schedule))
     with acting_as(by):
         plan.save()
     rows = []
@@ -403,10 +406,52 @@ def plan_create_and_submit(
     return plan_submit(plan=plan, by=by, now=now)
 
 
-def plan_needs_approval(plan: Plan) -> bool:
-    """Whether the concessions exceed the proposer's authority (PLANS.md "Limits")."""
+def plan_affordability(plan: Plan, *, largest: Decimal | None = None) -> tuple[bool | None, str]:
+    """Whether the plan's largest regular installment (``largest``, else the stored schedule's)
+    fits the customer's budget (``plans.budget``), and when it does not, why. None: the
+    customer has declared no income and expenses."""
+    if largest is None:
+        largest = plan.installments.filter(number__gte=1).aggregate(m=Max("amount"))["m"]
+    budget = customer_budget(plan.account, _policy(plan))
+    per_period = budget.per_period(plan.frequency, plan.currency)
+    if per_period is None or largest is None:
+        return None, ""
+    if largest <= per_period:
+        return True, ""
+    places = display_places(plan.currency)
+    return False, (
+        f"The installment of {largest} {plan.currency} is above the {per_period} the customer"
+        f" can afford ({budget.share * 100:.0f} % of a disposable income of"
+        f" {round_money(budget.disposable or ZERO, places)} a month after"
+        f" {round_money(budget.commitments, places)} on their other accounts)."
+    )
+
+
+def plan_approval_reasons(plan: Plan, *, largest: Decimal | None = None) -> list[str]:
+    """Why a supervisor must approve the plan (PLANS.md "Limits"): concessions beyond the
+    proposer's authority, or an installment above what the customer can afford, whoever
+    proposes it. Empty: the proposer may put it in force."""
+    reasons = []
+    if plan_exceeds_authority(plan):
+        limit = _policy(plan).concession_limit(plan.proposed_by)
+        reasons.append(
+            f"Concessions of {plan.authority_concessions} {plan.currency} exceed the proposer's"
+            f" authority of {limit}."
+        )
+    affordable, why = plan_affordability(plan, largest=largest)
+    if affordable is False:
+        reasons.append(why)
+    return reasons
+
+
+def plan_exceeds_authority(plan: Plan) -> bool:
+    """Whether the concessions (with any arrears waived) exceed the proposer's authority."""
     limit = _policy(plan).concession_limit(plan.proposed_by)
-    return limit is not None and plan.concessions_total > limit
+    return limit is not None and plan.authority_concessions > limit
+
+
+def plan_needs_approval(plan: Plan, *, largest: Decimal | None = None) -> bool:
+    return bool(plan_approval_reasons(plan, largest=largest))
 
 
 @transaction.atomic
@@ -426,19 +471,13 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
             plan, _("Record the customer's acceptance before submitting the plan.")
         )
     _require_no_other_open_plan(plan)
-    limit = _policy(plan).concession_limit(plan.proposed_by)
-    if limit is not None and plan.concessions_total > limit:
+    reasons = plan_approval_reasons(plan)
+    plan.affordable, _why = plan_affordability(plan)
+    if reasons:
         plan.status = PlanStatus.PENDING_APPROVAL
-        _save(plan, by, ["status"])
-        _event(
-            plan,
-            Action.SUBMITTED,
-            PlanStatus.DRAFT,
-            by,
-            now,
-            f"Concessions of {plan.concessions_total} {plan.currency} exceed the proposer's"
-            f" authority of {limit}.",
-        )
+        plan.approval_reason = " ".join(reasons)
+        _save(plan, by, ["status", "affordable", "approval_reason"])
+        _event(plan, Action.SUBMITTED, PlanStatus.DRAFT, by, now, plan.approval_reason)
         return plan
     _plan_activate(
         plan,
@@ -447,6 +486,7 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
         action=Action.ACTIVATED,
         note=f"Concessions of {plan.concessions_total} {plan.currency} are within the"
         " proposer's authority.",
+        extra_fields=["affordable"],
     )
     return plan
 
@@ -454,7 +494,8 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
 @transaction.atomic
 def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None = None) -> Plan:
     """A supervisor or admin other than the proposer approves, within their own authority;
-    ``note`` (the approver's reason) goes on the approval event."""
+    ``note`` (the approver's reason) goes on the approval event, and is required for a plan
+    the customer cannot afford."""
     _require_role(
         by,
         Role.SUPERVISOR,
@@ -469,13 +510,17 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
             _("You proposed this plan; another supervisor or an admin must approve it.")
         )
     limit = _policy(plan).concession_limit(by)
-    if limit is not None and plan.concessions_total > limit:
+    if limit is not None and plan.authority_concessions > limit:
         raise PermissionDenied(
             _(
                 "The concessions of %(total)s %(currency)s exceed your authority of %(limit)s;"
                 " an admin must approve this plan."
             )
-            % {"total": plan.concessions_total, "currency": plan.currency, "limit": limit}
+            % {"total": plan.authority_concessions, "currency": plan.currency, "limit": limit}
+        )
+    if plan.affordable is False and not note.strip():
+        raise ValidationError(
+            {"reason": [_("Give a reason for approving a plan the customer cannot afford.")]}
         )
     plan.approved_by = by
     plan.approved_at = now
@@ -498,15 +543,19 @@ def plan_reject(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
         Role.ADMIN,
         message=_("Only a supervisor or an admin may reject plans."),
     )
+    as_of = business_day_or_today(now)
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "rejected")
     reason = _reason(reason)
+    note = reason
+    if plan.replaces_id is not None:  # the plan it replaced has ended: nothing is in force
+        note = f"{reason} {_plan_unwind(plan, by=by, now=now, as_of=as_of)}".strip()
     plan.status = PlanStatus.CANCELLED
     plan.cancelled_at = now
     plan.cancel_reason = reason
     _save(plan, by, ["status", "cancelled_at", "cancel_reason"])
-    _event(plan, Action.REJECTED, PlanStatus.PENDING_APPROVAL, by, now, reason)
+    _event(plan, Action.REJECTED, PlanStatus.PENDING_APPROVAL, by, now, note)
     return plan
 
 
@@ -531,7 +580,9 @@ def plan_cancel(*, plan: Plan, by: User, reason: str, now: datetime | None = Non
     reason = _reason(reason)
     from_status = plan.status
     note = reason
-    if from_status == PlanStatus.ACTIVE:
+    if from_status == PlanStatus.ACTIVE or (
+        from_status == PlanStatus.PENDING_APPROVAL and plan.replaces_id is not None
+    ):
         note = f"{reason} {_plan_unwind(plan, by=by, now=now, as_of=as_of)}".strip()
     plan.status = PlanStatus.CANCELLED
     plan.cancelled_at = now
@@ -736,22 +787,46 @@ def plans_reage(*, as_of: date, now: datetime | None = None) -> int:
     return changed
 
 
+def _ancestors(plan: Plan) -> list[Plan]:
+    """The plans ``plan`` rescheduled, newest first."""
+    chain: list[Plan] = []
+    current = plan
+    while current.replaces_id is not None:
+        current = Plan.objects.get(pk=current.replaces_id)
+        chain.append(current)
+    return chain
+
+
 def _plan_unwind(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> str:
-    """An active plan ends unfinished: reinstate conditional concessions, back to collections."""
-    note = ""
+    """A plan ends unfinished (broken, cancelled while active, or a replacement rejected):
+    reinstate the conditional concessions in force along its chain of reschedules, back to
+    collections."""
+    notes = []
     account = Account.objects.get(pk=plan.account_id)
-    if plan.concessions_conditional and plan.concessions_total:
+    for granted in [plan, *_ancestors(plan)]:
+        if (
+            granted.activated_at is None  # never in force: its concessions never came off
+            or not granted.concessions_conditional
+            or not granted.concessions_total
+            or granted.concessions_reinstated_at is not None
+        ):
+            continue
         account = account_update(
             account=account,
             by=by,
             data={
-                "interest_balance": account.interest_balance + plan.waived_interest,
-                "fee_balance": account.fee_balance + plan.waived_fees,
-                "principal_balance": account.principal_balance + plan.principal_reduction,
+                "interest_balance": account.interest_balance + granted.waived_interest,
+                "fee_balance": account.fee_balance + granted.waived_fees,
+                "principal_balance": account.principal_balance + granted.principal_reduction,
             },
         )
-        plan.concessions_reinstated_at = now
-        note = f"Conditional concessions of {plan.concessions_total} {plan.currency} reinstated."
+        granted.concessions_reinstated_at = now
+        total = f"{granted.concessions_total} {granted.currency}"
+        if granted is plan:  # the caller saves the plan it ends
+            notes.append(f"Conditional concessions of {total} reinstated.")
+        else:
+            _save(granted, by, ["concessions_reinstated_at"])
+            notes.append(f"Conditional concessions of {total} of plan {granted.pk} reinstated.")
     if account.re_ages.exists() and account.original_delinquent_since is not None:
         # Collections resume with the debt's own history, not the plan's.
         account_reage(
@@ -765,7 +840,7 @@ def _plan_unwind(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> 
         account.refresh_from_db()
     if account.stage == Stage.ON_PLAN:
         account_stage_set(account=account, stage=stage_after_plan(account, as_of=as_of), by=by)
-    return note
+    return " ".join(notes)
 
 
 def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -> None:
@@ -778,8 +853,13 @@ def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -
     if account.stage != Stage.ON_PLAN:
         return
     if account.total_balance == 0:
-        # Paid what the plan asked: in full, or for less than was owed (concessions: settled).
-        settled = plan.concessions_total > 0
+        # Paid what the plan asked: in full, or for less than was owed (concessions along the
+        # chain of reschedules, or arrears waived: settled).
+        settled = any(
+            p.arrears_waived > 0
+            or (p.concessions_total > 0 and p.concessions_reinstated_at is None)
+            for p in [plan, *_ancestors(plan)]
+        )
         account_closed_out(
             account,
             stage=Stage.SETTLED if settled else Stage.PAID,

@@ -21,7 +21,10 @@ WORKED_EXAMPLE = {
 
 
 def owing_account(team, *, principal="9000.00", interest="700.00", fees="300.00", **extra):
-    """An account owing 10,000.00 by default (principal + interest + fees)."""
+    """An account owing 10,000.00 by default (principal + interest + fees), whose customer can
+    afford any plan the tests draft (100,000 income, 3,000 expenses: 48,500 a month at 50 %);
+    affordability tests declare their own."""
+    extra.setdefault("customer__monthly_income", Decimal("100000.00"))
     extra.setdefault("past_due_amount", Decimal("1200.00"))
     extra.setdefault("minimum_due", Decimal("300.00"))
     return AccountFactory(

@@ -132,7 +132,8 @@ def test_bad_promises_are_a_400(api, specialist, team, other_team):
 
 # --- Plan options ------------------------------------------------------------------------------
 def test_plan_options_propose_the_shortest_affordable_term(api, specialist, team):
-    account = owing_account(team)  # owes 10,000.00; declares 4,000 income and 3,000 expenses
+    # Owes 10,000.00; declares 4,000 income and 3,000 expenses.
+    account = owing_account(team, customer__monthly_income=Decimal("4000.00"))
     response = api.as_user(specialist).get(
         f"/api/v1/accounts/{account.pk}/plan-options/?annual_rate=0.12&start_date=2026-12-01"
     )

@@ -26,8 +26,13 @@ def _pinned(settings):
 
 @pytest.fixture
 def account(team, specialist):
-    # Owes 10,000.00; declared disposable income 1,000.00 → affordable up to 500.00 a month.
     return owing_account(team, assigned_to=specialist)
+
+
+@pytest.fixture
+def tight(team, specialist):
+    # Owes 10,000.00; declared disposable income 1,000.00 → affordable up to 500.00 a month.
+    return owing_account(team, assigned_to=specialist, customer__monthly_income=Decimal("4000.00"))
 
 
 def terms(**overrides):
@@ -48,11 +53,9 @@ def terms(**overrides):
     return data
 
 
-def test_builder_shows_options_side_by_side_with_the_shortest_affordable(
-    client, specialist, account
-):
+def test_builder_shows_options_side_by_side_with_the_shortest_affordable(client, specialist, tight):
     client.force_login(specialist)
-    response = client.get(reverse("plans:new", args=[account.pk]))
+    response = client.get(reverse("plans:new", args=[tight.pk]))
     assert response.status_code == 200
     options = response.context["options"].result
     terms_shown = [o.installments for o in options.options]

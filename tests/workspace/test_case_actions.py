@@ -41,7 +41,12 @@ def _pinned(settings, tmp_path):
 
 @pytest.fixture
 def case(team, specialist):
-    account = owing_account(team, assigned_to=specialist, customer__name="Jane Roe")
+    account = owing_account(
+        team,
+        assigned_to=specialist,
+        customer__name="Jane Roe",
+        customer__monthly_income=Decimal("4000.00"),
+    )
     account.phone = ContactPointFactory(customer=account.customer, value="+12125550142")
     return account
 

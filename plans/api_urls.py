@@ -7,6 +7,7 @@ from plans import api
 
 router = SimpleRouter()
 router.register("plans", api.PlanViewSet, basename="plan")
+router.register("settlements", api.SettlementViewSet, basename="settlement")
 
 urlpatterns = [
     # Before the router, whose plans/<pk>/ would otherwise be tried first.
@@ -25,6 +26,11 @@ urlpatterns = [
         "accounts/<int:account_id>/promises/",
         api.AccountPromisesView.as_view(),
         name="account-promises",
+    ),
+    path(
+        "accounts/<int:account_id>/settlements/",
+        api.AccountSettlementsView.as_view(),
+        name="account-settlements",
     ),
     *router.urls,
 ]

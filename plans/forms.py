@@ -205,3 +205,26 @@ class RescheduleForm(forms.Form):
         return data
 
     rates = PlanBuilderForm.rates
+
+
+class SettlementForm(forms.Form):
+    """A settlement offer as the plan builder takes it; ``plans.services`` decides the rest."""
+
+    amount = forms.DecimalField(
+        label=_("Settle for"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    installments = forms.IntegerField(
+        label=_("Payments"),
+        min_value=1,
+        max_value=360,
+        initial=1,
+        help_text=_("1 = a lump sum; more are monthly."),
+    )
+    first_due_date = BoundedDateField(
+        label=_("First payment due"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = BoundedDateField(
+        label=_("Offer expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("It lapses if nothing is paid towards it by then."),
+    )

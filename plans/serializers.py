@@ -32,9 +32,12 @@ from plans.models import (
     PlanStatus,
     PromiseStatus,
     PromiseToPay,
+    Settlement,
+    SettlementStatus,
 )
 from plans.reschedule import Arrears
 from plans.schedule import Schedule
+from plans.settlement import settlement_schedule
 
 # Status-like fields go out as plain strings with their values in the description, not as schema
 # enums: names like "status" are shared with other apps' choice sets, and drf-spectacular warns
@@ -487,3 +490,78 @@ class PromiseSerializer(MoneyOutMixin, serializers.ModelSerializer):
 
     def currency_of(self, instance: PromiseToPay) -> str:
         return instance.account.currency
+
+
+# --- Settlements -------------------------------------------------------------------------------
+class SettlementInputSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/settlements/`` (API.md)."""
+
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    installments = serializers.IntegerField(default=1, help_text="1 = a lump sum.")
+    first_due_date = BoundedDateField()
+    expires_on = BoundedDateField()
+
+
+class SettlementDueSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = BoundedDateField()
+    amount = serializers.CharField()
+
+
+class SettlementSerializer(MoneyOutMixin, serializers.ModelSerializer):
+    money_fields = ("balance", "amount", "discount", "paid_amount", "written_off")
+    status = serializers.CharField(
+        read_only=True, help_text=f"One of {', '.join(SettlementStatus.values)}."
+    )
+    installments = serializers.IntegerField(source="installment_count", read_only=True)
+    schedule = serializers.SerializerMethodField()
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Settlement
+        fields = [
+            "id",
+            "account",
+            "status",
+            "currency",
+            "balance",
+            "amount",
+            "discount",
+            "bucket",
+            "installments",
+            "first_due_date",
+            "expires_on",
+            "schedule",
+            "paid_amount",
+            "written_off",
+            "affordable",
+            "approval_reason",
+            "proposed_by",
+            "approved_by",
+            "approved_at",
+            "decision_note",
+            "offered_at",
+            "accepted_at",
+            "settled_at",
+            "ended_at",
+            "end_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SettlementDueSerializer(many=True))
+    def get_schedule(self, settlement: Settlement) -> list[dict]:
+        return [
+            {
+                "number": due.number,
+                "due_date": due.due_date.isoformat(),
+                "amount": money(due.amount, settlement.currency),
+            }
+            for due in settlement_schedule(
+                settlement.amount,
+                settlement.installment_count,
+                settlement.first_due_date,
+                settlement.currency,
+            )
+        ]

@@ -1,7 +1,8 @@
 """Writes for plans, payments and promises to pay. Every change goes through one of these.
 
-``plans.py`` holds the plan lifecycle, ``payments.py`` posting and allocation, ``promises.py``
-promises to pay; ``errors.py`` and ``inputs.py`` what they share. Callers import from here.
+``plans.py`` holds the plan lifecycle, ``reschedule.py`` rescheduling, ``payments.py`` posting
+and allocation, ``promises.py`` promises to pay, ``settlements.py`` settlement offers;
+``errors.py`` and ``inputs.py`` what they share. Callers import from here.
 """
 
 from core.business_calendar import business_day
@@ -30,6 +31,15 @@ from plans.services.plans import (
 )
 from plans.services.promises import promise_create, promises_resolve
 from plans.services.reschedule import plan_reschedule, reschedules_in_window
+from plans.services.settlements import (
+    SettlementStateError,
+    open_settlement,
+    settlement_approve,
+    settlement_create,
+    settlement_reject,
+    settlement_withdraw,
+    settlements_lapse,
+)
 
 __all__ = [
     "CLOCK_SKEW",
@@ -39,7 +49,9 @@ __all__ = [
     "PlanStateError",
     "PostedPayment",
     "PromiseConflict",
+    "SettlementStateError",
     "business_day",
+    "open_settlement",
     "payment_post",
     "plan_accept",
     "plan_affordability",
@@ -61,5 +73,10 @@ __all__ = [
     "promise_create",
     "promises_resolve",
     "reschedules_in_window",
+    "settlement_approve",
+    "settlement_create",
+    "settlement_reject",
+    "settlement_withdraw",
+    "settlements_lapse",
     "schedule_build",
 ]

@@ -33,6 +33,7 @@ from plans.budget import customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     OPEN_PLAN_STATUSES,
+    OPEN_SETTLEMENT_STATUSES,
     ZERO,
     AcceptanceChannel,
     Installment,
@@ -41,6 +42,8 @@ from plans.models import (
     PlanEvent,
     PlanPolicy,
     PlanStatus,
+    Settlement,
+    SettlementStatus,
 )
 from plans.reage import plan_delinquent_since, plan_delinquent_since_subquery
 from plans.schedule import (
@@ -471,6 +474,7 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
             plan, _("Record the customer's acceptance before submitting the plan.")
         )
     _require_no_other_open_plan(plan)
+    _require_no_open_settlement(plan)
     reasons = plan_approval_reasons(plan)
     plan.affordable, _why = plan_affordability(plan)
     if reasons:
@@ -505,6 +509,7 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "approved")
+    _require_no_open_settlement(plan)
     if by.pk == plan.proposed_by_id:
         raise PermissionDenied(
             _("You proposed this plan; another supervisor or an admin must approve it.")
@@ -685,6 +690,26 @@ def _reason(reason: str) -> str:
     if not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
     return reason
+
+
+def _require_no_open_settlement(plan: Plan) -> None:
+    """Payments count towards a plan or a settlement, never both: a plan starts only once the
+    account's settlement offer has ended."""
+    settlement = Settlement.objects.filter(
+        account_id=plan.account_id, status__in=OPEN_SETTLEMENT_STATUSES
+    ).first()
+    if settlement is not None:
+        raise PlanStateError(
+            plan,
+            _(
+                "The account has settlement offer %(settlement)s, which is %(status)s; withdraw"
+                " it first."
+            )
+            % {
+                "settlement": settlement.pk,
+                "status": SettlementStatus(settlement.status).label.lower(),
+            },
+        )
 
 
 def _require_no_other_open_plan(plan: Plan) -> None:

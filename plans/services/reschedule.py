@@ -33,6 +33,7 @@ from plans.services.plans import (
     _plan_activate,
     _policy,
     _reason,
+    _require_no_open_settlement,
     _require_no_other_open_plan,
     _require_status,
     _save,
@@ -112,6 +113,7 @@ def plan_reschedule(
             status=old.status,
         )
     _require_no_other_open_plan(old)
+    _require_no_open_settlement(old)
     account = old.account
     unpaid = unpaid_of(old.installments.all(), as_of=today)
     # An active plan's unpaid principal is what the account owes (payments on the plan lower

@@ -45,6 +45,7 @@ _SPECIALIST = (
     "plans.view_minimuminstallment",
     "plans.view_settlementauthority",
     "plans.view_settlement",
+    "plans.view_hardshiparrangement",
 )
 
 _SUPERVISOR = (

@@ -7,6 +7,7 @@ from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin
 from accounts.permissions import TeamScope
 from plans.models import (
     Allocation,
+    HardshipArrangement,
     Installment,
     MinimumInstallment,
     Payment,
@@ -41,6 +42,7 @@ class PlanPolicyAdmin(admin.ModelAdmin):
         "supervisor_concession_limit",
         "max_payment_holiday_months",
         "max_reschedules_per_year",
+        "max_hardship_months",
     ]
     inlines = [MinimumInstallmentInline, SettlementAuthorityInline]
 
@@ -166,3 +168,23 @@ class SettlementAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
     list_select_related = ["account", "proposed_by"]
     date_hierarchy = "created_at"
+
+
+@admin.register(HardshipArrangement)
+class HardshipArrangementAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
+    list_display = [
+        "id",
+        "account",
+        "kind",
+        "status",
+        "monthly_amount",
+        "starts_on",
+        "ends_on",
+        "review_on",
+        "outcome",
+    ]
+    list_filter = ["kind", "status", "outcome"]
+    search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account"]
+    date_hierarchy = "starts_on"

@@ -1,4 +1,5 @@
-"""REST endpoints for quotes, plans, plan options, payments, promises and settlements (API.md).
+"""REST endpoints for quotes, plans, plan options, payments, promises, settlements and hardship
+arrangements (shared API.md).
 
 Thin: input serializer → service → output serializer. Services raise ValidationError (400 naming
 the field), PermissionDenied (403), PlanStateError and ConflictError (409 here).
@@ -24,10 +25,21 @@ from accounts.models import Account, Role
 from accounts.permissions import IsStaffRole, account_for_api
 from core.api import Conflict
 from plans import selectors, services
-from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay, Settlement
+from plans.models import (
+    HardshipArrangement,
+    Payment,
+    Plan,
+    PlanPolicy,
+    PlanStatus,
+    PromiseToPay,
+    Settlement,
+)
 from plans.schedule import ScheduleError, build_schedule
 from plans.serializers import (
     ApproveSerializer,
+    HardshipEndSerializer,
+    HardshipInputSerializer,
+    HardshipSerializer,
     PaymentInputSerializer,
     PaymentSerializer,
     PlanAcceptSerializer,
@@ -418,3 +430,60 @@ class SettlementViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 settlement=settlement, by=request.user, reason=serializer.validated_data["reason"]
             )
         return Response(SettlementSerializer(settlement).data)
+
+
+# --- Hardship ----------------------------------------------------------------------------------
+class AccountHardshipView(generics.ListAPIView):
+    """``GET/POST /accounts/{id}/hardship/``: hardship arrangements, any role of the team."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = HardshipSerializer
+    filterset_fields = ["status", "kind"]
+    ordering_fields = ["created_at", "review_on", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return HardshipArrangement.objects.none()
+        return selectors.hardship_of(account_for_api(self.request.user, self.kwargs["account_id"]))
+
+    @extend_schema(
+        request=HardshipInputSerializer,
+        responses={
+            201: HardshipSerializer,
+            409: OpenApiResponse(
+                description="The account has an open plan, or an active arrangement of the kind."
+            ),
+        },
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account = account_for_api(request.user, account_id)
+        serializer = HardshipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            arrangement = services.hardship_create(
+                account=account, by=request.user, **serializer.validated_data
+            )
+        return Response(HardshipSerializer(arrangement).data, status=status.HTTP_201_CREATED)
+
+
+class HardshipViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``GET /hardship/{id}/`` and ``POST /hardship/{id}/end/`` (revert, or convert to a plan
+    draft with the terms given)."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = HardshipSerializer
+    lookup_value_regex = r"\d+"
+    queryset = HardshipArrangement.objects.select_related("account", "created_by", "ended_by")
+
+    @extend_schema(request=HardshipEndSerializer, responses=HardshipSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk=None) -> Response:
+        arrangement = self.get_object()
+        serializer = HardshipEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            arrangement = services.hardship_end(
+                arrangement=arrangement, by=request.user, **serializer.validated_data
+            )
+        return Response(HardshipSerializer(arrangement).data)

@@ -8,6 +8,7 @@ from plans import api
 router = SimpleRouter()
 router.register("plans", api.PlanViewSet, basename="plan")
 router.register("settlements", api.SettlementViewSet, basename="settlement")
+router.register("hardship", api.HardshipViewSet, basename="hardship")
 
 urlpatterns = [
     # Before the router, whose plans/<pk>/ would otherwise be tried first.
@@ -31,6 +32,11 @@ urlpatterns = [
         "accounts/<int:account_id>/settlements/",
         api.AccountSettlementsView.as_view(),
         name="account-settlements",
+    ),
+    path(
+        "accounts/<int:account_id>/hardship/",
+        api.AccountHardshipView.as_view(),
+        name="account-hardship",
     ),
     *router.urls,
 ]

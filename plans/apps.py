@@ -20,3 +20,4 @@ class PlansConfig(AppConfig):
         auditlog.register(models.MinimumInstallment)
         auditlog.register(models.SettlementAuthority)
         auditlog.register(models.Settlement, exclude_fields=["updated_at"])
+        auditlog.register(models.HardshipArrangement, exclude_fields=["updated_at"])

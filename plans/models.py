@@ -118,6 +118,11 @@ class PlanPolicy(models.Model):
     max_reschedules_per_year = models.PositiveSmallIntegerField(
         _("reschedules per account in 12 months"), default=2
     )
+    max_hardship_months = models.PositiveSmallIntegerField(
+        _("longest hardship arrangement (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -825,3 +830,121 @@ class Settlement(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_SETTLEMENT_STATUSES
+
+
+class HardshipKind(models.TextChoices):
+    REDUCED_PAYMENT = "reduced_payment", _("Reduced payment")
+    INTEREST_FREEZE = "interest_freeze", _("Interest freeze")
+
+
+class HardshipStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class HardshipOutcome(models.TextChoices):
+    REVERT = "revert", _("Reverted to the usual terms")
+    CONVERT = "convert", _("Converted to a plan")
+
+
+class HardshipArrangement(models.Model):
+    """A hardship programme: for ``months`` the customer is expected to pay a reduced amount,
+    or interest is frozen; reviewed on ``review_on``; at its end it reverts or becomes a plan.
+
+    Settle keeps no interest ledger (the bank's core system accrues interest), so a freeze is a
+    recorded instruction: the API shows it as ``interest_frozen`` for the core system to stop
+    accruing, and nothing in Settle adds interest meanwhile. A reduced payment changes what
+    Settle expects: the account's ``minimum_due`` becomes the monthly amount while it runs and
+    goes back to what it was (at most the balance) when it ends.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="hardship_arrangements",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=HardshipKind.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=HardshipStatus.choices,
+        default=HardshipStatus.ACTIVE,
+        db_index=True,
+    )
+    monthly_amount = models.DecimalField(
+        _("reduced monthly payment"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE,
+    )
+    months = models.PositiveSmallIntegerField(_("months"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    review_on = models.DateField(_("review on"))
+    reason = models.TextField(_("reason"))
+    minimum_due_before = models.DecimalField(
+        _("minimum due before"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Restored (at most the balance) when a reduced payment ends."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arranged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("arranged"), default=timezone.now)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=HardshipOutcome.choices, blank=True
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    end_note = models.TextField(_("note at the end"), blank=True)
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan drafted at the end"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("hardship arrangement")
+        verbose_name_plural = _("hardship arrangements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(status="active"),
+                name="one_active_hardship_of_a_kind_per_account",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="reduced_payment") & Q(monthly_amount__gt=0))
+                | (Q(kind="interest_freeze") & Q(monthly_amount__isnull=True)),
+                name="hardship_amount_for_a_reduced_payment_only",
+            ),
+            models.CheckConstraint(condition=Q(months__gte=1), name="hardship_months_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "review_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.starts_on}–{self.ends_on} ({self.status})"
+
+    @property
+    def interest_frozen(self) -> bool:
+        return self.kind == HardshipKind.INTEREST_FREEZE and self.status == HardshipStatus.ACTIVE

@@ -17,6 +17,7 @@ from plans.budget import Budget, customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     ZERO,
+    HardshipArrangement,
     Installment,
     Payment,
     Plan,
@@ -48,6 +49,12 @@ def promises_of(account: Account) -> QuerySet[PromiseToPay]:
 def settlements_of(account: Account) -> QuerySet[Settlement]:
     return Settlement.objects.filter(account=account).select_related(
         "account", "proposed_by", "approved_by"
+    )
+
+
+def hardship_of(account: Account) -> QuerySet[HardshipArrangement]:
+    return HardshipArrangement.objects.filter(account=account).select_related(
+        "account", "created_by", "ended_by"
     )
 
 

@@ -24,6 +24,9 @@ from plans.models import (
     METHOD_CHOICES,
     ROUNDING_CHOICES,
     AcceptanceChannel,
+    HardshipArrangement,
+    HardshipKind,
+    HardshipOutcome,
     Installment,
     InstallmentStatus,
     Payment,
@@ -565,3 +568,78 @@ class SettlementSerializer(MoneyOutMixin, serializers.ModelSerializer):
                 settlement.currency,
             )
         ]
+
+
+# --- Hardship ----------------------------------------------------------------------------------
+class HardshipInputSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/hardship/`` (API.md)."""
+
+    kind = serializers.ChoiceField(choices=HardshipKind.choices)
+    monthly_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The reduced monthly payment (reduced_payment only).",
+    )
+    months = serializers.IntegerField()
+    review_on = BoundedDateField(
+        required=False, allow_null=True, default=None, help_text="Default: the last day."
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class HardshipEndSerializer(serializers.Serializer):
+    """``POST /hardship/{id}/end/``: ``revert``, or ``convert`` with the plan draft's terms."""
+
+    outcome = serializers.ChoiceField(choices=HardshipOutcome.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    method = serializers.ChoiceField(choices=METHOD_CHOICES, default="equal_installment")
+    installments = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Required to convert."
+    )
+    annual_rate = _rate(6)
+    period_fee_rate = _rate(6)
+    first_due_date = BoundedDateField(required=False, allow_null=True, default=None)
+
+
+class HardshipSerializer(MoneyOutMixin, serializers.ModelSerializer):
+    money_fields = ("monthly_amount", "minimum_due_before")
+    kind = serializers.CharField(read_only=True, help_text="reduced_payment or interest_freeze.")
+    status = serializers.CharField(read_only=True, help_text="active or ended.")
+    outcome = serializers.CharField(read_only=True, help_text="Empty, revert or convert.")
+    interest_frozen = serializers.BooleanField(
+        read_only=True,
+        help_text="An active interest freeze: the core system is not to accrue interest.",
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = HardshipArrangement
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "status",
+            "monthly_amount",
+            "months",
+            "starts_on",
+            "ends_on",
+            "review_on",
+            "reason",
+            "interest_frozen",
+            "minimum_due_before",
+            "created_by",
+            "created_at",
+            "outcome",
+            "ended_at",
+            "ended_by",
+            "end_note",
+            "plan",
+        ]
+        read_only_fields = fields
+
+    def currency_of(self, instance: HardshipArrangement) -> str:
+        return instance.account.currency

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import ROLE_PERMISSIONS
 from outreach.services import complaint_open, dispute_open
-from plans.models import PromiseToPay, Settlement
+from plans.models import HardshipArrangement, PromiseToPay, Settlement
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
 from tests.factories import ContactPointFactory, TeamFactory, UserFactory
 from tests.plans.factories import draft_plan, owing_account
@@ -101,6 +101,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "account-payments": ("team", "account", "GET"),
     "account-promises": ("team", "account", "GET"),
     "account-settlements": ("team", "account", "GET"),
+    "account-hardship": ("team", "account", "GET"),
     "account-restrictions": ("team", "account", "GET"),
     "account-restriction-end": ("lead_team", "restriction", "POST"),
     "plan-quote": ("signed_in", None, "POST"),
@@ -116,6 +117,8 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "settlement-approve": ("lead_team", "settlement", "POST"),
     "settlement-reject": ("lead_team", "settlement", "POST"),
     "settlement-withdraw": ("team", "settlement", "POST"),
+    "hardship-detail": ("team", "hardship", "GET"),
+    "hardship-end": ("team", "hardship", "POST"),
     "compliance-check": ("signed_in", None, "POST"),
     "compliance-decisions": ("lead", None, "GET"),
     "dispute-list": ("signed_in", None, "GET"),
@@ -189,6 +192,16 @@ def _world(team, specialist) -> dict:
             first_due_date=NOW.date(),
             expires_on=NOW.date(),
             proposed_by=specialist,
+        ),
+        "hardship": HardshipArrangement.objects.create(
+            account=account,
+            kind="interest_freeze",
+            months=3,
+            starts_on=NOW.date(),
+            ends_on=NOW.date(),
+            review_on=NOW.date(),
+            reason="Illness.",
+            created_by=specialist,
         ),
         "dispute": dispute_open(account=account, description="amount", by=specialist, now=NOW),
         "complaint": complaint_open(account=account, description="calls", by=specialist, now=NOW),

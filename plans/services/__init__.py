@@ -1,12 +1,14 @@
 """Writes for plans, payments and promises to pay. Every change goes through one of these.
 
 ``plans.py`` holds the plan lifecycle, ``reschedule.py`` rescheduling, ``payments.py`` posting
-and allocation, ``promises.py`` promises to pay, ``settlements.py`` settlement offers;
-``errors.py`` and ``inputs.py`` what they share. Callers import from here.
+and allocation, ``promises.py`` promises to pay, ``settlements.py`` settlement offers,
+``hardship.py`` hardship arrangements; ``errors.py`` and ``inputs.py`` what they share.
+Callers import from here.
 """
 
 from core.business_calendar import business_day
 from plans.services.errors import ConflictError, PaymentConflict, PlanStateError, PromiseConflict
+from plans.services.hardship import HardshipStateError, hardship_create, hardship_end
 from plans.services.inputs import CLOCK_SKEW
 from plans.services.payments import PostedPayment, payment_post
 from plans.services.plans import (
@@ -45,12 +47,15 @@ __all__ = [
     "CLOCK_SKEW",
     "RATE_PLACES",
     "ConflictError",
+    "HardshipStateError",
     "PaymentConflict",
     "PlanStateError",
     "PostedPayment",
     "PromiseConflict",
     "SettlementStateError",
     "business_day",
+    "hardship_create",
+    "hardship_end",
     "open_settlement",
     "payment_post",
     "plan_accept",

@@ -36,6 +36,9 @@ from plans.models import (
     OPEN_SETTLEMENT_STATUSES,
     ZERO,
     AcceptanceChannel,
+    HardshipArrangement,
+    HardshipKind,
+    HardshipStatus,
     Installment,
     InstallmentStatus,
     Plan,
@@ -475,6 +478,7 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
         )
     _require_no_other_open_plan(plan)
     _require_no_open_settlement(plan)
+    _require_no_reduced_payment(plan)
     reasons = plan_approval_reasons(plan)
     plan.affordable, _why = plan_affordability(plan)
     if reasons:
@@ -510,6 +514,7 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "approved")
     _require_no_open_settlement(plan)
+    _require_no_reduced_payment(plan)
     if by.pk == plan.proposed_by_id:
         raise PermissionDenied(
             _("You proposed this plan; another supervisor or an admin must approve it.")
@@ -709,6 +714,25 @@ def _require_no_open_settlement(plan: Plan) -> None:
                 "settlement": settlement.pk,
                 "status": SettlementStatus(settlement.status).label.lower(),
             },
+        )
+
+
+def _require_no_reduced_payment(plan: Plan) -> None:
+    """A reduced-payment hardship arrangement says what the customer pays meanwhile; a plan
+    starts once it has ended (converting it drafts the plan)."""
+    arrangement = HardshipArrangement.objects.filter(
+        account_id=plan.account_id,
+        kind=HardshipKind.REDUCED_PAYMENT,
+        status=HardshipStatus.ACTIVE,
+    ).first()
+    if arrangement is not None:
+        raise PlanStateError(
+            plan,
+            _(
+                "The account has an active reduced-payment hardship arrangement"
+                " (%(id)s); end it first."
+            )
+            % {"id": arrangement.pk},
         )
 
 

@@ -35,6 +35,7 @@ from plans.services.plans import (
     _reason,
     _require_no_open_settlement,
     _require_no_other_open_plan,
+    _require_no_reduced_payment,
     _require_status,
     _save,
     plan_affordability,
@@ -114,6 +115,7 @@ def plan_reschedule(
         )
     _require_no_other_open_plan(old)
     _require_no_open_settlement(old)
+    _require_no_reduced_payment(old)
     account = old.account
     unpaid = unpaid_of(old.installments.all(), as_of=today)
     # An active plan's unpaid principal is what the account owes (payments on the plan lower

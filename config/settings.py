@@ -281,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "contacts.models.ContactLog.Channel",
         "CaseStatusEnum": "contacts.models.CaseStatus",
         "RestrictionKindEnum": "compliance.models.RestrictionKind",
+        "HardshipKindEnum": "plans.models.HardshipKind",
     },
 }
 

@@ -593,7 +593,11 @@ class HardshipInputSerializer(serializers.Serializer):
 class HardshipEndSerializer(serializers.Serializer):
     """``POST /hardship/{id}/end/``: ``revert``, or ``convert`` with the plan draft's terms."""
 
-    outcome = serializers.ChoiceField(choices=HardshipOutcome.choices)
+    # A plain string (the service names it in a 400 when it is neither): a second "outcome"
+    # enum would rename the contact log's in the schema.
+    outcome = serializers.CharField(
+        max_length=10, help_text=f"One of {', '.join(HardshipOutcome.values)}."
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     method = serializers.ChoiceField(choices=METHOD_CHOICES, default="equal_installment")
     installments = serializers.IntegerField(

@@ -165,7 +165,12 @@ class PlanRejectForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    """New terms for an active or broken plan, as the plan page takes them (rates in %)."""
+    """New terms for an active or broken plan, as the plan page takes them (rates in %). Its
+    ids differ from the plan page's other forms (``id_reschedule_reason``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_reschedule_%s")
+        super().__init__(*args, **kwargs)
 
     method = copy.deepcopy(PlanBuilderForm.base_fields["method"])
     annual_rate = copy.deepcopy(PlanBuilderForm.base_fields["annual_rate"])
@@ -187,7 +192,6 @@ class RescheduleForm(forms.Form):
             (Arrears.WAIVE.value, _("Waive them (a concession)")),
         ],
         initial=Arrears.CAPITALISE.value,
-        widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("Reason for rescheduling"), max_length=500)
 
@@ -208,7 +212,12 @@ class RescheduleForm(forms.Form):
 
 
 class SettlementForm(forms.Form):
-    """A settlement offer as the plan builder takes it; ``plans.services`` decides the rest."""
+    """A settlement offer as the plan builder takes it; ``plans.services`` decides the rest.
+    Its ids differ from the plan form's on the same page (``id_settlement_installments``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_settlement_%s")
+        super().__init__(*args, **kwargs)
 
     amount = forms.DecimalField(
         label=_("Settle for"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2

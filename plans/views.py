@@ -219,13 +219,14 @@ def _chosen(query) -> dict:
     return data
 
 
-def _pricing_form(request: HttpRequest) -> OptionsForm:
+def _pricing_form(request: HttpRequest, *, defaults_only: bool = False) -> OptionsForm:
     data = {
         "method": PlanBuilderForm.base_fields["method"].initial,
         "annual_rate": PlanBuilderForm.base_fields["annual_rate"].initial,
         "frequency": PlanBuilderForm.base_fields["frequency"].initial,
     }
-    data.update(_chosen(request.POST if request.method == "POST" else request.GET))
+    if not defaults_only:
+        data.update(_chosen(request.POST if request.method == "POST" else request.GET))
     form = OptionsForm(data)
     form.is_valid()
     return form
@@ -315,7 +316,7 @@ def settlement_new(request: HttpRequest, account_id: int) -> HttpResponse:
         request,
         account,
         form=PlanBuilderForm(),
-        pricing=_pricing_form(request),
+        pricing=_pricing_form(request, defaults_only=True),  # the POST is the offer's
         settlement_form=form,
         status=400,
     )

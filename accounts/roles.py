@@ -43,6 +43,9 @@ _SPECIALIST = (
     "plans.view_promisetopay",
     "plans.view_planpolicy",
     "plans.view_minimuminstallment",
+    "plans.view_settlementauthority",
+    "plans.view_settlement",
+    "plans.view_hardshiparrangement",
 )
 
 _SUPERVISOR = (
@@ -95,6 +98,9 @@ _ADMIN = (
     "plans.add_minimuminstallment",
     "plans.change_minimuminstallment",
     "plans.delete_minimuminstallment",
+    "plans.add_settlementauthority",
+    "plans.change_settlementauthority",
+    "plans.delete_settlementauthority",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "contacts.models.ContactLog.Channel",
         "CaseStatusEnum": "contacts.models.CaseStatus",
         "RestrictionKindEnum": "compliance.models.RestrictionKind",
+        "HardshipKindEnum": "plans.models.HardshipKind",
     },
 }
 
@@ -363,6 +364,8 @@ SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" 
 SETTLE_SMS_GATEWAY_URL = env.str("SETTLE_SMS_GATEWAY_URL", default="")
 SETTLE_SMS_GATEWAY_TOKEN = env.str("SETTLE_SMS_GATEWAY_TOKEN", default="")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# A settlement offer this many days or fewer from its expiry date is a queue reason.
+SETTLE_SETTLEMENT_EXPIRING_DAYS = env.int("SETTLE_SETTLEMENT_EXPIRING_DAYS", default=7)
 SETTLE_REMINDERS = {
     "upcoming_days": env.int("SETTLE_REMINDER_UPCOMING_DAYS", default=3),
     "missed_look_back_days": 7,

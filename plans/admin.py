@@ -7,6 +7,7 @@ from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin
 from accounts.permissions import TeamScope
 from plans.models import (
     Allocation,
+    HardshipArrangement,
     Installment,
     MinimumInstallment,
     Payment,
@@ -14,12 +15,19 @@ from plans.models import (
     PlanEvent,
     PlanPolicy,
     PromiseToPay,
+    Settlement,
+    SettlementAuthority,
 )
 
 
 class MinimumInstallmentInline(admin.TabularInline):
     model = MinimumInstallment
     extra = 1
+
+
+class SettlementAuthorityInline(admin.TabularInline):
+    model = SettlementAuthority
+    extra = 0
 
 
 @admin.register(PlanPolicy)
@@ -32,8 +40,11 @@ class PlanPolicyAdmin(admin.ModelAdmin):
         "grace_days",
         "specialist_concession_limit",
         "supervisor_concession_limit",
+        "max_payment_holiday_months",
+        "max_reschedules_per_year",
+        "max_hardship_months",
     ]
-    inlines = [MinimumInstallmentInline]
+    inlines = [MinimumInstallmentInline, SettlementAuthorityInline]
 
     def has_delete_permission(self, request, obj=None):
         return False  # a missing policy silently falls back to the defaults
@@ -136,3 +147,44 @@ class PromiseToPayAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     search_fields = ["account__customer__name", "account__customer__external_ref"]
     list_select_related = ["account", "created_by"]
     date_hierarchy = "due_date"
+
+
+@admin.register(Settlement)
+class SettlementAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
+    list_display = [
+        "id",
+        "account",
+        "status",
+        "amount",
+        "discount",
+        "installment_count",
+        "expires_on",
+        "paid_amount",
+        "currency",
+        "proposed_by",
+    ]
+    list_filter = ["status", "currency"]
+    search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account", "proposed_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(HardshipArrangement)
+class HardshipArrangementAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    team_scope = TeamScope(team="account__team")
+    list_display = [
+        "id",
+        "account",
+        "kind",
+        "status",
+        "monthly_amount",
+        "starts_on",
+        "ends_on",
+        "review_on",
+        "outcome",
+    ]
+    list_filter = ["kind", "status", "outcome"]
+    search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account"]
+    date_hierarchy = "starts_on"

@@ -1,4 +1,5 @@
-"""REST endpoints for quotes, plans, plan options, payments and promises (shared API.md).
+"""REST endpoints for quotes, plans, plan options, payments, promises, settlements and hardship
+arrangements (shared API.md).
 
 Thin: input serializer → service → output serializer. Services raise ValidationError (400 naming
 the field), PermissionDenied (403), PlanStateError and ConflictError (409 here).
@@ -24,10 +25,21 @@ from accounts.models import Account, Role
 from accounts.permissions import IsStaffRole, account_for_api
 from core.api import Conflict
 from plans import selectors, services
-from plans.models import Payment, Plan, PlanPolicy, PlanStatus, PromiseToPay
+from plans.models import (
+    HardshipArrangement,
+    Payment,
+    Plan,
+    PlanPolicy,
+    PlanStatus,
+    PromiseToPay,
+    Settlement,
+)
 from plans.schedule import ScheduleError, build_schedule
 from plans.serializers import (
     ApproveSerializer,
+    HardshipEndSerializer,
+    HardshipInputSerializer,
+    HardshipSerializer,
     PaymentInputSerializer,
     PaymentSerializer,
     PlanAcceptSerializer,
@@ -42,6 +54,8 @@ from plans.serializers import (
     QuoteSerializer,
     ReasonSerializer,
     RescheduleSerializer,
+    SettlementInputSerializer,
+    SettlementSerializer,
     money,
     option_data,
     quote_data,
@@ -327,3 +341,149 @@ class AccountPromisesView(generics.ListAPIView):
                 account=account, by=request.user, **serializer.validated_data
             )
         return Response(PromiseSerializer(promise).data, status=status.HTTP_201_CREATED)
+
+
+# --- Settlements ---------------------------------------------------------------------------
+class AccountSettlementsView(generics.ListAPIView):
+    """``GET/POST /accounts/{id}/settlements/``: offers to settle for less than the balance;
+    any role that can see the account proposes, offered at once within their authority."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = SettlementSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Settlement.objects.none()
+        return selectors.settlements_of(
+            account_for_api(self.request.user, self.kwargs["account_id"])
+        )
+
+    @extend_schema(
+        request=SettlementInputSerializer,
+        responses={
+            201: SettlementSerializer,
+            409: OpenApiResponse(description="The account has an open plan or settlement."),
+        },
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account = account_for_api(request.user, account_id)
+        serializer = SettlementInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            settlement = services.settlement_create(
+                account=account, by=request.user, **serializer.validated_data
+            )
+        return Response(SettlementSerializer(settlement).data, status=status.HTTP_201_CREATED)
+
+
+class SettlementViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``GET /settlements/{id}/`` and its decisions: approve and reject (supervisors and
+    admins, not the proposer), withdraw (any role; an accepted one: supervisors and admins)."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = SettlementSerializer
+    lookup_value_regex = r"\d+"
+    queryset = Settlement.objects.select_related("account", "proposed_by", "approved_by")
+
+    def _lead_only(self, request: Request, doing: str) -> None:
+        # Who may comes before what they sent: a refusal never depends on the body.
+        if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied(f"Only a supervisor or an admin may {doing} settlements.")
+
+    @extend_schema(request=ApproveSerializer, responses=SettlementSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        settlement = self.get_object()
+        self._lead_only(request, "approve")
+        serializer = ApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            settlement = services.settlement_approve(
+                settlement=settlement, by=request.user, note=serializer.validated_data["reason"]
+            )
+        return Response(SettlementSerializer(settlement).data)
+
+    @extend_schema(request=ReasonSerializer, responses=SettlementSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        settlement = self.get_object()
+        self._lead_only(request, "reject")
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            settlement = services.settlement_reject(
+                settlement=settlement, by=request.user, reason=serializer.validated_data["reason"]
+            )
+        return Response(SettlementSerializer(settlement).data)
+
+    @extend_schema(request=ReasonSerializer, responses=SettlementSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk=None) -> Response:
+        settlement = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            settlement = services.settlement_withdraw(
+                settlement=settlement, by=request.user, reason=serializer.validated_data["reason"]
+            )
+        return Response(SettlementSerializer(settlement).data)
+
+
+# --- Hardship ----------------------------------------------------------------------------------
+class AccountHardshipView(generics.ListAPIView):
+    """``GET/POST /accounts/{id}/hardship/``: hardship arrangements, any role of the team."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = HardshipSerializer
+    filterset_fields = ["status", "kind"]
+    ordering_fields = ["created_at", "review_on", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return HardshipArrangement.objects.none()
+        return selectors.hardship_of(account_for_api(self.request.user, self.kwargs["account_id"]))
+
+    @extend_schema(
+        request=HardshipInputSerializer,
+        responses={
+            201: HardshipSerializer,
+            409: OpenApiResponse(
+                description="The account has an open plan, or an active arrangement of the kind."
+            ),
+        },
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account = account_for_api(request.user, account_id)
+        serializer = HardshipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            arrangement = services.hardship_create(
+                account=account, by=request.user, **serializer.validated_data
+            )
+        return Response(HardshipSerializer(arrangement).data, status=status.HTTP_201_CREATED)
+
+
+class HardshipViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``GET /hardship/{id}/`` and ``POST /hardship/{id}/end/`` (revert, or convert to a plan
+    draft with the terms given)."""
+
+    permission_classes = [IsStaffRole]
+    serializer_class = HardshipSerializer
+    lookup_value_regex = r"\d+"
+    queryset = HardshipArrangement.objects.select_related("account", "created_by", "ended_by")
+
+    @extend_schema(request=HardshipEndSerializer, responses=HardshipSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk=None) -> Response:
+        arrangement = self.get_object()
+        serializer = HardshipEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with conflicts_as_409():
+            arrangement = services.hardship_end(
+                arrangement=arrangement, by=request.user, **serializer.validated_data
+            )
+        return Response(HardshipSerializer(arrangement).data)

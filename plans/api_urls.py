@@ -7,6 +7,8 @@ from plans import api
 
 router = SimpleRouter()
 router.register("plans", api.PlanViewSet, basename="plan")
+router.register("settlements", api.SettlementViewSet, basename="settlement")
+router.register("hardship", api.HardshipViewSet, basename="hardship")
 
 urlpatterns = [
     # Before the router, whose plans/<pk>/ would otherwise be tried first.
@@ -25,6 +27,16 @@ urlpatterns = [
         "accounts/<int:account_id>/promises/",
         api.AccountPromisesView.as_view(),
         name="account-promises",
+    ),
+    path(
+        "accounts/<int:account_id>/settlements/",
+        api.AccountSettlementsView.as_view(),
+        name="account-settlements",
+    ),
+    path(
+        "accounts/<int:account_id>/hardship/",
+        api.AccountHardshipView.as_view(),
+        name="account-hardship",
     ),
     *router.urls,
 ]

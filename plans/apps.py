@@ -18,3 +18,6 @@ class PlansConfig(AppConfig):
         auditlog.register(models.PromiseToPay)
         auditlog.register(models.PlanPolicy, exclude_fields=["updated_at"])
         auditlog.register(models.MinimumInstallment)
+        auditlog.register(models.SettlementAuthority)
+        auditlog.register(models.Settlement, exclude_fields=["updated_at"])
+        auditlog.register(models.HardshipArrangement, exclude_fields=["updated_at"])

@@ -5,9 +5,10 @@ submission and settlement offers all use.
 Disposable income is the customer's declared income less expenses, less the monthly
 equivalent of what Settle already expects from them on their *other* accounts in the same
 currency (a customer may hold several cards and loans): the installments of their open plans
-(active or waiting for approval). An installment is affordable when it is at most that
-disposable income times the jurisdiction's share, per period of its frequency. A customer who
-has declared no income and expenses gets no verdict (``None``), never a refusal.
+(active or waiting for approval) and of their open settlement offers. An installment is
+affordable when it is at most that disposable income times the jurisdiction's share, per
+period of its frequency. A customer who has declared no income and expenses gets no verdict
+(``None``), never a refusal.
 """
 
 from __future__ import annotations
@@ -20,8 +21,16 @@ from django.db.models import Max
 from accounts.models import Account
 from core.money import display_places
 from plans.affordability import installment_budget, monthly_equivalent
-from plans.models import OPEN_PLAN_STATUSES, ZERO, Installment, PlanPolicy
+from plans.models import (
+    OPEN_PLAN_STATUSES,
+    OPEN_SETTLEMENT_STATUSES,
+    ZERO,
+    Installment,
+    PlanPolicy,
+    Settlement,
+)
 from plans.schedule import Frequency
+from plans.settlement import settlement_schedule
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class Budget:
 def other_commitments(account: Account) -> Decimal:
     """Monthly equivalent of the installments Settle expects from the account's customer on
     their other accounts in the account's currency: the largest regular installment of each
-    open plan."""
+    open plan and of each open settlement offer (monthly)."""
     plans = (
         Installment.objects.filter(
             plan__account__customer_id=account.customer_id,
@@ -63,10 +72,23 @@ def other_commitments(account: Account) -> Decimal:
         .annotate(largest=Max("amount"))
         .order_by()
     )
-    return sum(
-        (monthly_equivalent(row["largest"], Frequency(row["plan__frequency"])) for row in plans),
-        ZERO,
+    settlements = (
+        Settlement.objects.filter(
+            account__customer_id=account.customer_id,
+            currency=account.currency,
+            status__in=OPEN_SETTLEMENT_STATUSES,
+        )
+        .exclude(account_id=account.pk)
+        .values_list("amount", "installment_count", "first_due_date")
     )
+    monthly = [
+        monthly_equivalent(row["largest"], Frequency(row["plan__frequency"])) for row in plans
+    ]
+    monthly += [
+        max(due.amount for due in settlement_schedule(amount, n, first, account.currency))
+        for amount, n, first in settlements
+    ]
+    return sum(monthly, ZERO)
 
 
 def customer_budget(account: Account, policy: PlanPolicy | None = None) -> Budget:

@@ -165,7 +165,12 @@ class PlanRejectForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    """New terms for an active or broken plan, as the plan page takes them (rates in %)."""
+    """New terms for an active or broken plan, as the plan page takes them (rates in %). Its
+    ids differ from the plan page's other forms (``id_reschedule_reason``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_reschedule_%s")
+        super().__init__(*args, **kwargs)
 
     method = copy.deepcopy(PlanBuilderForm.base_fields["method"])
     annual_rate = copy.deepcopy(PlanBuilderForm.base_fields["annual_rate"])
@@ -187,7 +192,6 @@ class RescheduleForm(forms.Form):
             (Arrears.WAIVE.value, _("Waive them (a concession)")),
         ],
         initial=Arrears.CAPITALISE.value,
-        widget=forms.RadioSelect,
     )
     reason = forms.CharField(label=_("Reason for rescheduling"), max_length=500)
 
@@ -205,3 +209,31 @@ class RescheduleForm(forms.Form):
         return data
 
     rates = PlanBuilderForm.rates
+
+
+class SettlementForm(forms.Form):
+    """A settlement offer as the plan builder takes it; ``plans.services`` decides the rest.
+    Its ids differ from the plan form's on the same page (``id_settlement_installments``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_settlement_%s")
+        super().__init__(*args, **kwargs)
+
+    amount = forms.DecimalField(
+        label=_("Settle for"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    installments = forms.IntegerField(
+        label=_("Payments"),
+        min_value=1,
+        max_value=360,
+        initial=1,
+        help_text=_("1 = a lump sum; more are monthly."),
+    )
+    first_due_date = BoundedDateField(
+        label=_("First payment due"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    expires_on = BoundedDateField(
+        label=_("Offer expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("It lapses if nothing is paid towards it by then."),
+    )

@@ -49,6 +49,23 @@ DEFAULT_POLICIES: dict[str, dict] = {
         "supervisor_concession_limit": Decimal("30000.00"),
     },
 }
+# Settlement authority (a share of the balance the proposer may give up) per role and bucket;
+# "" is every bucket without its own row. Admins have no limit. What the data migration stores
+# and what applies to a policy without a row.
+DEFAULT_SETTLEMENT_AUTHORITY: dict[str, dict[str, Decimal]] = {
+    Role.SPECIALIST: {
+        "": Decimal("0.10"),
+        "M4": Decimal("0.20"),
+        "M5": Decimal("0.25"),
+        "M6": Decimal("0.30"),
+    },
+    Role.SUPERVISOR: {
+        "": Decimal("0.30"),
+        "M4": Decimal("0.40"),
+        "M5": Decimal("0.50"),
+        "M6": Decimal("0.60"),
+    },
+}
 DEFAULT_MINIMUM_INSTALLMENTS: dict[str, Decimal] = {
     "USD": Decimal("25.00"),
     "CNY": Decimal("100.00"),
@@ -101,6 +118,11 @@ class PlanPolicy(models.Model):
     max_reschedules_per_year = models.PositiveSmallIntegerField(
         _("reschedules per account in 12 months"), default=2
     )
+    max_hardship_months = models.PositiveSmallIntegerField(
+        _("longest hardship arrangement (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -152,6 +174,72 @@ class PlanPolicy(models.Model):
         if user.has_role(Role.SPECIALIST):
             return self.specialist_concession_limit
         return ZERO
+
+    def settlement_discount_limit(self, user, bucket: str) -> Decimal | None:
+        """The share of the balance ``user`` may give up in a settlement of an account in
+        ``bucket`` (the role's row for the bucket, else its row for every bucket); None means
+        unlimited (admins)."""
+        if user is None or not user.is_authenticated:
+            return ZERO
+        if user.has_role(Role.ADMIN):
+            return None
+        role = (
+            Role.SUPERVISOR
+            if user.has_role(Role.SUPERVISOR)
+            else Role.SPECIALIST
+            if user.has_role(Role.SPECIALIST)
+            else None
+        )
+        if role is None:
+            return ZERO
+        if self.pk is None:
+            table = DEFAULT_SETTLEMENT_AUTHORITY[role]
+        else:
+            table = {
+                row.bucket: row.max_discount_share
+                for row in self.settlement_authorities.all()
+                if row.role == role
+            }
+        return table.get(bucket, table.get("", ZERO))
+
+
+class SettlementAuthority(models.Model):
+    """How much of the balance a role may give up in a settlement, by bucket (admin-edited)."""
+
+    policy = models.ForeignKey(
+        PlanPolicy, on_delete=models.CASCADE, related_name="settlement_authorities"
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=[(Role.SPECIALIST, _("Specialist")), (Role.SUPERVISOR, _("Supervisor"))],
+    )
+    bucket = models.CharField(
+        _("bucket"),
+        max_length=10,
+        blank=True,
+        help_text=_("A bucket code (M0 … M6); empty: every bucket without its own row."),
+    )
+    max_discount_share = models.DecimalField(
+        _("largest discount (share of the balance)"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("1"))],
+        help_text=_("0.2500 = a quarter of the balance may be given up."),
+    )
+
+    class Meta:
+        ordering = ["policy", "role", "bucket"]
+        verbose_name = _("settlement authority")
+        verbose_name_plural = _("settlement authorities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "role", "bucket"], name="one_settlement_authority_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.bucket or '*'}: {self.max_discount_share}"
 
 
 class MinimumInstallment(models.Model):
@@ -629,3 +717,234 @@ class PromiseToPay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} by {self.due_date} ({self.status})"
+
+
+class SettlementStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    SETTLED = "settled", _("Settled")
+    LAPSED = "lapsed", _("Lapsed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REJECTED = "rejected", _("Rejected")
+
+
+OPEN_SETTLEMENT_STATUSES = (
+    SettlementStatus.DRAFT,
+    SettlementStatus.PENDING_APPROVAL,
+    SettlementStatus.OFFERED,
+    SettlementStatus.ACCEPTED,
+)
+#: Payments count towards a settlement in these statuses.
+PAYABLE_SETTLEMENT_STATUSES = (SettlementStatus.OFFERED, SettlementStatus.ACCEPTED)
+
+
+class Settlement(models.Model):
+    """An offer to close the account for less than its balance (``plans.settlement``).
+
+    Offered within the proposer's authority, else after a supervisor's approval; the customer
+    accepts by paying. Paid in full by the last due date: the rest of the balance (the discount,
+    less anything paid beyond the amount) is written off and the account is settled.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="settlements",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=SettlementStatus.choices,
+        default=SettlementStatus.PENDING_APPROVAL,
+        db_index=True,
+    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    balance = _money(_("balance when offered"))
+    amount = _money(_("settlement amount"))
+    discount = _money(_("discount"))
+    bucket = models.CharField(_("bucket when offered"), max_length=10, blank=True)
+    installment_count = models.PositiveSmallIntegerField(
+        _("installments"), default=1, help_text=_("1 = a lump sum.")
+    )
+    first_due_date = models.DateField(_("first due date"))
+    expires_on = models.DateField(
+        _("offer expires on"), help_text=_("Lapses if not accepted (paid towards) by then.")
+    )
+    paid_amount = _money(_("paid towards it"))
+    written_off = _money(_("written off"))
+    affordable = models.BooleanField(_("affordable"), null=True, blank=True)
+    approval_reason = models.TextField(_("why it needs approval"), blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        related_name="settlements_proposed",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    decision_note = models.TextField(_("approver's reason"), blank=True)
+    offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.TextField(
+        _("why it ended"), blank=True, help_text=_("Why it was rejected, withdrawn or lapsed.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("settlement offer")
+        verbose_name_plural = _("settlement offers")
+        constraints = [
+            # Payments count towards one settlement at a time.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["draft", "pending_approval", "offered", "accepted"]),
+                name="one_open_settlement_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lt=F("balance")),
+                name="settlement_amount_below_balance",
+            ),
+            models.CheckConstraint(
+                condition=Q(installment_count__gte=1), name="settlement_installments_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"Settlement {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_SETTLEMENT_STATUSES
+
+
+class HardshipKind(models.TextChoices):
+    REDUCED_PAYMENT = "reduced_payment", _("Reduced payment")
+    INTEREST_FREEZE = "interest_freeze", _("Interest freeze")
+
+
+class HardshipStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class HardshipOutcome(models.TextChoices):
+    REVERT = "revert", _("Reverted to the usual terms")
+    CONVERT = "convert", _("Converted to a plan")
+
+
+class HardshipArrangement(models.Model):
+    """A hardship programme: for ``months`` the customer is expected to pay a reduced amount,
+    or interest is frozen; reviewed on ``review_on``; at its end it reverts or becomes a plan.
+
+    Settle keeps no interest ledger (the bank's core system accrues interest), so a freeze is a
+    recorded instruction: the API shows it as ``interest_frozen`` for the core system to stop
+    accruing, and nothing in Settle adds interest meanwhile. A reduced payment changes what
+    Settle expects: the account's ``minimum_due`` becomes the monthly amount while it runs and
+    goes back to what it was (at most the balance) when it ends.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="hardship_arrangements",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=HardshipKind.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=HardshipStatus.choices,
+        default=HardshipStatus.ACTIVE,
+        db_index=True,
+    )
+    monthly_amount = models.DecimalField(
+        _("reduced monthly payment"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE,
+    )
+    months = models.PositiveSmallIntegerField(_("months"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    review_on = models.DateField(_("review on"))
+    reason = models.TextField(_("reason"))
+    minimum_due_before = models.DecimalField(
+        _("minimum due before"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Restored (at most the balance) when a reduced payment ends."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arranged by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("arranged"), default=timezone.now)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=HardshipOutcome.choices, blank=True
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    end_note = models.TextField(_("note at the end"), blank=True)
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan drafted at the end"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("hardship arrangement")
+        verbose_name_plural = _("hardship arrangements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(status="active"),
+                name="one_active_hardship_of_a_kind_per_account",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="reduced_payment") & Q(monthly_amount__gt=0))
+                | (Q(kind="interest_freeze") & Q(monthly_amount__isnull=True)),
+                name="hardship_amount_for_a_reduced_payment_only",
+            ),
+            models.CheckConstraint(condition=Q(months__gte=1), name="hardship_months_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "review_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.starts_on}–{self.ends_on} ({self.status})"
+
+    @property
+    def interest_frozen(self) -> bool:
+        return self.kind == HardshipKind.INTEREST_FREEZE and self.status == HardshipStatus.ACTIVE

@@ -15,7 +15,16 @@ from core.money import display_places
 from plans.affordability import PlanOptions, largest_installment, plan_options
 from plans.budget import Budget, customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
-from plans.models import ZERO, Installment, Payment, Plan, PlanPolicy, PromiseToPay
+from plans.models import (
+    ZERO,
+    HardshipArrangement,
+    Installment,
+    Payment,
+    Plan,
+    PlanPolicy,
+    PromiseToPay,
+    Settlement,
+)
 from plans.schedule import Frequency, Method, Schedule
 from plans.services import (
     plan_exceeds_authority,
@@ -35,6 +44,18 @@ def payments_of(account: Account) -> QuerySet[Payment]:
 
 def promises_of(account: Account) -> QuerySet[PromiseToPay]:
     return PromiseToPay.objects.filter(account=account).select_related("account", "created_by")
+
+
+def settlements_of(account: Account) -> QuerySet[Settlement]:
+    return Settlement.objects.filter(account=account).select_related(
+        "account", "proposed_by", "approved_by"
+    )
+
+
+def hardship_of(account: Account) -> QuerySet[HardshipArrangement]:
+    return HardshipArrangement.objects.filter(account=account).select_related(
+        "account", "created_by", "ended_by"
+    )
 
 
 def _principal_after_concessions(account: Account, **concessions: Decimal) -> Decimal:

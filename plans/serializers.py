@@ -24,6 +24,9 @@ from plans.models import (
     METHOD_CHOICES,
     ROUNDING_CHOICES,
     AcceptanceChannel,
+    HardshipArrangement,
+    HardshipKind,
+    HardshipOutcome,
     Installment,
     InstallmentStatus,
     Payment,
@@ -32,9 +35,12 @@ from plans.models import (
     PlanStatus,
     PromiseStatus,
     PromiseToPay,
+    Settlement,
+    SettlementStatus,
 )
 from plans.reschedule import Arrears
 from plans.schedule import Schedule
+from plans.settlement import settlement_schedule
 
 # Status-like fields go out as plain strings with their values in the description, not as schema
 # enums: names like "status" are shared with other apps' choice sets, and drf-spectacular warns
@@ -497,4 +503,158 @@ class PromiseSerializer(MoneyOutMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def currency_of(self, instance: PromiseToPay) -> str:
+        return instance.account.currency
+
+
+# --- Settlements -------------------------------------------------------------------------------
+class SettlementInputSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/settlements/`` (API.md)."""
+
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    installments = serializers.IntegerField(default=1, help_text="1 = a lump sum.")
+    first_due_date = BoundedDateField()
+    expires_on = BoundedDateField()
+
+
+class SettlementDueSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = BoundedDateField()
+    amount = serializers.CharField()
+
+
+class SettlementSerializer(MoneyOutMixin, serializers.ModelSerializer):
+    money_fields = ("balance", "amount", "discount", "paid_amount", "written_off")
+    status = serializers.CharField(
+        read_only=True, help_text=f"One of {', '.join(SettlementStatus.values)}."
+    )
+    installments = serializers.IntegerField(source="installment_count", read_only=True)
+    schedule = serializers.SerializerMethodField()
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Settlement
+        fields = [
+            "id",
+            "account",
+            "status",
+            "currency",
+            "balance",
+            "amount",
+            "discount",
+            "bucket",
+            "installments",
+            "first_due_date",
+            "expires_on",
+            "schedule",
+            "paid_amount",
+            "written_off",
+            "affordable",
+            "approval_reason",
+            "proposed_by",
+            "approved_by",
+            "approved_at",
+            "decision_note",
+            "offered_at",
+            "accepted_at",
+            "settled_at",
+            "ended_at",
+            "end_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SettlementDueSerializer(many=True))
+    def get_schedule(self, settlement: Settlement) -> list[dict]:
+        return [
+            {
+                "number": due.number,
+                "due_date": due.due_date.isoformat(),
+                "amount": money(due.amount, settlement.currency),
+            }
+            for due in settlement_schedule(
+                settlement.amount,
+                settlement.installment_count,
+                settlement.first_due_date,
+                settlement.currency,
+            )
+        ]
+
+
+# --- Hardship ----------------------------------------------------------------------------------
+class HardshipInputSerializer(serializers.Serializer):
+    """``POST /accounts/{id}/hardship/`` (API.md)."""
+
+    kind = serializers.ChoiceField(choices=HardshipKind.choices)
+    monthly_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The reduced monthly payment (reduced_payment only).",
+    )
+    months = serializers.IntegerField()
+    review_on = BoundedDateField(
+        required=False, allow_null=True, default=None, help_text="Default: the last day."
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class HardshipEndSerializer(serializers.Serializer):
+    """``POST /hardship/{id}/end/``: ``revert``, or ``convert`` with the plan draft's terms."""
+
+    # A plain string (the service names it in a 400 when it is neither): a second "outcome"
+    # enum would rename the contact log's in the schema.
+    outcome = serializers.CharField(
+        max_length=10, help_text=f"One of {', '.join(HardshipOutcome.values)}."
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    method = serializers.ChoiceField(choices=METHOD_CHOICES, default="equal_installment")
+    installments = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Required to convert."
+    )
+    annual_rate = _rate(6)
+    period_fee_rate = _rate(6)
+    first_due_date = BoundedDateField(required=False, allow_null=True, default=None)
+
+
+class HardshipSerializer(MoneyOutMixin, serializers.ModelSerializer):
+    money_fields = ("monthly_amount", "minimum_due_before")
+    kind = serializers.CharField(read_only=True, help_text="reduced_payment or interest_freeze.")
+    status = serializers.CharField(read_only=True, help_text="active or ended.")
+    outcome = serializers.CharField(read_only=True, help_text="Empty, revert or convert.")
+    interest_frozen = serializers.BooleanField(
+        read_only=True,
+        help_text="An active interest freeze: the core system is not to accrue interest.",
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = HardshipArrangement
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "status",
+            "monthly_amount",
+            "months",
+            "starts_on",
+            "ends_on",
+            "review_on",
+            "reason",
+            "interest_frozen",
+            "minimum_due_before",
+            "created_by",
+            "created_at",
+            "outcome",
+            "ended_at",
+            "ended_by",
+            "end_note",
+            "plan",
+        ]
+        read_only_fields = fields
+
+    def currency_of(self, instance: HardshipArrangement) -> str:
         return instance.account.currency

@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/approve/", views.plan_approve, name="approve"),
     path("<int:pk>/reject/", views.plan_reject, name="reject"),
     path("<int:pk>/reschedule/", views.plan_reschedule, name="reschedule"),
+    path("new/<int:account_id>/settlement/", views.settlement_new, name="settlement_new"),
+    path("settlements/<int:pk>/decide/", views.settlement_decide, name="settlement_decide"),
 ]

@@ -15,7 +15,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,8 +25,14 @@ from accounts import delinquency
 from accounts.models import Account, Role
 from accounts.permissions import account_for_page, require_role, user_can_see_account
 from plans import selectors, services
-from plans.forms import OptionsForm, PlanBuilderForm, PlanRejectForm, RescheduleForm
-from plans.models import Plan, PlanStatus
+from plans.forms import (
+    OptionsForm,
+    PlanBuilderForm,
+    PlanRejectForm,
+    RescheduleForm,
+    SettlementForm,
+)
+from plans.models import Plan, PlanStatus, Settlement, SettlementStatus
 from plans.schedule import ScheduleError
 
 
@@ -119,7 +126,9 @@ def plan_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _service_errors(request: HttpRequest, error: Exception) -> None:
-    if isinstance(error, ValidationError):
+    if isinstance(error, services.ConflictError):
+        messages.error(request, error.message)
+    elif isinstance(error, ValidationError):
         for text in error.messages:
             messages.error(request, text)
     else:
@@ -210,13 +219,14 @@ def _chosen(query) -> dict:
     return data
 
 
-def _pricing_form(request: HttpRequest) -> OptionsForm:
+def _pricing_form(request: HttpRequest, *, defaults_only: bool = False) -> OptionsForm:
     data = {
         "method": PlanBuilderForm.base_fields["method"].initial,
         "annual_rate": PlanBuilderForm.base_fields["annual_rate"].initial,
         "frequency": PlanBuilderForm.base_fields["frequency"].initial,
     }
-    data.update(_chosen(request.POST if request.method == "POST" else request.GET))
+    if not defaults_only:
+        data.update(_chosen(request.POST if request.method == "POST" else request.GET))
     form = OptionsForm(data)
     form.is_valid()
     return form
@@ -228,7 +238,6 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
     plan, and with ``action=submit`` record the customer's acceptance and submit it — activated
     within the specialist's authority, else sent to a supervisor."""
     account = account_for_page(request.user, account_id)
-    start = delinquency.business_date()
     pricing = _pricing_form(request)
     if request.method == "POST":
         form = PlanBuilderForm(request.POST)
@@ -243,6 +252,19 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
     else:
         form = PlanBuilderForm(initial=_chosen(request.GET))
         status = 200
+    return _render_builder(request, account, form=form, pricing=pricing, status=status)
+
+
+def _render_builder(
+    request: HttpRequest,
+    account: Account,
+    *,
+    form: PlanBuilderForm,
+    pricing: OptionsForm,
+    status: int = 200,
+    settlement_form: SettlementForm | None = None,
+) -> HttpResponse:
+    start = delinquency.business_date()
     options, options_error = _options(account, pricing, start)
     return render(
         request,
@@ -259,9 +281,82 @@ def plan_builder(request: HttpRequest, account_id: int) -> HttpResponse:
             "preview": _preview(account, pricing, request.user, start),
             "chosen": pricing.cleaned_data.get("installments"),
             "start": start,
+            "settlement_form": settlement_form or SettlementForm(),
+            "settlements": selectors.settlements_of(account),
+            "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
         },
         status=status,
     )
+
+
+# --- Settlement offers (shown in the plan builder) ----------------------------------------------
+@login_required
+@require_POST
+def settlement_new(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Propose a settlement through ``plans.services.settlement_create``; the builder shows it
+    with the account's other offers, or the form again with the errors by the fields."""
+    account = account_for_page(request.user, account_id)
+    form = SettlementForm(request.POST)
+    if form.is_valid():
+        try:
+            settlement = services.settlement_create(
+                account=account, by=request.user, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied, services.ConflictError) as error:
+            _form_errors(form, error)
+        else:
+            if settlement.status == SettlementStatus.OFFERED:
+                messages.success(request, _("Settlement offered to the customer."))
+            else:
+                messages.success(
+                    request, _("Settlement proposed; it waits for a supervisor's approval.")
+                )
+            return redirect(reverse("plans:new", args=[account.pk]) + "#settlements")
+    return _render_builder(
+        request,
+        account,
+        form=PlanBuilderForm(),
+        pricing=_pricing_form(request, defaults_only=True),  # the POST is the offer's
+        settlement_form=form,
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def settlement_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve, reject or withdraw an offer (``action``, with ``reason``) from the builder."""
+    require_role(request.user)
+    settlement = get_object_or_404(Settlement.objects.select_related("account"), pk=pk)
+    if not user_can_see_account(request.user, settlement.account):
+        raise PermissionDenied(_("This settlement belongs to another team's account."))
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "")[:500]
+    decisions = {
+        "approve": lambda: services.settlement_approve(
+            settlement=settlement, by=request.user, note=reason
+        ),
+        "reject": lambda: services.settlement_reject(
+            settlement=settlement, by=request.user, reason=reason
+        ),
+        "withdraw": lambda: services.settlement_withdraw(
+            settlement=settlement, by=request.user, reason=reason
+        ),
+    }
+    if action not in decisions:
+        messages.error(request, _("Choose approve, reject or withdraw."))
+    else:
+        try:
+            done = decisions[action]()
+        except (ValidationError, PermissionDenied, services.ConflictError) as error:
+            _service_errors(request, error)
+        else:
+            messages.success(
+                request,
+                _("Settlement %(id)s is now %(status)s.")
+                % {"id": done.pk, "status": done.get_status_display().lower()},
+            )
+    return redirect(reverse("plans:new", args=[settlement.account_id]) + "#settlements")
 
 
 @login_required

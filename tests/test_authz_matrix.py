@@ -25,7 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.roles import ROLE_PERMISSIONS
 from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
-from plans.models import PromiseToPay
+from plans.models import HardshipArrangement, PromiseToPay, Settlement
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
 from tests.factories import ContactPointFactory, TeamFactory, UserFactory
 from tests.plans.factories import draft_plan, owing_account
@@ -72,6 +72,8 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "plans:approve": ("lead_team", "plan", "POST"),
     "plans:reject": ("lead_team", "plan", "POST"),
     "plans:reschedule": ("team", "plan", "POST"),
+    "plans:settlement_new": ("team", "account", "POST"),
+    "plans:settlement_decide": ("team", "settlement", "POST"),  # the service decides by role
     "contacts:log": ("team", "account", "GET"),
     "contacts:check": ("team", "account", "POST"),
     "dashboards:dashboard": ("lead", None, "GET"),
@@ -111,6 +113,8 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "account-plan-options": ("team", "account", "GET"),
     "account-payments": ("team", "account", "GET"),
     "account-promises": ("team", "account", "GET"),
+    "account-settlements": ("team", "account", "GET"),
+    "account-hardship": ("team", "account", "GET"),
     "account-restrictions": ("team", "account", "GET"),
     "account-restriction-end": ("lead_team", "restriction", "POST"),
     "plan-quote": ("signed_in", None, "POST"),
@@ -122,6 +126,12 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "plan-approve": ("lead_team", "plan", "POST"),
     "plan-reject": ("lead_team", "plan", "POST"),
     "plan-reschedule": ("team", "plan", "POST"),  # a draft: 409 (an active plan: any role)
+    "settlement-detail": ("team", "settlement", "GET"),
+    "settlement-approve": ("lead_team", "settlement", "POST"),
+    "settlement-reject": ("lead_team", "settlement", "POST"),
+    "settlement-withdraw": ("team", "settlement", "POST"),
+    "hardship-detail": ("team", "hardship", "GET"),
+    "hardship-end": ("team", "hardship", "POST"),
     "compliance-check": ("signed_in", None, "POST"),
     "compliance-decisions": ("lead", None, "GET"),
     "dispute-list": ("signed_in", None, "GET"),
@@ -188,6 +198,28 @@ def _world(team, specialist) -> dict:
         "pending_plan": _pending(draft_plan(account, specialist)),
         "promise": PromiseToPay.objects.create(
             account=account, amount=Decimal("100.00"), due_date=NOW.date()
+        ),
+        # Stored directly: the account's pending plan would stand in the service's way.
+        "settlement": Settlement.objects.create(
+            account=account,
+            status="pending_approval",
+            currency=account.currency,
+            balance=account.total_balance,
+            amount=Decimal("9000.00"),
+            discount=account.total_balance - Decimal("9000.00"),
+            first_due_date=NOW.date(),
+            expires_on=NOW.date(),
+            proposed_by=specialist,
+        ),
+        "hardship": HardshipArrangement.objects.create(
+            account=account,
+            kind="interest_freeze",
+            months=3,
+            starts_on=NOW.date(),
+            ends_on=NOW.date(),
+            review_on=NOW.date(),
+            reason="Illness.",
+            created_by=specialist,
         ),
         "dispute": dispute_open(account=account, description="amount", by=specialist, now=NOW),
         "complaint": complaint_open(account=account, description="calls", by=specialist, now=NOW),

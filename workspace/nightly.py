@@ -9,18 +9,21 @@
 3. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
    each account that left the open stages (``delinquency.bucket_moves_record``);
 4. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
-5. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
+5. ``settlements`` — lapse settlement offers not accepted by their expiry date or with an
+   installment missed (``plans.services.settlements_lapse``);
+6. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
    through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
-6. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
+7. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
-promises and plans before risk and queue so tonight's broken promises and plans count tonight.
-Every write happens only where a value differs (``IS DISTINCT FROM`` on PostgreSQL), so a second
-run for the same date writes nothing. Steps 3, 5 and 6 work in ranges of ``chunk_size`` account
-ids, one transaction per chunk, so a failure loses one chunk and a rerun finishes it.
+promises, plans and settlements before risk and queue so tonight's broken promises and plans
+and lapsed offers count tonight. Every write happens only where a value differs (``IS DISTINCT
+FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 3, 6 and 7 work
+in ranges of ``chunk_size`` account ids, one transaction per chunk, so a failure loses one
+chunk and a rerun finishes it.
 """
 
 from __future__ import annotations
@@ -121,6 +124,7 @@ def nightly_run(
     run("re_age", lambda: plan_services.plans_reage(as_of=as_of, now=now))
     run("bucket_moves", moves)
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
+    run("settlements", lambda: plan_services.settlements_lapse(as_of=as_of, now=now))
     run("risk", lambda: risk_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say))
     run("queue", lambda: queue_refresh(as_of=as_of, chunk_size=chunk_size, say=say))
     for line in summary.lines():

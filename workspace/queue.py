@@ -23,16 +23,25 @@ from workspace import urgency
 
 
 class Reason:
+    """The queue's reasons: ``workspace.urgency``'s flags, in its order, with their labels."""
+
     CALLBACK_DUE = "callback_due"
     PROMISE_DUE = "promise_due"
+    INSTALLMENT_MISSED = "installment_missed"
     PROMISE_BROKEN = "promise_broken"
+    SETTLEMENT_EXPIRING = "settlement_expiring"
+    HARDSHIP_REVIEW = "hardship_review"
 
     LABELS = {
         CALLBACK_DUE: _("Callback due"),
         PROMISE_DUE: _("Promise due today"),
+        INSTALLMENT_MISSED: _("Plan installment missed"),
         PROMISE_BROKEN: _("Broken promise"),
+        SETTLEMENT_EXPIRING: _("Settlement offer expiring"),
+        HARDSHIP_REVIEW: _("Hardship review due"),
     }
     choices = list(LABELS.items())
+    codes = tuple(LABELS)
 
 
 @dataclass(frozen=True)
@@ -68,12 +77,8 @@ def queue_annotate(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Acco
 
 
 def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet[Account]:
-    if filters.reason == Reason.CALLBACK_DUE:
-        accounts = accounts.filter(callback_due=True)
-    elif filters.reason == Reason.PROMISE_DUE:
-        accounts = accounts.filter(promise_due=True)
-    elif filters.reason == Reason.PROMISE_BROKEN:
-        accounts = accounts.filter(promise_broken=True)
+    if filters.reason in Reason.codes:
+        accounts = accounts.filter(**{filters.reason: True})
     if filters.bucket:
         accounts = accounts.filter(bucket_code=filters.bucket)
     if filters.risk_tier:
@@ -98,16 +103,12 @@ def work_queue(user: User, *, as_of: date, filters: QueueFilters) -> QuerySet[Ac
 
 def queue_counts(accounts: QuerySet[Account]) -> dict[str, int]:
     """How many cases are in the (filtered) queue for each reason, in one query: grouped by
-    the three flags (at most eight groups), summed here."""
-    counts = {"total": 0, Reason.CALLBACK_DUE: 0, Reason.PROMISE_DUE: 0, Reason.PROMISE_BROKEN: 0}
-    groups = (
-        accounts.order_by()
-        .values(Reason.CALLBACK_DUE, Reason.PROMISE_DUE, Reason.PROMISE_BROKEN)
-        .annotate(n=Count("id"))
-    )
+    the flags (at most one group per combination that occurs), summed here."""
+    counts = {"total": 0, **dict.fromkeys(Reason.codes, 0)}
+    groups = accounts.order_by().values(*Reason.codes).annotate(n=Count("id"))
     for group in groups:
         counts["total"] += group["n"]
-        for reason in (Reason.CALLBACK_DUE, Reason.PROMISE_DUE, Reason.PROMISE_BROKEN):
+        for reason in Reason.codes:
             if group[reason]:
                 counts[reason] += group["n"]
     return counts

@@ -154,6 +154,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             "now": now,
             "query": query.urlencode(),
             "reasons": queue.Reason.choices,
+            "reason_counts": [(code, label, counts[code]) for code, label in queue.Reason.choices],
             "buckets": delinquency.configured_buckets(),
             "tiers": RiskTier.choices,
             "is_lead": is_lead,

@@ -1,11 +1,14 @@
 """Writes for plans, payments and promises to pay. Every change goes through one of these.
 
-``plans.py`` holds the plan lifecycle, ``payments.py`` posting and allocation, ``promises.py``
-promises to pay; ``errors.py`` and ``inputs.py`` what they share. Callers import from here.
+``plans.py`` holds the plan lifecycle, ``reschedule.py`` rescheduling, ``payments.py`` posting
+and allocation, ``promises.py`` promises to pay, ``settlements.py`` settlement offers,
+``hardship.py`` hardship arrangements; ``errors.py`` and ``inputs.py`` what they share.
+Callers import from here.
 """
 
 from core.business_calendar import business_day
 from plans.services.errors import ConflictError, PaymentConflict, PlanStateError, PromiseConflict
+from plans.services.hardship import HardshipStateError, hardship_create, hardship_end
 from plans.services.inputs import CLOCK_SKEW
 from plans.services.payments import PostedPayment, payment_post
 from plans.services.plans import (
@@ -30,16 +33,30 @@ from plans.services.plans import (
 )
 from plans.services.promises import promise_create, promises_resolve
 from plans.services.reschedule import plan_reschedule, reschedules_in_window
+from plans.services.settlements import (
+    SettlementStateError,
+    open_settlement,
+    settlement_approve,
+    settlement_create,
+    settlement_reject,
+    settlement_withdraw,
+    settlements_lapse,
+)
 
 __all__ = [
     "CLOCK_SKEW",
     "RATE_PLACES",
     "ConflictError",
+    "HardshipStateError",
     "PaymentConflict",
     "PlanStateError",
     "PostedPayment",
     "PromiseConflict",
+    "SettlementStateError",
     "business_day",
+    "hardship_create",
+    "hardship_end",
+    "open_settlement",
     "payment_post",
     "plan_accept",
     "plan_affordability",
@@ -61,5 +78,10 @@ __all__ = [
     "promise_create",
     "promises_resolve",
     "reschedules_in_window",
+    "settlement_approve",
+    "settlement_create",
+    "settlement_reject",
+    "settlement_withdraw",
+    "settlements_lapse",
     "schedule_build",
 ]

@@ -32,6 +32,7 @@ from plans.services.errors import PaymentConflict
 from plans.services.inputs import _aware, _money
 from plans.services.plans import _plan_complete, account_closed_out, plan_reage
 from plans.services.promises import _promises_resolve_locked
+from plans.services.settlements import _settlement_payment
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def payment_post(
     a different amount or account raises PaymentConflict. Allocation follows PLANS.md: with an
     active plan, oldest installment first (fee, interest, principal), the rest rolling forward
     and, once everything is paid, kept as credit; without one, the account's fee, interest and
-    principal balances, then credit.
+    principal balances, then credit. Without a plan the whole payment also counts towards an
+    offered or accepted settlement (``settlements._settlement_payment``).
     """
     today = business_day_or_today(now)
     now = now or timezone.now()
@@ -212,6 +214,8 @@ def _payment_allocate(
             _plan_complete(plan, by=by, now=now, as_of=as_of)
         else:
             plan_reage(plan, reason=ReAge.Reason.PLAN_PAYMENT, by=by, now=now, as_of=as_of)
+    elif _settlement_payment(account, payment, by=by, now=now):
+        pass  # paid the settlement in full: the account is settled (or paid) and closed
     elif paid_off and account.stage in OPEN_STAGES:
         account_closed_out(account, stage=Stage.PAID, reason=ReAge.Reason.PAID_OFF, by=by, now=now)
 

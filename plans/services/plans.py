@@ -33,14 +33,20 @@ from plans.budget import customer_budget
 from plans.concessions import ConcessionError, principal_after_concessions
 from plans.models import (
     OPEN_PLAN_STATUSES,
+    OPEN_SETTLEMENT_STATUSES,
     ZERO,
     AcceptanceChannel,
+    HardshipArrangement,
+    HardshipKind,
+    HardshipStatus,
     Installment,
     InstallmentStatus,
     Plan,
     PlanEvent,
     PlanPolicy,
     PlanStatus,
+    Settlement,
+    SettlementStatus,
 )
 from plans.reage import plan_delinquent_since, plan_delinquent_since_subquery
 from plans.schedule import (
@@ -471,6 +477,8 @@ def plan_submit(*, plan: Plan, by: User, now: datetime | None = None) -> Plan:
             plan, _("Record the customer's acceptance before submitting the plan.")
         )
     _require_no_other_open_plan(plan)
+    _require_no_open_settlement(plan)
+    _require_no_reduced_payment(plan)
     reasons = plan_approval_reasons(plan)
     plan.affordable, _why = plan_affordability(plan)
     if reasons:
@@ -505,6 +513,8 @@ def plan_approve(*, plan: Plan, by: User, note: str = "", now: datetime | None =
     now = now or timezone.now()
     plan = _locked(plan)
     _require_status(plan, (PlanStatus.PENDING_APPROVAL,), "approved")
+    _require_no_open_settlement(plan)
+    _require_no_reduced_payment(plan)
     if by.pk == plan.proposed_by_id:
         raise PermissionDenied(
             _("You proposed this plan; another supervisor or an admin must approve it.")
@@ -685,6 +695,45 @@ def _reason(reason: str) -> str:
     if not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
     return reason
+
+
+def _require_no_open_settlement(plan: Plan) -> None:
+    """Payments count towards a plan or a settlement, never both: a plan starts only once the
+    account's settlement offer has ended."""
+    settlement = Settlement.objects.filter(
+        account_id=plan.account_id, status__in=OPEN_SETTLEMENT_STATUSES
+    ).first()
+    if settlement is not None:
+        raise PlanStateError(
+            plan,
+            _(
+                "The account has settlement offer %(settlement)s, which is %(status)s; withdraw"
+                " it first."
+            )
+            % {
+                "settlement": settlement.pk,
+                "status": SettlementStatus(settlement.status).label.lower(),
+            },
+        )
+
+
+def _require_no_reduced_payment(plan: Plan) -> None:
+    """A reduced-payment hardship arrangement says what the customer pays meanwhile; a plan
+    starts once it has ended (converting it drafts the plan)."""
+    arrangement = HardshipArrangement.objects.filter(
+        account_id=plan.account_id,
+        kind=HardshipKind.REDUCED_PAYMENT,
+        status=HardshipStatus.ACTIVE,
+    ).first()
+    if arrangement is not None:
+        raise PlanStateError(
+            plan,
+            _(
+                "The account has an active reduced-payment hardship arrangement"
+                " (%(id)s); end it first."
+            )
+            % {"id": arrangement.pk},
+        )
 
 
 def _require_no_other_open_plan(plan: Plan) -> None:

@@ -33,7 +33,9 @@ from plans.services.plans import (
     _plan_activate,
     _policy,
     _reason,
+    _require_no_open_settlement,
     _require_no_other_open_plan,
+    _require_no_reduced_payment,
     _require_status,
     _save,
     plan_affordability,
@@ -112,6 +114,8 @@ def plan_reschedule(
             status=old.status,
         )
     _require_no_other_open_plan(old)
+    _require_no_open_settlement(old)
+    _require_no_reduced_payment(old)
     account = old.account
     unpaid = unpaid_of(old.installments.all(), as_of=today)
     # An active plan's unpaid principal is what the account owes (payments on the plan lower

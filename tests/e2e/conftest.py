@@ -18,6 +18,7 @@ ARTIFACTS = Path(os.environ.get("SETTLE_ARTIFACTS", "test-artifacts"))
 DATA_MIGRATIONS = (
     "accounts.migrations.0002_roles_and_buckets",
     "plans.migrations.0002_policies_and_permissions",
+    "plans.migrations.0006_settlement_authority_defaults",
 )
 
 

@@ -165,6 +165,7 @@ def test_a_second_run_for_the_same_date_writes_nothing(portfolio):
         "re_age": 0,
         "bucket_moves": 0,
         "promises": 0,
+        "settlements": 0,
         "risk": 0,
         "queue": 0,
     }

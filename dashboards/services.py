@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
 from plans import services as plan_services
-from plans.models import Plan
+from plans.models import Plan, Settlement
+
+Decided = TypeVar("Decided")
+
+
+def _decide(
+    action: str, reason: str, *, approve: Callable[[str], Decided], reject: Callable[[str], Decided]
+) -> Decided:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give a reason.")
+    if action == "reject":
+        return reject(reason)
+    if action != "approve":
+        raise ValidationError("Choose approve or reject.")
+    return approve(reason)
 
 
 @transaction.atomic
@@ -16,11 +34,25 @@ def plan_decide(*, plan: Plan, by: User, action: str, reason: str) -> Plan:
 
     ``plans.services`` does the transition, its audit and the event that carries the reason.
     """
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Give a reason.")
-    if action == "reject":
-        return plan_services.plan_reject(plan=plan, by=by, reason=reason)
-    if action != "approve":
-        raise ValidationError("Choose approve or reject.")
-    return plan_services.plan_approve(plan=plan, by=by, note=reason)
+    return _decide(
+        action,
+        reason,
+        approve=lambda why: plan_services.plan_approve(plan=plan, by=by, note=why),
+        reject=lambda why: plan_services.plan_reject(plan=plan, by=by, reason=why),
+    )
+
+
+@transaction.atomic
+def settlement_decide(*, settlement: Settlement, by: User, action: str, reason: str) -> Settlement:
+    """Approve (offer it to the customer) or reject a settlement waiting for approval, with the
+    supervisor's reason; ``plans.services`` checks the authority and records the decision."""
+    return _decide(
+        action,
+        reason,
+        approve=lambda why: plan_services.settlement_approve(
+            settlement=settlement, by=by, note=why
+        ),
+        reject=lambda why: plan_services.settlement_reject(
+            settlement=settlement, by=by, reason=why
+        ),
+    )

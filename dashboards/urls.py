@@ -8,6 +8,11 @@ urlpatterns = [
     path("export/<slug:table>.csv", views.dashboard_export, name="export"),
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/<int:pk>/decide/", views.approval_decide, name="approval_decide"),
+    path(
+        "approvals/settlements/<int:pk>/decide/",
+        views.settlement_approval_decide,
+        name="settlement_approval_decide",
+    ),
     path("workload/", views.workload_page, name="workload"),
     path("workload/reassign/", views.workload_reassign, name="reassign"),
     path("workload/rebalance/", views.workload_rebalance, name="rebalance"),

@@ -7,6 +7,7 @@ Thin: check the role and team, validate the filters, call ``dashboards.kpis`` /
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
@@ -28,7 +29,8 @@ from dashboards import charts, kpis, selectors, services
 from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
 from dashboards.models import RefreshRun
 from dashboards.tables import TABLES
-from plans.models import Plan, PlanStatus
+from plans.models import Plan, PlanStatus, Settlement, SettlementStatus
+from plans.services import ConflictError
 
 PAGE_SIZE = 25
 
@@ -169,32 +171,64 @@ def _visible_plans(user):
     return plans
 
 
+def _visible_settlements(user):
+    offers = Settlement.objects.filter(status=SettlementStatus.PENDING_APPROVAL)
+    if not user.sees_all_teams:
+        offers = offers.filter(account__team_id=user.team_id)
+    return offers
+
+
 @login_required
 def approvals(
     request: HttpRequest,
     form: DecisionForm | None = None,
-    failed: int | None = None,
+    failed: tuple[str, int] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """Plans and settlement offers waiting for a decision, oldest first, each list paged.
+    ``failed`` names the row whose decision was refused: ``("plan", 3)``, ``("settlement", 5)``."""
     _require_supervisor(request)
     plans = (
         _visible_plans(request.user)
         .select_related("account__customer", "account__team", "proposed_by")
         .order_by("created_at", "id")
     )
-    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    offers = (
+        _visible_settlements(request.user)
+        .select_related("account__customer", "account__team", "proposed_by")
+        .order_by("created_at", "id")
+    )
     return render(
         request,
         "dashboards/approvals.html",
         {
-            "page": page,
+            "page": Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page")),
+            "offers": Paginator(offers, PAGE_SIZE).get_page(request.GET.get("offers_page")),
             "query": _query_without_page(request),
             "form": form or DecisionForm(),
-            "failed": failed,
+            "failed_plan": failed[1] if failed and failed[0] == "plan" else None,
+            "failed_settlement": failed[1] if failed and failed[0] == "settlement" else None,
             "today": delinquency.business_date(),
         },
         status=status,
     )
+
+
+def _decision(
+    request: HttpRequest, row: tuple[str, int], decide: Callable[[str, str], object], done: str
+) -> HttpResponse:
+    """Validate the decision form, call ``decide(action, reason)``; refused: the page again
+    with the reason by the row."""
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return approvals(request, form=form, failed=row, status=400)
+    try:
+        decide(form.cleaned_data["action"], form.cleaned_data["reason"])
+    except (PermissionDenied, ValidationError, ConflictError) as exc:
+        form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return approvals(request, form=form, failed=row, status=400)
+    messages.success(request, done)
+    return redirect("dashboards:approvals")
 
 
 @login_required
@@ -202,24 +236,37 @@ def approvals(
 def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
     _require_supervisor(request)
     plan = get_object_or_404(_visible_plans(request.user), pk=pk)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        return approvals(request, form=form, failed=plan.pk, status=400)
-    try:
-        services.plan_decide(
-            plan=plan,
-            by=request.user,
-            action=form.cleaned_data["action"],
-            reason=form.cleaned_data["reason"],
-        )
-    except (PermissionDenied, ValidationError) as exc:
-        form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-        return approvals(request, form=form, failed=plan.pk, status=400)
-    if form.cleaned_data["action"] == "approve":
-        messages.success(request, _("Plan %(id)s approved.") % {"id": plan.pk})
+    if request.POST.get("action") == "approve":
+        done = _("Plan %(id)s approved.") % {"id": plan.pk}
     else:
-        messages.success(request, _("Plan %(id)s rejected.") % {"id": plan.pk})
-    return redirect("dashboards:approvals")
+        done = _("Plan %(id)s rejected.") % {"id": plan.pk}
+    return _decision(
+        request,
+        ("plan", plan.pk),
+        lambda action, reason: services.plan_decide(
+            plan=plan, by=request.user, action=action, reason=reason
+        ),
+        done,
+    )
+
+
+@login_required
+@require_POST
+def settlement_approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request)
+    offer = get_object_or_404(_visible_settlements(request.user), pk=pk)
+    if request.POST.get("action") == "approve":
+        done = _("Settlement %(id)s approved and offered to the customer.") % {"id": offer.pk}
+    else:
+        done = _("Settlement %(id)s rejected.") % {"id": offer.pk}
+    return _decision(
+        request,
+        ("settlement", offer.pk),
+        lambda action, reason: services.settlement_decide(
+            settlement=offer, by=request.user, action=action, reason=reason
+        ),
+        done,
+    )
 
 
 # --- Workload ------------------------------------------------------------------------------

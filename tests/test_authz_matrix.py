@@ -63,6 +63,8 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "accounts:complaint_transition": ("lead_team", "complaint", "POST"),
     "accounts:plan_cancel": ("team", "plan", "POST"),  # a draft: any role (active: leads)
     "accounts:contact_recording": ("team", "contact", "POST"),
+    "accounts:hardship_add": ("team", "account", "POST"),
+    "accounts:hardship_end": ("team", "hardship", "POST"),
     "accounts:callback_complete": ("team", "callback", "POST"),  # its owner or a lead
     "accounts:callback_reschedule": ("team", "callback", "POST"),
     "plans:new": ("team", "account", "GET"),
@@ -80,6 +82,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "dashboards:export": ("lead", "table", "GET"),
     "dashboards:approvals": ("lead", None, "GET"),
     "dashboards:approval_decide": ("lead_team", "pending_plan", "POST"),
+    "dashboards:settlement_approval_decide": ("lead_team", "settlement", "POST"),
     "dashboards:workload": ("lead", None, "GET"),
     "dashboards:reassign": ("lead", None, "POST"),
     "dashboards:rebalance": ("lead", None, "POST"),

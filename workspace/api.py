@@ -18,7 +18,8 @@ from workspace.timeline import account_timeline
             OpenApiTypes.STR,
             many=True,
             description="Only events of these kinds (contact, payment, promise, plan, bucket, "
-            "re_age, restriction, dispute, complaint); repeat for several.",
+            "re_age, restriction, dispute, complaint, callback, settlement, hardship, "
+            "customer); repeat for several.",
         )
     ]
 )

@@ -38,8 +38,8 @@ from contacts.services import contact_attachment_add, contact_point_create, cont
 from core.conflicts import DomainConflict
 from outreach.callbacks import callback_complete, callback_may_change, callback_reschedule
 from outreach.services import case_transition
-from plans.models import Plan
-from plans.services import PlanStateError, plan_cancel
+from plans.models import HardshipArrangement, Plan
+from plans.services import PlanStateError, hardship_create, hardship_end, plan_cancel
 from workspace import case_forms
 from workspace.views import case_page
 
@@ -316,6 +316,44 @@ def plan_cancel_view(request: HttpRequest, pk: int, item: int) -> HttpResponse:
         done=_("Plan cancelled."),
         anchor="plans",
         context={"plan": plan},
+    )
+
+
+# --- Hardship programmes ---------------------------------------------------------------------
+@login_required
+@require_POST
+def hardship_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Arrange a reduced payment or an interest freeze (as ``POST /accounts/{id}/hardship/``)."""
+    account = account_for_page(request.user, pk)
+    return _act(
+        request,
+        account,
+        form=case_forms.HardshipForm(request.POST, prefix="hardship"),
+        template="accounts/actions/_hardship_add.html",
+        call=lambda data: hardship_create(account=account, by=request.user, **data),
+        done=_("Hardship arrangement recorded; its review is in the queue on its date."),
+        anchor="hardship",
+    )
+
+
+@login_required
+@require_POST
+def hardship_finish(request: HttpRequest, pk: int, item: int) -> HttpResponse:
+    """End an arrangement: revert, or convert it into a plan draft (as ``/hardship/{id}/end/``)."""
+    account = account_for_page(request.user, pk)
+    arrangement = get_object_or_404(HardshipArrangement, pk=item, account=account)
+    form = case_forms.HardshipEndForm(request.POST)
+    return _act(
+        request,
+        account,
+        form=form,
+        template="accounts/actions/_hardship_end.html",
+        call=lambda data: hardship_end(
+            arrangement=arrangement, by=request.user, **form.service_kwargs()
+        ),
+        done=_("Hardship arrangement ended."),
+        anchor="hardship",
+        context={"h": arrangement, **case_forms.hardship_end_choices()},
     )
 
 

@@ -3,6 +3,7 @@ the services the API uses (``workspace.case_actions`` calls them)."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from contacts.evidence_files import validate_evidence_file
 from contacts.models import CaseStatus
 from core.bounds import MAX_NOTE_LENGTH
 from outreach.forms import LOCAL_FORMAT, ContactPointChoiceField, LocalDateTimeInput
+from plans.forms import DEFAULT_ANNUAL_RATE_PERCENT, PlanBuilderForm
+from plans.models import HardshipKind, HardshipOutcome
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -140,6 +143,56 @@ class CallbackRescheduleForm(forms.Form):
             super().full_clean()
 
 
+class HardshipForm(forms.Form):
+    """A hardship programme's terms; the limits (months, amount, review date) are the service's."""
+
+    kind = forms.ChoiceField(label=_("Arrangement"), choices=HardshipKind.choices)
+    monthly_amount = forms.DecimalField(
+        label=_("Reduced monthly payment"),
+        required=False,
+        help_text=_("For a reduced payment only."),
+        **MONEY,
+    )
+    months = forms.IntegerField(label=_("Months"), min_value=1, max_value=60)
+    review_on = forms.DateField(
+        label=_("Review on"),
+        required=False,
+        help_text=_("Default: its last day."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=MAX_NOTE_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class HardshipEndForm(forms.Form):
+    """End it: back to the usual terms, or into a plan draft of ``installments``."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=HardshipOutcome.choices)
+    installments = forms.IntegerField(
+        label=_("Plan installments"),
+        required=False,
+        min_value=1,
+        max_value=360,
+        help_text=_("When it becomes a plan."),
+    )
+    annual_rate = copy.deepcopy(PlanBuilderForm.base_fields["annual_rate"])
+    note = forms.CharField(label=_("Note"), required=False, max_length=250)
+
+    def service_kwargs(self) -> dict:
+        """Keyword arguments for ``plans.services.hardship_end`` (the rate as a fraction)."""
+        data = dict(self.cleaned_data)
+        rate = data.pop("annual_rate")
+        if data["outcome"] == HardshipOutcome.CONVERT:
+            data["annual_rate"] = rate / 100 if rate is not None else None
+        return data
+
+
+def hardship_end_choices() -> dict:
+    """What the end form of each active arrangement offers (it is written out per arrangement)."""
+    return {"outcomes": HardshipOutcome.choices, "default_rate": DEFAULT_ANNUAL_RATE_PERCENT}
+
+
 def local_input(moment: datetime, zone: str) -> str:
     """``moment`` as a datetime-local input shows it in ``zone``."""
     return moment.astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
@@ -163,4 +216,6 @@ def blank_forms(account: Account, contact_points: list[ContactPoint]) -> dict:
         ),
         "point_form": ContactPointAddForm(prefix="point"),
         "restriction_form": restriction,
+        "hardship_form": HardshipForm(prefix="hardship"),
+        **hardship_end_choices(),
     }

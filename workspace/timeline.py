@@ -1,9 +1,11 @@
 """The case timeline: everything that happened on an account, newest first, in few queries.
 
 One query per source (contacts, payments, promises, plan events, bucket moves, re-ages,
-restrictions, dispute and complaint events together, callback events, and the audited changes
-of the customer's declared budget, contact points and evidence files with the contact points
-they name) — eleven in all, whatever the number of events.
+restrictions, dispute and complaint events together, callback events, settlement offers,
+hardship arrangements, and the audited changes of the customer's declared budget, contact
+points and evidence files with the contact points they name) — thirteen in all, whatever the
+number of events. Settlement offers and hardship arrangements carry the moment of each step on
+their own rows, so each step is read from there.
 
 A contact shows its reason for delinquency, the text sent (SMS, email, letter) and, when it has
 an evidence file, where to play it: the team-checked attachment endpoint, which records every
@@ -25,7 +27,18 @@ from accounts.models import Account, BucketHistory, ContactPoint, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
 from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog
 from core.business_calendar import start_of_business_day
-from plans.models import Payment, PlanEvent, PlanStatus, PromiseStatus, PromiseToPay
+from plans.models import (
+    HardshipArrangement,
+    HardshipKind,
+    HardshipOutcome,
+    Payment,
+    PlanEvent,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+    Settlement,
+    SettlementStatus,
+)
 
 #: Channels whose entries carry the text that was sent.
 MESSAGE_CHANNELS = {ContactLog.Channel.SMS, ContactLog.Channel.EMAIL, ContactLog.Channel.LETTER}
@@ -35,7 +48,7 @@ MESSAGE_CHANNELS = {ContactLog.Channel.SMS, ContactLog.Channel.EMAIL, ContactLog
 class TimelineEvent:
     at: datetime
     # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint,
-    # callback, customer (declared budget, contact points, evidence files)
+    # callback, settlement, hardship, customer (declared budget, contact points, evidence files)
     kind: str
     title: str
     detail: str = ""
@@ -312,6 +325,183 @@ def _callbacks(account: Account) -> list[TimelineEvent]:
     return events
 
 
+def _settlements(account: Account) -> list[TimelineEvent]:
+    """Each step of the account's settlement offers: proposed, offered (approved), accepted
+    (the first payment towards it), settled, or ended (rejected, withdrawn, lapsed)."""
+    statuses = dict(SettlementStatus.choices)
+    rows = Settlement.objects.filter(account=account).values_list(
+        "id",
+        "status",
+        "amount",
+        "currency",
+        "discount",
+        "expires_on",
+        "created_at",
+        "proposed_by__username",
+        "approval_reason",
+        "offered_at",
+        "approved_by__username",
+        "decision_note",
+        "accepted_at",
+        "settled_at",
+        "written_off",
+        "ended_at",
+        "end_reason",
+    )
+    events = []
+    for (
+        pk,
+        status,
+        amount,
+        currency,
+        discount,
+        expires_on,
+        created,
+        proposer,
+        approval_reason,
+        offered,
+        approver,
+        decision_note,
+        accepted,
+        settled,
+        written_off,
+        ended,
+        end_reason,
+    ) in rows:
+        terms = {"id": pk, "amount": amount, "currency": currency, "discount": discount}
+        steps = []
+        steps.append(
+            TimelineEvent(
+                at=created,
+                kind="settlement",
+                title=_(
+                    "Settlement %(id)s proposed: %(amount)s %(currency)s (discount %(discount)s)"
+                )
+                % terms,
+                detail=approval_reason,
+                by=proposer or "",
+                ref=pk,
+            )
+        )
+        if offered is not None:
+            steps.append(
+                TimelineEvent(
+                    at=offered,
+                    kind="settlement",
+                    title=_("Settlement %(id)s offered, open until %(date)s")
+                    % {"id": pk, "date": expires_on},
+                    detail=decision_note,
+                    by=approver or proposer or "",
+                    ref=pk,
+                )
+            )
+        if accepted is not None:
+            steps.append(
+                TimelineEvent(
+                    at=accepted,
+                    kind="settlement",
+                    title=_("Settlement %(id)s accepted (first payment received)") % terms,
+                    ref=pk,
+                )
+            )
+        if settled is not None:
+            steps.append(
+                TimelineEvent(
+                    at=settled,
+                    kind="settlement",
+                    title=_("Settlement %(id)s paid: %(written_off)s %(currency)s written off")
+                    % {**terms, "written_off": written_off},
+                    by=_("system"),
+                    ref=pk,
+                )
+            )
+        if ended is not None:
+            steps.append(
+                TimelineEvent(
+                    at=ended,
+                    kind="settlement",
+                    title=_("Settlement %(id)s: %(status)s")
+                    % {"id": pk, "status": statuses.get(status, status)},
+                    detail=end_reason,
+                    ref=pk,
+                )
+            )
+        # Steps of one moment (proposed and offered at once; accepted and settled by one
+        # payment) keep their order: the timeline sorts newest first and stably.
+        events.extend(reversed(steps))
+    return events
+
+
+def _hardship(account: Account) -> list[TimelineEvent]:
+    """Each hardship arrangement: arranged (its terms and review date) and ended (how)."""
+    kinds = dict(HardshipKind.choices)
+    outcomes = dict(HardshipOutcome.choices)
+    rows = HardshipArrangement.objects.filter(account=account).values_list(
+        "id",
+        "kind",
+        "monthly_amount",
+        "months",
+        "review_on",
+        "reason",
+        "created_at",
+        "created_by__username",
+        "outcome",
+        "ended_at",
+        "ended_by__username",
+        "end_note",
+        "plan_id",
+    )
+    events = []
+    for (
+        pk,
+        kind,
+        amount,
+        months,
+        review_on,
+        reason,
+        created,
+        user,
+        outcome,
+        ended,
+        ender,
+        note,
+        plan_id,
+    ) in rows:
+        label = kinds.get(kind, kind)
+        terms = _("%(kind)s for %(months)s months, review on %(date)s") % {
+            "kind": label,
+            "months": months,
+            "date": review_on,
+        }
+        if amount is not None:
+            terms += " · " + _("%(amount)s %(currency)s a month") % {
+                "amount": amount,
+                "currency": account.currency,
+            }
+        events.append(
+            TimelineEvent(
+                at=created,
+                kind="hardship",
+                title=_("Hardship arrangement: %(terms)s") % {"terms": terms},
+                detail=reason,
+                by=user or "",
+                ref=pk,
+            )
+        )
+        if ended is not None:
+            title = _("Hardship arrangement ended: %(outcome)s") % {
+                "outcome": outcomes.get(outcome, outcome)
+            }
+            if plan_id:
+                title += " · " + _("plan %(id)s drafted") % {"id": plan_id}
+            events.append(
+                TimelineEvent(
+                    at=ended, kind="hardship", title=title, detail=note, by=ender or "", ref=pk
+                )
+            )
+    return events
+
+
 def _changes(changes: dict | None, field: str) -> tuple[str, str] | None:
     pair = (changes or {}).get(field)
     if isinstance(pair, list | tuple) and len(pair) == 2:
@@ -409,6 +599,8 @@ SOURCES = (
     _restrictions,
     _case_events,
     _callbacks,
+    _settlements,
+    _hardship,
     _audited_changes,
 )
 

@@ -35,6 +35,8 @@ urlpatterns = [
         name="complaint_transition",
     ),
     path("<int:pk>/plans/<int:item>/cancel/", case_actions.plan_cancel_view, name="plan_cancel"),
+    path("<int:pk>/hardship/", case_actions.hardship_add, name="hardship_add"),
+    path("<int:pk>/hardship/<int:item>/end/", case_actions.hardship_finish, name="hardship_end"),
     path(
         "<int:pk>/contacts/<int:item>/recording/",
         case_actions.contact_recording,

@@ -209,6 +209,8 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "plans": account.plans.order_by("-created_at")[:10],
             "promises": promises,
             "open_promises": [p for p in promises if p.status == PromiseStatus.PENDING],
+            "settlements": account.settlements.order_by("-created_at", "-id")[:5],
+            "hardship": account.hardship_arrangements.order_by("-created_at", "-id")[:5],
             "open_disputes": open_disputes,
             "open_complaints": Complaint.objects.filter(account=account)
             .exclude(status__in=CLOSED_CASE_STATUSES)

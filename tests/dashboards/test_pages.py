@@ -380,3 +380,70 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised():
     assert spreadsheet_safe("-12.50") == "-12.50"
     assert spreadsheet_safe("Jane Roe") == "Jane Roe"
     assert spreadsheet_safe(7) == 7
+
+
+# --- Settlement offers waiting for approval ---------------------------------------------------
+def _offer(team, specialist, amount):
+    from plans import services
+    from tests.plans.factories import NOW
+
+    account = owing_account(team, delinquent_since=date(2026, 8, 20), assigned_to=specialist)
+    return services.settlement_create(
+        account=account,
+        by=specialist,
+        amount=Decimal(amount),
+        installments=1,
+        first_due_date=date(2026, 12, 15),
+        expires_on=date(2026, 12, 10),
+        now=NOW,
+    )
+
+
+@pytest.fixture
+def pinned(settings):
+    import time_machine
+
+    from tests.plans.factories import NOW
+
+    settings.BUSINESS_DATE = ""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_settlement_offers_are_approved_or_rejected_with_a_reason(
+    client, pinned, team, supervisor, specialist, other_team, other_specialist
+):
+    within = _offer(team, specialist, "7000.00")  # 30 % off in M4: a supervisor's authority
+    beyond = _offer(team, specialist, "5000.00")  # 50 %: an admin's
+    elsewhere = _offer(other_team, other_specialist, "7000.00")
+    assert {within.status, beyond.status} == {"pending_approval"}
+    client.force_login(supervisor)
+    html = client.get(reverse("dashboards:approvals")).content.decode()
+    assert f'id="settlement-{within.pk}"' in html and f'id="settlement-{beyond.pk}"' in html
+    assert f'id="settlement-{elsewhere.pk}"' not in html
+    assert "2 settlement offers wait for a decision." in html
+
+    def decide(offer, **data):
+        url = reverse("dashboards:settlement_approval_decide", args=[offer.pk])
+        return client.post(url, data)
+
+    assert decide(within, action="approve", reason=" ").status_code == 400
+    refused = decide(beyond, action="approve", reason="Long-standing customer")
+    assert refused.status_code == 400
+    assert "exceeds your authority in bucket M4" in refused.content.decode()
+    assert decide(elsewhere, action="approve", reason="x").status_code == 404
+
+    assert decide(within, action="approve", reason="Lump sum from family").status_code == 302
+    assert decide(beyond, action="reject", reason="Too deep a discount").status_code == 302
+    within.refresh_from_db()
+    beyond.refresh_from_db()
+    assert (within.status, within.approved_by, within.decision_note) == (
+        "offered",
+        supervisor,
+        "Lump sum from family",
+    )
+    assert (beyond.status, beyond.end_reason) == ("rejected", "Too deep a discount")
+    assert (
+        "No settlement offer is waiting for approval."
+        in client.get(reverse("dashboards:approvals")).content.decode()
+    )

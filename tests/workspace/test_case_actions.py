@@ -18,7 +18,7 @@ from compliance.models import CommunicationRestriction
 from compliance.services import restriction_create
 from contacts.models import CallbackTask, ContactLog, Dispute
 from outreach.services import complaint_open, dispute_open
-from plans.models import PlanStatus
+from plans.models import HardshipArrangement, PlanStatus
 from tests.compliance.factories import ContactLogFactory
 from tests.factories import AccountFactory, ContactPointFactory, UserFactory
 from tests.plans.factories import active_plan, draft_plan, owing_account
@@ -304,6 +304,59 @@ def test_a_specialist_cancels_a_draft_but_not_an_active_plan(client, specialist,
     )
 
 
+# --- Hardship programmes --------------------------------------------------------------------
+def test_a_hardship_programme_is_arranged_and_converted_into_a_plan(client, specialist, case):
+    client.force_login(specialist)
+    page = client.get(reverse("accounts:detail", args=[case.pk])).content.decode()
+    assert 'id="hardship-form"' in page and "No hardship arrangements." in page
+
+    # The service's limits come back by the field, and nothing is written.
+    bad = {
+        "hardship-kind": "reduced_payment",
+        "hardship-months": "2",
+        "hardship-reason": "Reduced hours.",
+    }
+    response = client.post(url("hardship_add", case), bad, **HTMX)
+    assert response.status_code == 400
+    assert "A reduced payment needs the monthly amount." in response.content.decode()
+    assert not HardshipArrangement.objects.exists()
+
+    good = {**bad, "hardship-monthly_amount": "150.00"}
+    response = client.post(url("hardship_add", case), good, **HTMX)
+    assert response.status_code == 200
+    arrangement = HardshipArrangement.objects.get()
+    case.refresh_from_db()
+    assert (arrangement.kind, arrangement.months, case.minimum_due) == (
+        "reduced_payment",
+        2,
+        Decimal("150.00"),
+    )
+    assert "Hardship arrangement: Reduced payment for 2 months" in timeline(client, case)
+    # A second of the same kind is a conflict, said in the form.
+    response = client.post(url("hardship_add", case), good, **HTMX)
+    assert response.status_code == 409
+    assert "already has an active reduced payment arrangement" in response.content.decode()
+
+    end = url("hardship_end", case, arrangement.pk)
+    response = client.post(end, {"outcome": "convert", "note": "Back at work"}, **HTMX)
+    assert response.status_code == 400
+    assert "A plan needs the number of installments." in response.content.decode()
+    arrangement.refresh_from_db()
+    assert arrangement.status == "active"  # all or nothing
+
+    response = client.post(
+        end, {"outcome": "convert", "installments": "12", "annual_rate": "12"}, **HTMX
+    )
+    assert response.status_code == 200
+    arrangement.refresh_from_db()
+    case.refresh_from_db()
+    assert (arrangement.status, arrangement.outcome) == ("ended", "convert")
+    assert arrangement.plan.status == PlanStatus.DRAFT and arrangement.plan.installment_count == 12
+    assert case.minimum_due == Decimal("300.00")  # restored
+    assert f"plan {arrangement.plan_id} drafted" in timeline(client, case)
+    assert client.post(end, {"outcome": "revert"}, **HTMX).status_code == 409
+
+
 # --- Recordings ----------------------------------------------------------------------------
 def test_a_recording_is_kept_once_played_through_the_checked_endpoint(client, specialist, case):
     entry = ContactLogFactory(account=case, user=specialist, occurred_at=NOW - timedelta(hours=1))
@@ -414,6 +467,7 @@ def test_no_action_reaches_another_teams_case(client, other_specialist, case, sp
         url("contact_recording", case, entry.pk),
         url("callback_complete", case, callback.pk),
         url("callback_reschedule", case, callback.pk),
+        url("hardship_add", case),
     ):
         assert client.post(target, {"opted_out": "1"}).status_code == 403, target
     case.phone.refresh_from_db()

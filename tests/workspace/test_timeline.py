@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from accounts.models import BucketHistory
 from contacts.models import ContactLog
@@ -69,7 +70,7 @@ def busy_account(team):
 def test_a_thousand_events_take_a_bounded_number_of_queries(
     busy_account, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(11):  # one per source, and the contact points named
+    with django_assert_max_num_queries(13):  # one per source, and the contact points named
         events = account_timeline(busy_account)
     assert len(events) == 1000
     assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
@@ -80,7 +81,7 @@ def test_the_timeline_api_pages_and_filters(
     api, specialist, busy_account, django_assert_max_num_queries
 ):
     client = api.as_user(specialist)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         page = client.get(f"/api/v1/accounts/{busy_account.pk}/timeline/?page_size=100")
     assert page.status_code == 200
     body = page.json()
@@ -93,7 +94,7 @@ def test_the_case_page_shows_the_timeline_in_bounded_queries(
     client, specialist, busy_account, django_assert_max_num_queries
 ):
     client.force_login(specialist)
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(32):
         response = client.get(f"/accounts/{busy_account.pk}/")
     assert response.status_code == 200
     assert b"Entered bucket M1" in response.content  # the newest events come first
@@ -116,3 +117,51 @@ def test_the_timeline_merges_restrictions_and_disputes(api, specialist, supervis
 def test_another_teams_timeline_is_forbidden(api, other_specialist, busy_account):
     response = api.as_user(other_specialist).get(f"/api/v1/accounts/{busy_account.pk}/timeline/")
     assert response.status_code == 403
+
+
+def test_settlement_offers_and_hardship_arrangements_show_each_step(team, specialist, supervisor):
+    from plans import services
+    from tests.plans.factories import NOW, owing_account, pay
+
+    with time_machine.travel(NOW, tick=False):
+        account = owing_account(team, delinquent_since=date(2026, 8, 20), assigned_to=specialist)
+        hardship = services.hardship_create(
+            account=account,
+            by=specialist,
+            kind="reduced_payment",
+            monthly_amount=Decimal("150.00"),
+            months=2,
+            reason="Reduced hours.",
+            now=NOW,
+        )
+        services.hardship_end(
+            arrangement=hardship,
+            by=specialist,
+            outcome="revert",
+            note="Back to full hours.",
+            now=NOW + timedelta(days=1),
+        )
+        offer = services.settlement_create(
+            account=account,
+            by=specialist,
+            amount=Decimal("8500.00"),
+            installments=1,
+            first_due_date=date(2026, 12, 15),
+            expires_on=date(2026, 12, 10),
+            now=NOW + timedelta(days=2),
+        )
+        pay(account, "8500.00", reference="LUMP", received_at=NOW + timedelta(days=3))
+
+    events = account_timeline(account, kinds={"settlement", "hardship"})
+
+    titles = [e.title for e in reversed(events)]  # oldest first
+    assert titles == [
+        "Hardship arrangement: Reduced payment for 2 months, review on 2027-01-23"
+        " · 150.00 USD a month",
+        "Hardship arrangement ended: Reverted to the usual terms",
+        f"Settlement {offer.pk} proposed: 8500.00 USD (discount 1500.00)",
+        f"Settlement {offer.pk} offered, open until 2026-12-10",
+        f"Settlement {offer.pk} accepted (first payment received)",
+        f"Settlement {offer.pk} paid: 1500.00 USD written off",
+    ]
+    assert events[-1].detail == "Reduced hours." and events[-2].detail == "Back to full hours."

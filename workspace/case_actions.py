@@ -53,7 +53,8 @@ def _htmx(request: HttpRequest) -> bool:
 def _done(request: HttpRequest, account: Account, message: str, anchor: str) -> HttpResponse:
     messages.success(request, message)
     if _htmx(request):
-        response = case_page(request, account)
+        # Read again: the service changed its own copy (a hardship's minimum due, a plan's stage).
+        response = case_page(request, account_for_page(request.user, account.pk))
         response["HX-Retarget"] = "main"
         response["HX-Reselect"] = "main"
         response["HX-Reswap"] = "outerHTML"

@@ -173,3 +173,41 @@ def test_callbacks_completed_and_rescheduled_and_a_recording_played(
     assert audio.count() == 1
     assert audio.get_attribute("src").endswith(f"/contacts/{entry.pk}/attachment/")
     page.snap("recording")
+
+
+def test_a_hardship_programme_is_arranged_then_ended(page, live_server, jane):
+    from plans.models import HardshipArrangement
+
+    open_case(page, live_server, jane)
+    page.click("#arrange-hardship > summary")
+    page.select_option("#id_hardship-kind", "reduced_payment")
+    page.fill("#id_hardship-months", "3")
+    page.fill("#id_hardship-reason", "Reduced hours until March.")
+    page.click("#hardship-arrange")
+    page.wait_for_selector("#hardship-form .errorlist")  # no amount: the service says so
+    page.snap("hardship-refused")
+    assert "A reduced payment needs the monthly amount." in page.locator("#hardship").inner_text()
+
+    page.fill("#id_hardship-monthly_amount", "150.00")
+    page.click("#hardship-arrange")
+    page.wait_for_selector("text=Hardship arrangement recorded")
+    arrangement = HardshipArrangement.objects.get()
+    assert (arrangement.status, arrangement.monthly_amount) == ("active", 150)
+    # The page shows what the service changed: the minimum due is the reduced payment now.
+    assert "150.00" in page.locator("#account-facts").inner_text()
+    assert "Hardship arrangement: Reduced payment for 3 months" in (
+        page.locator("#timeline").inner_text()
+    )
+    page.snap("hardship-arranged")
+
+    page.click(f"[data-hardship-arrangement='{arrangement.pk}'] details > summary")
+    page.select_option(f"#hardship-{arrangement.pk}-outcome", "revert")
+    page.fill(f"#hardship-{arrangement.pk}-note", "Back to full hours.")
+    page.click(f"#hardship-{arrangement.pk}-end button[type=submit]")
+    page.wait_for_selector("text=Hardship arrangement ended.")
+    arrangement.refresh_from_db()
+    assert (arrangement.status, arrangement.outcome) == ("ended", "revert")
+    assert "Hardship arrangement ended: Reverted to the usual terms" in (
+        page.locator("#timeline").inner_text()
+    )
+    page.snap("hardship-ended")

@@ -398,9 +398,23 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["team", "stage"]),
             models.Index(fields=["assigned_to", "stage"]),
-            models.Index(fields=["team", "-queue_priority"], name="account_team_queue_idx"),
+            # The work queue in its order (workspace.queue.REST_ORDER), open accounts only: a
+            # specialist's (within their team), a team's, everyone's. The first page is read
+            # off the index, and the scope's count is an index-only scan.
             models.Index(
-                fields=["assigned_to", "-queue_priority"], name="account_assignee_queue_idx"
+                fields=["assigned_to", "team", "-queue_priority", "delinquent_since", "id"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="account_assignee_queue_idx",
+            ),
+            models.Index(
+                fields=["team", "-queue_priority", "delinquent_since", "id"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="account_team_queue_idx",
+            ),
+            models.Index(
+                fields=["-queue_priority", "delinquent_since", "id"],
+                condition=Q(stage__in=OPEN_STAGES),
+                name="account_queue_idx",
             ),
         ]
         constraints = [

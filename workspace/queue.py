@@ -2,9 +2,15 @@
 
 ``Account.queue_priority`` is refreshed by the nightly run (``workspace.nightly``). What has
 happened since — a callback booked this morning, a promise falling due today, a promise broken
-last night — is read live here with ``Exists``/``Subquery`` annotations, so one page of the
-queue costs a fixed number of queries whatever its length. Order: live urgency (the same
-points the nightly run gives those signals), then the nightly priority, then days past due.
+last night — is read live. Order: live urgency (the same points the nightly run gives those
+signals), then the nightly priority, then days past due (the oldest ``delinquent_since`` first),
+then the id.
+
+A page costs what it shows, not the scope (``WorkQueue``): the urgent head is found from the
+reasons' own small tables (``urgency.urgent_account_ids``) and ordered; the rest of the queue is
+read in index order (``account_*_queue_idx``: scope, priority, delinquent since, id) skipping
+the urgent ids; the flags, the last contact and the next callback are computed only for the
+rows of the page. Five queries whatever the number of cases.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Role, User
@@ -61,24 +67,31 @@ def queue_scope(user: User) -> QuerySet[Account]:
     return accounts.filter(assigned_to=user)
 
 
+def with_urgency(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
+    """Add the live reasons (one flag each) and their points, ``urgency``."""
+    flags = {name: Q(**{name: True}) for name in urgency.URGENCY_POINTS}
+    return accounts.annotate(**urgency.urgency_flags(as_of)).annotate(
+        urgency=urgency.urgency_points(flags)
+    )
+
+
 def queue_annotate(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
     """Add the live reasons, last contact, next callback and the ordering key."""
     callbacks = CallbackTask.objects.filter(
         account=OuterRef("pk"), status=CallbackTask.Status.OPEN
     ).order_by("due_at")
     last_contact = ContactLog.objects.filter(account=OuterRef("pk")).order_by("-occurred_at")
-    accounts = accounts.with_delinquency(as_of).annotate(
-        **urgency.urgency_flags(as_of),
-        next_callback_at=Subquery(callbacks.values("due_at")[:1]),
-        last_contact_at=Subquery(last_contact.values("occurred_at")[:1]),
+    return with_urgency(
+        accounts.with_delinquency(as_of).annotate(
+            next_callback_at=Subquery(callbacks.values("due_at")[:1]),
+            last_contact_at=Subquery(last_contact.values("occurred_at")[:1]),
+        ),
+        as_of=as_of,
     )
-    flags = {name: Q(**{name: True}) for name in urgency.URGENCY_POINTS}
-    return accounts.annotate(urgency=urgency.urgency_points(flags))
 
 
 def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet[Account]:
-    if filters.reason in Reason.codes:
-        accounts = accounts.filter(**{filters.reason: True})
+    """The filters that narrow the scope (the reason filter narrows the urgent head only)."""
     if filters.bucket:
         accounts = accounts.filter(bucket_code=filters.bucket)
     if filters.risk_tier:
@@ -90,28 +103,97 @@ def queue_filter(accounts: QuerySet[Account], filters: QueueFilters) -> QuerySet
     return accounts
 
 
-def work_queue(user: User, *, as_of: date, filters: QueueFilters) -> QuerySet[Account]:
+#: The order after the live urgency: served by the partial indexes on the open accounts.
+REST_ORDER = (F("queue_priority").desc(), F("delinquent_since").asc(nulls_last=True), "id")
+
+
+class WorkQueue:
+    """The user's queue for business date ``as_of``, filtered and in work-first order, as a
+    sequence ``Paginator`` slices: the urgent head (every case with a live reason, ordered by
+    its points), then the rest in index order. ``counts()`` has the total and each reason's."""
+
+    def __init__(self, user: User, *, as_of: date, filters: QueueFilters) -> None:
+        self.as_of = as_of
+        self.reason = filters.reason if filters.reason in Reason.codes else ""
+        self.filters = filters
+        self.scope = queue_filter(queue_scope(user).with_delinquency(as_of), filters)
+        self._head: list[int] | None = None
+        self._counts: dict[str, int] | None = None
+
+    def _urgent(self) -> None:
+        """Every urgent case in scope with its flags (few: what is due today), in one query
+        after the one that finds their ids."""
+        ids = list(urgency.urgent_account_ids(self.as_of, self.scope))
+        rows = (
+            with_urgency(Account.objects.filter(pk__in=ids), as_of=self.as_of)
+            .order_by(F("urgency").desc(), *REST_ORDER)
+            .values_list("pk", *Reason.codes)
+        )
+        counts = dict.fromkeys(Reason.codes, 0)
+        self._all_urgent: list[int] = []
+        head = []
+        for pk, *held in rows:
+            self._all_urgent.append(pk)
+            for code, on in zip(Reason.codes, held, strict=True):
+                counts[code] += bool(on)
+            if not self.reason or held[Reason.codes.index(self.reason)]:
+                head.append(pk)
+        self._head = head
+        total = len(head) if self.reason else self.scope.count()
+        self._counts = {"total": total, **counts}
+
+    def counts(self) -> dict[str, int]:
+        if self._counts is None:
+            self._urgent()
+        assert self._counts is not None
+        return self._counts
+
+    def count(self) -> int:
+        return self.counts()["total"]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Account]:
+        if not isinstance(window, slice):
+            raise TypeError("WorkQueue is read a page (a slice) at a time")
+        if self._head is None:
+            self._urgent()
+        assert self._head is not None
+        start, stop = window.start or 0, window.stop
+        ids = self._head[start:stop]
+        if not self.reason and (stop is None or stop > len(self._head)):
+            offset = max(start - len(self._head), 0)
+            rest = (
+                self.scope.exclude(pk__in=self._all_urgent)
+                .order_by(*REST_ORDER)
+                .values_list("pk", flat=True)
+            )
+            ids += list(rest[offset : None if stop is None else offset + stop - start - len(ids)])
+        return self.rows(ids)
+
+    def rows(self, ids: list[int]) -> list[Account]:
+        """The page's accounts with their flags, last contact and next callback, in ``ids``'
+        order: the only rows those are computed for."""
+        if not ids:
+            return []
+        found = {
+            a.pk: a
+            for a in queue_annotate(
+                Account.objects.filter(pk__in=ids), as_of=self.as_of
+            ).select_related("customer", "assigned_to")
+        }
+        return [found[pk] for pk in ids if pk in found]
+
+
+def work_queue(user: User, *, as_of: date, filters: QueueFilters) -> WorkQueue:
     """The user's queue for business date ``as_of``, filtered and in work-first order."""
-    accounts = queue_filter(queue_annotate(queue_scope(user), as_of=as_of), filters)
-    return accounts.select_related("customer", "assigned_to").order_by(
-        F("urgency").desc(),
-        F("queue_priority").desc(),
-        F("dpd").desc(),
-        "id",
-    )
+    return WorkQueue(user, as_of=as_of, filters=filters)
 
 
-def queue_counts(accounts: QuerySet[Account]) -> dict[str, int]:
-    """How many cases are in the (filtered) queue for each reason, in one query: grouped by
-    the flags (at most one group per combination that occurs), summed here."""
-    counts = {"total": 0, **dict.fromkeys(Reason.codes, 0)}
-    groups = accounts.order_by().values(*Reason.codes).annotate(n=Count("id"))
-    for group in groups:
-        counts["total"] += group["n"]
-        for reason in Reason.codes:
-            if group[reason]:
-                counts[reason] += group["n"]
-    return counts
+def queue_counts(accounts: WorkQueue) -> dict[str, int]:
+    """How many cases are in the (filtered) queue, and for each reason."""
+    return accounts.counts()
 
 
 def row_reasons(account: Account) -> list[tuple[str, str]]:
@@ -152,6 +234,7 @@ def next_call_times(accounts: list[Account], *, now: datetime) -> dict[int, date
 
 __all__ = [
     "QueueFilters",
+    "WorkQueue",
     "Reason",
     "next_call_times",
     "queue_counts",

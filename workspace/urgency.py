@@ -11,9 +11,10 @@ these are the department's choices):
 - a settlement offer expiring: offered, and its last day is within
   ``SETTLE_SETTLEMENT_EXPIRING_DAYS`` (default 7) from today;
 - a hardship review due: an active hardship arrangement whose review date has come.
-Each is an ``Exists`` over the plans and contacts tables: the live queue annotates these flags
-on the page it shows, and the nightly run folds the same expressions into
-``Account.queue_priority`` with the rarely-changing inputs, so the two cannot drift.
+Each reason is one set of rows (``_reasons``) read two ways: as an ``Exists`` per account (the
+live queue annotates these flags on the rows of the page it shows, and the nightly run folds the
+same expressions into ``Account.queue_priority``), and as the ids of the accounts it names
+(``urgent_account_ids``: the queue's urgent head, found from the reasons' own small tables).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 
 from contacts.models import CallbackTask
@@ -60,40 +61,61 @@ def settlement_expiring_days() -> int:
     return int(settings.SETTLE_SETTLEMENT_EXPIRING_DAYS)
 
 
-def urgency_flags(as_of: date) -> dict[str, Exists]:
-    """The reasons for the account in the outer query, as ``Exists`` expressions."""
-    promises = PromiseToPay.objects.filter(account=OuterRef("pk"))
+def _reasons(as_of: date) -> dict[str, tuple[QuerySet, str]]:
+    """Each reason as the rows that make it hold, and the path from those rows to the account."""
+    promises = PromiseToPay.objects.order_by()
     expiring_by = as_of + timedelta(days=settlement_expiring_days())
     return {
-        "callback_due": Exists(CallbackTask.objects.due(as_of).filter(account=OuterRef("pk"))),
-        "promise_due": Exists(promises.filter(status=PromiseStatus.PENDING, due_date=as_of)),
-        "installment_missed": Exists(
+        "callback_due": (CallbackTask.objects.due(as_of).order_by(), "account"),
+        "promise_due": (promises.filter(status=PromiseStatus.PENDING, due_date=as_of), "account"),
+        "installment_missed": (
             Installment.objects.filter(
-                unpaid_past_due(as_of),
-                plan__account=OuterRef("pk"),
-                plan__status=PlanStatus.ACTIVE,
-            )
+                unpaid_past_due(as_of), plan__status=PlanStatus.ACTIVE
+            ).order_by(),
+            "plan__account",
         ),
-        "promise_broken": Exists(
+        "promise_broken": (
             promises.filter(
                 status=PromiseStatus.BROKEN,
                 due_date__gte=as_of - timedelta(days=BROKEN_PROMISE_RECENT_DAYS),
-            )
+            ),
+            "account",
         ),
-        "settlement_expiring": Exists(
+        "settlement_expiring": (
             Settlement.objects.filter(
-                account=OuterRef("pk"),
                 status=SettlementStatus.OFFERED,
                 expires_on__gte=as_of,
                 expires_on__lte=expiring_by,
-            )
+            ).order_by(),
+            "account",
         ),
-        "hardship_review": Exists(
+        "hardship_review": (
             HardshipArrangement.objects.filter(
-                account=OuterRef("pk"), status=HardshipStatus.ACTIVE, review_on__lte=as_of
-            )
+                status=HardshipStatus.ACTIVE, review_on__lte=as_of
+            ).order_by(),
+            "account",
         ),
     }
+
+
+def urgency_flags(as_of: date) -> dict[str, Exists]:
+    """The reasons for the account in the outer query, as ``Exists`` expressions."""
+    return {
+        name: Exists(rows.filter(**{path: OuterRef("pk")}))
+        for name, (rows, path) in _reasons(as_of).items()
+    }
+
+
+def urgent_account_ids(as_of: date, accounts: QuerySet) -> QuerySet:
+    """The ids of those of ``accounts`` with at least one reason: one query, a union of one
+    small query per reason that starts from the reason's own rows (callbacks due, promises,
+    missed installments, …), never from the accounts, so it costs what is urgent today."""
+    scope = accounts.order_by().values("pk")
+    parts = [
+        rows.filter(**{f"{path}__in": scope}).values_list(f"{path}_id", flat=True)
+        for rows, path in _reasons(as_of).values()
+    ]
+    return parts[0].union(*parts[1:])
 
 
 def urgency_points(flags: dict[str, Q | Exists | Combinable]) -> Combinable:

@@ -138,6 +138,51 @@ def test_queue_paginates_and_counts_every_case(client, specialist, team):
     assert len(client.get(QUEUE, {"page": 2}).context["rows"]) == 5
 
 
+def test_queue_pages_run_from_the_urgent_head_into_the_rest_without_gaps(
+    client, specialist, team, supervisor
+):
+    """The urgent head and the index-ordered rest join seamlessly across pages, and the
+    reason filter and counts see only the urgent cases."""
+    mine = {"team": team, "assigned_to": specialist}
+    accounts = [
+        AccountFactory(
+            **mine,
+            customer__name=f"C{i:02d}",
+            queue_priority=(i * 37) % 11,
+            delinquent_since=date(2026, 1, 1) + timedelta(days=i % 4),
+        )
+        for i in range(40)
+    ]
+    urgent = accounts[5:30:4]  # 7 urgent cases, scattered through the priorities
+    for account in urgent:
+        promise(account, due=date(2026, 11, 18), status="broken")
+    callback(urgent[-1], due_at=NOW + timedelta(hours=1), user=specialist)
+    rest = sorted(
+        (a for a in accounts if a not in urgent),
+        key=lambda a: (-a.queue_priority, a.delinquent_since, a.pk),
+    )
+    head = [urgent[-1]] + sorted(
+        urgent[:-1], key=lambda a: (-a.queue_priority, a.delinquent_since, a.pk)
+    )
+    expected = [a.customer.name for a in head + rest]
+
+    client.force_login(specialist)
+    first = client.get(QUEUE)
+    seen = names(first) + names(client.get(QUEUE, {"page": 2}))
+    assert seen == expected
+    assert first.context["counts"]["total"] == 40
+    assert (first.context["counts"]["promise_broken"], first.context["counts"]["callback_due"]) == (
+        7,
+        1,
+    )
+    broken = client.get(QUEUE, {"reason": "promise_broken"})
+    assert names(broken) == [a.customer.name for a in head]
+    assert broken.context["counts"]["total"] == 7
+    # A supervisor's scope (the team) reads the same order.
+    client.force_login(supervisor)
+    assert names(client.get(QUEUE)) == expected[:25]
+
+
 def test_queue_shows_last_contact_and_next_allowed_call(client, specialist, team):
     contacted = AccountFactory(team=team, assigned_to=specialist, customer__name="Talked")
     ContactLog.objects.create(

@@ -151,6 +151,10 @@ def queue_row(page, account):
     return page.locator(f"#queue tr[data-account='{account.pk}']")
 
 
+def next_action(row) -> str:
+    return row.locator("td").nth(8).inner_text().strip()
+
+
 def fact(page, label: str) -> str:
     """The value beside ``label`` in the case page's account card."""
     return page.locator(f"dl.facts dt:text-is('{label}') + dd").first.inner_text().strip()
@@ -215,6 +219,7 @@ def test_a_case_from_first_call_to_paid_off(page, live_server, clock, jane, brow
     open_queue(page)
     row = queue_row(page, jane)
     assert row.locator(".reason-promise_broken").inner_text() == text["broken_promise"]
+    assert next_action(row) != "—"  # a collection strategy's channel
     page.snap("queue-broken-promise")
     open_case(page, live_server, jane)
     assert text["broken"] in page.locator("#plans").inner_text()
@@ -278,6 +283,7 @@ def test_a_case_from_first_call_to_paid_off(page, live_server, clock, jane, brow
     row = queue_row(page, jane)
     assert row.locator(".reason-installment_missed").inner_text() == text["installment_missed"]
     assert row.locator("td.num").first.inner_text() == "1"  # DPD
+    assert next_action(row) == "—"  # no collection strategy reaches a plan's account
     page.snap("queue-installment-missed")
 
     # 6. Sam reschedules from the plan page with a month's payment holiday.

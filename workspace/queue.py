@@ -21,7 +21,7 @@ from datetime import date, datetime
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Role, User
+from accounts.models import COLLECTION_STAGES, Account, Role, User
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk
 from contacts.models import CallbackTask, ContactLog, TreatmentStrategy
@@ -201,7 +201,9 @@ def row_reasons(account: Account) -> list[tuple[str, str]]:
 
 
 def recommended_actions(accounts: list[Account]) -> dict[int, str]:
-    """The treatment strategy's channel per account (tier × bucket × stage), one query."""
+    """The treatment strategy's channel per account (tier × bucket × stage), one query. As in
+    reminder generation, strategies reach only accounts in a collection stage: an account on a
+    plan is worked by its plan."""
     strategies: dict[tuple[str, str, str, str], str] = {}
     labels = dict(TreatmentStrategy.Channel.choices)
     for row in TreatmentStrategy.objects.filter(is_active=True).values_list(
@@ -210,6 +212,8 @@ def recommended_actions(accounts: list[Account]) -> dict[int, str]:
         strategies.setdefault(row[:4], labels.get(row[4], row[4]))
     out: dict[int, str] = {}
     for a in accounts:
+        if a.stage not in COLLECTION_STAGES:
+            continue
         key = (a.customer.jurisdiction, a.risk_tier, a.bucket_code)
         action = strategies.get((*key, a.stage)) or strategies.get((*key, ""))
         if action:

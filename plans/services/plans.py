@@ -15,7 +15,7 @@ from typing import cast
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OPEN_STAGES, Account, Jurisdiction, ReAge, Role, Stage, User
@@ -372,14 +372,10 @@ def plan_accept(
         by,
         ["accepted_at", "acceptance_channel", "acceptance_reference", "acceptance_recorded_by"],
     )
-    _event(
-        plan,
-        Action.ACCEPTED,
-        plan.status,
-        by,
-        now,
-        f"{AcceptanceChannel(channel).label} at {accepted_at.isoformat()}",
-    )
+    # Event notes are audit text in English, whatever the language of the page that asked.
+    with translation.override("en"):
+        note = f"{AcceptanceChannel(channel).label} at {accepted_at.isoformat()}"
+    _event(plan, Action.ACCEPTED, plan.status, by, now, note)
     return plan
 
 

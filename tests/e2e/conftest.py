@@ -67,8 +67,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+def browser_locale():
+    """The browser's language (its Accept-Language); parametrize it to run a test in another
+    one, e.g. ``zh-CN``, which Django serves as zh-hans."""
+    return "en-US"
+
+
+@pytest.fixture
+def page(browser, request, browser_locale):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=browser_locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
     shots = ARTIFACTS / request.node.name

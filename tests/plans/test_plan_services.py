@@ -8,6 +8,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import translation
 
 from accounts.models import Stage
 from plans import services
@@ -178,6 +179,17 @@ def test_acceptance_is_recorded_with_when_how_and_evidence(team, specialist):
     assert plan.acceptance_recorded_by == specialist
     assert plan.status == PlanStatus.DRAFT
     assert actions(plan)[-1] == ("accepted", "draft", "draft")
+
+
+def test_the_acceptance_event_note_is_in_english_whatever_the_page_language(team, specialist):
+    plan = draft_plan(owing_account(team), specialist)
+    with translation.override("zh-hans"):
+        services.plan_accept(
+            plan=plan, channel="recorded_call", accepted_at=NOW, by=specialist, now=NOW
+        )
+
+    note = plan.events.get(action="accepted").note
+    assert note == f"Recorded phone call at {NOW.isoformat()}"
 
 
 def test_acceptance_in_the_future_or_before_the_draft_is_refused(team, specialist):

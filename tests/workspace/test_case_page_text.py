@@ -124,3 +124,30 @@ def test_the_case_page_and_queue_speak_chinese(client, case, specialist):
     queue = client.get(reverse("accounts:queue")).content.decode()
     row = queue.split(f'data-account="{case.pk}"')[1].split("</tr>")[0]
     assert "逾期 30–59 天" in row and "180 天内违约承诺 2 次" in row
+
+
+def test_the_current_bucket_is_named_in_the_page_language(client, team, specialist):
+    current = AccountFactory(team=team, assigned_to=specialist, delinquent_since=None)
+    client.force_login(specialist)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+
+    html = client.get(reverse("accounts:detail", args=[current.pk])).content.decode()
+    queue = client.get(reverse("accounts:queue")).content.decode()
+    accounts = client.get(reverse("accounts:list")).content.decode()
+
+    assert "M0 (未逾期)" in html and "Current" not in html
+    assert '<option value="M0">M0 (未逾期)</option>' in queue
+    assert '<option value="M0">M0 (未逾期)</option>' in accounts
+
+
+def test_a_bucket_label_typed_in_the_admin_is_shown_as_typed(client, team, specialist):
+    from accounts.models import BucketRange
+
+    BucketRange.objects.filter(code="M0").update(label="Up to date")
+    current = AccountFactory(team=team, assigned_to=specialist, delinquent_since=None)
+    client.force_login(specialist)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+
+    html = client.get(reverse("accounts:detail", args=[current.pk])).content.decode()
+
+    assert "M0 (Up to date)" in html

@@ -166,3 +166,23 @@ def test_the_nightly_priority_gives_the_same_points(team, specialist):
     assert review.queue_priority - quiet.queue_priority == urgency.HARDSHIP_REVIEW_POINTS
     assert missed.queue_priority - on_time.queue_priority == urgency.INSTALLMENT_MISSED_POINTS
     assert live(review).urgency == urgency.HARDSHIP_REVIEW_POINTS
+
+
+def test_a_case_on_a_plan_has_no_collection_strategy_as_its_next_action(client, team, specialist):
+    missed = case(team, specialist, "Missed", risk_tier="general")
+    active_plan(missed, specialist)
+    services.plans_reage(as_of=AS_OF, now=NOW)  # installment 1 unpaid since 1 January: M1
+    case(
+        team,
+        specialist,
+        "Off plan",
+        risk_tier="general",
+        delinquent_since=AS_OF - timedelta(days=11),
+    )
+
+    client.force_login(specialist)
+    rows = {row["account"].customer.name: row for row in client.get(QUEUE).context["rows"]}
+
+    assert [rows[name]["account"].bucket_code for name in ("Missed", "Off plan")] == ["M1", "M1"]
+    assert rows["Off plan"]["action"] == "SMS"  # the US M1 strategy for the general tier
+    assert rows["Missed"]["action"] == ""  # the plan's own reminders are its messages

@@ -19,7 +19,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from auditlog.models import LogEntry
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -59,8 +60,20 @@ class TimelineEvent:
     recording: str = ""  # where to play or fetch a contact's evidence file
 
 
-def _contacts(account: Account) -> list[TimelineEvent]:
-    rows = ContactLog.objects.filter(account=account).values_list(
+def _newest(rows: QuerySet, limit: int | None, *moments: str) -> QuerySet:
+    """At most ``limit`` rows, those with the latest event: a row's events happen at
+    ``moments`` (the first always set, the others when they happened). Every one of a source's
+    ``limit`` newest events is on one of the ``limit`` rows whose latest moment is newest, so
+    a page of the timeline reads a page's worth of rows per source, not the history."""
+    if limit is None:
+        return rows
+    first, *later = moments
+    latest = F(first) if not later else Greatest(first, *(Coalesce(m, first) for m in later))
+    return rows.annotate(_latest=latest).order_by(F("_latest").desc(), "-pk")[:limit]
+
+
+def _contacts(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    rows = _newest(ContactLog.objects.filter(account=account), limit, "occurred_at").values_list(
         "id",
         "occurred_at",
         "channel",
@@ -122,8 +135,8 @@ def _attachment_url(account_id: int, contact_id: int) -> str:
     )
 
 
-def _payments(account: Account) -> list[TimelineEvent]:
-    rows = Payment.objects.filter(account=account).values_list(
+def _payments(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    rows = _newest(Payment.objects.filter(account=account), limit, "received_at").values_list(
         "id", "received_at", "amount", "reference", "source"
     )
     return [
@@ -139,10 +152,12 @@ def _payments(account: Account) -> list[TimelineEvent]:
     ]
 
 
-def _promises(account: Account) -> list[TimelineEvent]:
+def _promises(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     statuses = dict(PromiseStatus.choices)
     events = []
-    rows = PromiseToPay.objects.filter(account=account).values_list(
+    rows = _newest(
+        PromiseToPay.objects.filter(account=account), limit, "created_at", "resolved_at"
+    ).values_list(
         "id", "created_at", "amount", "due_date", "status", "resolved_at", "created_by__username"
     )
     for pk, created, amount, due, status, resolved, user in rows:
@@ -168,9 +183,9 @@ def _promises(account: Account) -> list[TimelineEvent]:
     return events
 
 
-def _plan_events(account: Account) -> list[TimelineEvent]:
+def _plan_events(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     statuses = dict(PlanStatus.choices)
-    rows = PlanEvent.objects.filter(plan__account=account).values_list(
+    rows = _newest(PlanEvent.objects.filter(plan__account=account), limit, "at").values_list(
         "plan_id", "at", "from_status", "to_status", "by__username", "note"
     )
     return [
@@ -186,8 +201,8 @@ def _plan_events(account: Account) -> list[TimelineEvent]:
     ]
 
 
-def _bucket_moves(account: Account) -> list[TimelineEvent]:
-    rows = BucketHistory.objects.filter(account=account).values_list(
+def _bucket_moves(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    rows = _newest(BucketHistory.objects.filter(account=account), limit, "entered_on").values_list(
         "id", "entered_on", "bucket", "entry_balance", "entry_days_past_due"
     )
     return [
@@ -203,10 +218,10 @@ def _bucket_moves(account: Account) -> list[TimelineEvent]:
     ]
 
 
-def _re_ages(account: Account) -> list[TimelineEvent]:
+def _re_ages(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """Settle's own changes of delinquency: a plan's re-age, the end of a plan, a payoff."""
     reasons = dict(ReAge.Reason.choices)
-    rows = ReAge.objects.filter(account=account).values_list(
+    rows = _newest(ReAge.objects.filter(account=account), limit, "at").values_list(
         "id", "at", "reason", "previous_delinquent_since", "delinquent_since", "by__username"
     )
     never = _("current")
@@ -224,10 +239,15 @@ def _re_ages(account: Account) -> list[TimelineEvent]:
     ]
 
 
-def _restrictions(account: Account) -> list[TimelineEvent]:
+def _restrictions(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     kinds = dict(RestrictionKind.choices)
-    rows = CommunicationRestriction.objects.filter(
-        Q(account=account) | Q(account__isnull=True, customer_id=account.customer_id)
+    rows = _newest(
+        CommunicationRestriction.objects.filter(
+            Q(account=account) | Q(account__isnull=True, customer_id=account.customer_id)
+        ),
+        limit,
+        "created_at",
+        "ended_at",
     ).values_list("id", "created_at", "kind", "ended_at", "notes", "created_by__username")
     events = []
     for pk, created, kind, ended, notes, user in rows:
@@ -254,9 +274,11 @@ def _restrictions(account: Account) -> list[TimelineEvent]:
     return events
 
 
-def _case_events(account: Account) -> list[TimelineEvent]:
-    rows = CaseEvent.objects.filter(
-        Q(dispute__account=account) | Q(complaint__account=account)
+def _case_events(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    rows = _newest(
+        CaseEvent.objects.filter(Q(dispute__account=account) | Q(complaint__account=account)),
+        limit,
+        "at",
     ).values_list("dispute_id", "complaint_id", "at", "to_status", "by__username", "note")
     statuses = dict(CaseStatus.choices)
     events = []
@@ -276,10 +298,12 @@ def _case_events(account: Account) -> list[TimelineEvent]:
     return events
 
 
-def _callbacks(account: Account) -> list[TimelineEvent]:
+def _callbacks(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """Each step of the account's callbacks, with times in the customer's zone."""
     zone = ZoneInfo(account.customer.time_zone)
-    rows = CallbackEvent.objects.filter(callback__account=account).values_list(
+    rows = _newest(
+        CallbackEvent.objects.filter(callback__account=account), limit, "at"
+    ).values_list(
         "callback_id",
         "at",
         "action",
@@ -325,11 +349,19 @@ def _callbacks(account: Account) -> list[TimelineEvent]:
     return events
 
 
-def _settlements(account: Account) -> list[TimelineEvent]:
+def _settlements(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """Each step of the account's settlement offers: proposed, offered (approved), accepted
     (the first payment towards it), settled, or ended (rejected, withdrawn, lapsed)."""
     statuses = dict(SettlementStatus.choices)
-    rows = Settlement.objects.filter(account=account).values_list(
+    rows = _newest(
+        Settlement.objects.filter(account=account),
+        limit,
+        "created_at",
+        "offered_at",
+        "accepted_at",
+        "settled_at",
+        "ended_at",
+    ).values_list(
         "id",
         "status",
         "amount",
@@ -432,11 +464,13 @@ def _settlements(account: Account) -> list[TimelineEvent]:
     return events
 
 
-def _hardship(account: Account) -> list[TimelineEvent]:
+def _hardship(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """Each hardship arrangement: arranged (its terms and review date) and ended (how)."""
     kinds = dict(HardshipKind.choices)
     outcomes = dict(HardshipOutcome.choices)
-    rows = HardshipArrangement.objects.filter(account=account).values_list(
+    rows = _newest(
+        HardshipArrangement.objects.filter(account=account), limit, "created_at", "ended_at"
+    ).values_list(
         "id",
         "kind",
         "monthly_amount",
@@ -509,7 +543,7 @@ def _changes(changes: dict | None, field: str) -> tuple[str, str] | None:
     return None
 
 
-def _audited_changes(account: Account) -> list[TimelineEvent]:
+def _audited_changes(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """From the audit trail: the declared income and expenses changed, contact points added,
     opted out or back in or found invalid, and evidence files added to a contact."""
     points = {
@@ -522,10 +556,17 @@ def _audited_changes(account: Account) -> list[TimelineEvent]:
     customer_type = Q(content_type__app_label="accounts", content_type__model="customer")
     point_type = Q(content_type__app_label="accounts", content_type__model="contactpoint")
     contact_type = Q(content_type__app_label="contacts", content_type__model="contactlog")
-    rows = LogEntry.objects.filter(
-        (customer_type & Q(object_id=account.customer_id, action=LogEntry.Action.UPDATE))
-        | (point_type & Q(object_id__in=list(points)))
-        | (contact_type & Q(object_id__in=ContactLog.objects.filter(account=account).values("id")))
+    rows = _newest(
+        LogEntry.objects.filter(
+            (customer_type & Q(object_id=account.customer_id, action=LogEntry.Action.UPDATE))
+            | (point_type & Q(object_id__in=list(points)))
+            | (
+                contact_type
+                & Q(object_id__in=ContactLog.objects.filter(account=account).values("id"))
+            )
+        ),
+        limit,
+        "timestamp",
     ).values_list(
         "id",
         "timestamp",
@@ -605,12 +646,16 @@ SOURCES = (
 )
 
 
-def account_timeline(account: Account, *, kinds: set[str] | None = None) -> list[TimelineEvent]:
-    """Every event of the account, newest first (ties: most recent record first)."""
+def account_timeline(
+    account: Account, *, kinds: set[str] | None = None, limit: int | None = None
+) -> list[TimelineEvent]:
+    """Every event of the account, newest first (ties: most recent record first); with
+    ``limit``, the ``limit`` newest (what a page needs: one query per source of at most
+    ``limit`` rows, however long the history)."""
     events: list[TimelineEvent] = []
     for source in SOURCES:
-        events.extend(source(account))
+        events.extend(source(account, limit))
     if kinds:
         events = [e for e in events if e.kind in kinds]
     events.sort(key=lambda e: (e.at, e.ref or 0), reverse=True)
-    return events
+    return events if limit is None else events[:limit]

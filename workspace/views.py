@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import authenticate
@@ -171,6 +172,45 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return case_page(request, account)
 
 
+TIMELINE_PAGE_SIZE = 50
+#: Deeper than this the API (paged over the whole history) is the tool.
+TIMELINE_MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the case timeline, newest first, read without counting the history: it
+    knows whether an older page exists, not how many there are."""
+
+    events: list
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.events)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def timeline_page(account: Account, page: str | None) -> TimelinePage:
+    number = min(max(id_or_none(page or "") or 1, 1), TIMELINE_MAX_PAGE)
+    end = number * TIMELINE_PAGE_SIZE
+    events = account_timeline(account, limit=end + 1)  # one more: is there an older page?
+    return TimelinePage(
+        events=events[end - TIMELINE_PAGE_SIZE : end],
+        number=number,
+        has_next=len(events) > end and number < TIMELINE_MAX_PAGE,
+    )
+
+
 def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> HttpResponse:
     """The case page of an account the user may see (the actions render it after a change)."""
     as_of = delinquency.business_date()
@@ -221,7 +261,7 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "closed_callbacks": account.callbacks.exclude(status=CallbackTask.Status.OPEN)
             .select_related("assigned_to")
             .order_by("-due_at")[:5],
-            "timeline": Paginator(account_timeline(account), 50).get_page(request.GET.get("page")),
+            "timeline": timeline_page(account, request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
             "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
             "form": ContactLogForm(account=account),

@@ -165,3 +165,31 @@ def test_settlement_offers_and_hardship_arrangements_show_each_step(team, specia
         f"Settlement {offer.pk} paid: 1500.00 USD written off",
     ]
     assert events[-1].detail == "Reduced hours." and events[-2].detail == "Back to full hours."
+
+
+def test_a_limited_timeline_is_the_newest_events_of_the_whole(busy_account, team, specialist):
+    # Promises made long ago but resolved lately must come with the newest events.
+    PromiseToPay.objects.filter(account=busy_account, status="broken").update(
+        resolved_at=START + timedelta(days=400)
+    )
+    whole = account_timeline(busy_account)
+    for limit in (1, 50, 151, 999):
+        newest = account_timeline(busy_account, limit=limit)
+        assert [(e.kind, e.ref, e.at, e.title) for e in newest] == [
+            (e.kind, e.ref, e.at, e.title) for e in whole[:limit]
+        ]
+
+
+def test_the_case_page_reads_a_page_of_the_timeline_not_the_history(
+    client, specialist, busy_account, django_assert_max_num_queries
+):
+    client.force_login(specialist)
+    first = client.get(f"/accounts/{busy_account.pk}/")
+    assert len(first.context["timeline"].events) == 50 and first.context["timeline"].has_next
+    third = client.get(f"/accounts/{busy_account.pk}/?page=3")
+    whole = account_timeline(busy_account)
+    assert [e.ref for e in third.context["timeline"]] == [e.ref for e in whole[100:150]]
+    assert "Older" in third.content.decode() and "Newer" in third.content.decode()
+    last = client.get(f"/accounts/{busy_account.pk}/?page=20")
+    assert len(last.context["timeline"].events) == 50 and not last.context["timeline"].has_next
+    assert client.get(f"/accounts/{busy_account.pk}/?page=junk").status_code == 200

@@ -114,19 +114,18 @@ def bucket_moves_record(*, as_of: date, chunk_size: int = 20_000) -> MovesSummar
 @transaction.atomic
 def _exits_record(as_of: date) -> int:
     """Close the stay of every account that has left the open stages (paid, settled, written
-    off, closed): its exit is to that stage, so roll rates stop counting it in its bucket."""
-    stays = list(
-        BucketHistory.objects.select_for_update(of=("self",))
-        .filter(exited_on__isnull=True)
+    off, closed): its exit is to that stage, so roll rates stop counting it in its bucket.
+    One set-based UPDATE (the first night after a load may close tens of thousands)."""
+    account = Account.objects.filter(pk=OuterRef("account_id"))
+    return (
+        BucketHistory.objects.filter(exited_on__isnull=True)
         .exclude(account__stage__in=OPEN_STAGES)
-        .select_related("account")
+        .update(
+            exited_on=as_of,
+            exit_balance=Subquery(account.values(balance=_total_balance_expr())[:1]),
+            exited_to=Subquery(account.values("stage")[:1]),
+        )
     )
-    for stay in stays:
-        stay.exited_on = as_of
-        stay.exit_balance = stay.account.total_balance
-        stay.exited_to = stay.account.stage
-    BucketHistory.objects.bulk_update(stays, ["exited_on", "exit_balance", "exited_to"])
-    return len(stays)
 
 
 def _apply_moves(rows: Sequence[Mapping[str, Any]], as_of: date, summary: MovesSummary) -> None:

@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 DEMO_ACCOUNTS ?= 2000
 
-.PHONY: demo test test-ahead lint format install bench clean
+.PHONY: demo test test-ahead lint format install bench bench-load clean
 
 install: $(VENV)/.synced
 
@@ -54,6 +54,11 @@ bench: install
 	  $(PY) tests/bench/bench_seed.py --accounts $${BENCH_ACCOUNTS:-1000000} && \
 	  $(PY) tests/bench/bench_import.py --rows $${BENCH_ACCOUNTS:-1000000} ;; \
 	  *) echo "set DATABASE_URL=postgres://… for the PostgreSQL benchmarks" ;; esac
+
+# The load test (locust, from the `bench` dependency group) on the portfolio bench_seed.py keeps.
+bench-load: install
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --group bench
+	$(PY) tests/bench/bench_load.py --database $${BENCH_DATABASE:-settle_bench}
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache

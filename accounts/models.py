@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -269,8 +270,8 @@ class AccountQuerySet(models.QuerySet):
         characters). Any other part of a number matches nothing, so a search can't be used to
         recover a number a digit at a time.
 
-        One union of one query per way of matching, each served by its own index (on
-        PostgreSQL the name and the number's tail by trigram indexes, migration 0008), then
+        One union of one query per way of matching, each served by its own index (the name by
+        a trigram index on PostgreSQL, migration 0008; the number's tail by a B-tree), then
         the caller's scope: the cost follows the matches, not the scope's size.
         """
         q = q.strip()
@@ -282,8 +283,9 @@ class AccountQuerySet(models.QuerySet):
             everyone.filter(customer__external_ref=q),
             everyone.filter(number=q),
         ]
-        if len(q) == masking.VISIBLE:
-            ways.append(everyone.filter(number__endswith=q))
+        if len(q) == masking.VISIBLE:  # ends with q: the indexed tail (account_number_tail_idx)
+            tail = Account.objects.order_by().alias(tail=Right("number", masking.VISIBLE))
+            ways.append(tail.filter(tail=q).values_list("pk", flat=True))
         return self.filter(pk__in=ways[0].union(*ways[1:]))
 
     def with_delinquency(
@@ -408,7 +410,7 @@ class Account(models.Model):
             models.Index(fields=["team", "stage"]),
             models.Index(fields=["assigned_to", "stage"]),
             # The work queue in its order (workspace.queue.REST_ORDER), open accounts only: a
-            # specialist's (within their team), a team's, everyone's. The first page is read
+            # specialist's (within their team), a team's. The first page is read
             # off the index, and the scope's count is an index-only scan.
             models.Index(
                 fields=["assigned_to", "team", "-queue_priority", "delinquent_since", "id"],
@@ -420,11 +422,8 @@ class Account(models.Model):
                 condition=Q(stage__in=OPEN_STAGES),
                 name="account_team_queue_idx",
             ),
-            models.Index(
-                fields=["-queue_priority", "delinquent_since", "id"],
-                condition=Q(stage__in=OPEN_STAGES),
-                name="account_queue_idx",
-            ),
+            # The masked tail a search may match (``search``): a B-tree on the last digits.
+            models.Index(Right("number", masking.VISIBLE), name="account_number_tail_idx"),
         ]
         constraints = [
             models.CheckConstraint(

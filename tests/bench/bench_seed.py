@@ -22,6 +22,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--contacts",
+        type=int,
+        default=0,
+        help="Then grow the contact log to this many rows (the load test uses 10,000,000).",
+    )
     parser.add_argument("--database", default="settle_bench")
     args = parser.parse_args()
     with scratch_database(args.database, keep=args.keep):
@@ -30,6 +36,11 @@ def main() -> None:
         started = time.perf_counter()
         counts = seed_portfolio(accounts=args.accounts, seed=args.seed)
         elapsed = time.perf_counter() - started
+        if args.contacts:
+            from tests.bench._contacts import grow_contact_log
+
+            added, seconds = grow_contact_log(args.contacts)
+            print(f"contacts_added: {added} in {seconds:.1f} s")
     print(f"accounts: {counts['accounts']}")
     for name, value in counts.items():
         print(f"{name}_rows: {value}")

@@ -374,12 +374,16 @@ class Account(models.Model):
     statute_of_limitations_date = models.DateField(
         _("statute of limitations date"), null=True, blank=True
     )
-    stage = models.CharField(
-        _("stage"), max_length=20, choices=Stage.choices, default=Stage.EARLY, db_index=True
-    )
+    # stage, team and the specialist are indexed together (Meta.indexes), not one by one: each
+    # index more is one more insert on every rewrite of an account row the nightly run makes.
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.EARLY)
     hardship_declared_at = models.DateTimeField(_("hardship declared"), null=True, blank=True)
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="accounts"
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        db_index=False,  # (team, stage) serves it
     )
     assigned_to = models.ForeignKey(
         User,
@@ -388,6 +392,7 @@ class Account(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_accounts",
+        db_index=False,  # (assigned_to, stage) serves it
     )
     risk_tier = models.CharField(
         _("risk tier"), max_length=10, choices=RiskTier.choices, default=RiskTier.GENERAL

@@ -214,58 +214,62 @@ def approvals(
     )
 
 
-def _decision(
-    request: HttpRequest, row: tuple[str, int], decide: Callable[[str, str], object], done: str
+def _decide(
+    request: HttpRequest,
+    pk: int,
+    *,
+    kind: str,
+    waiting: Callable,
+    decide: Callable[[object, str, str], object],
+    approved: str,
+    rejected: str,
 ) -> HttpResponse:
-    """Validate the decision form, call ``decide(action, reason)``; refused: the page again
-    with the reason by the row."""
+    """Approve or reject one of ``waiting(user)`` (plans, settlement offers) with the reason
+    typed; refused: the page again with the reason by the row."""
+    _require_supervisor(request)
+    item = get_object_or_404(waiting(request.user), pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return approvals(request, form=form, failed=row, status=400)
+        return approvals(request, form=form, failed=(kind, item.pk), status=400)
     try:
-        decide(form.cleaned_data["action"], form.cleaned_data["reason"])
+        decide(item, form.cleaned_data["action"], form.cleaned_data["reason"])
     except (PermissionDenied, ValidationError, ConflictError) as exc:
         form.add_error(None, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-        return approvals(request, form=form, failed=row, status=400)
-    messages.success(request, done)
+        return approvals(request, form=form, failed=(kind, item.pk), status=400)
+    done = approved if form.cleaned_data["action"] == "approve" else rejected
+    messages.success(request, done % {"id": item.pk})
     return redirect("dashboards:approvals")
 
 
 @login_required
 @require_POST
 def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_supervisor(request)
-    plan = get_object_or_404(_visible_plans(request.user), pk=pk)
-    if request.POST.get("action") == "approve":
-        done = _("Plan %(id)s approved.") % {"id": plan.pk}
-    else:
-        done = _("Plan %(id)s rejected.") % {"id": plan.pk}
-    return _decision(
+    return _decide(
         request,
-        ("plan", plan.pk),
-        lambda action, reason: services.plan_decide(
+        pk,
+        kind="plan",
+        waiting=_visible_plans,
+        decide=lambda plan, action, reason: services.plan_decide(
             plan=plan, by=request.user, action=action, reason=reason
         ),
-        done,
+        approved=_("Plan %(id)s approved."),
+        rejected=_("Plan %(id)s rejected."),
     )
 
 
 @login_required
 @require_POST
 def settlement_approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_supervisor(request)
-    offer = get_object_or_404(_visible_settlements(request.user), pk=pk)
-    if request.POST.get("action") == "approve":
-        done = _("Settlement %(id)s approved and offered to the customer.") % {"id": offer.pk}
-    else:
-        done = _("Settlement %(id)s rejected.") % {"id": offer.pk}
-    return _decision(
+    return _decide(
         request,
-        ("settlement", offer.pk),
-        lambda action, reason: services.settlement_decide(
+        pk,
+        kind="settlement",
+        waiting=_visible_settlements,
+        decide=lambda offer, action, reason: services.settlement_decide(
             settlement=offer, by=request.user, action=action, reason=reason
         ),
-        done,
+        approved=_("Settlement %(id)s approved and offered to the customer."),
+        rejected=_("Settlement %(id)s rejected."),
     )
 
 

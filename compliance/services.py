@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, ContactPoint, User
@@ -63,7 +63,8 @@ from compliance.models import (
     RestrictionKind,
 )
 from compliance.profiles import profile_for
-from contacts.models import CLOSED_CASE_STATUSES, Dispute
+from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Dispute
+from contacts.services import callbacks_cancel
 from core.audit import acting_as
 from core.conflicts import DomainConflict
 
@@ -836,9 +837,45 @@ def restriction_create(
         created_by=by if by is not None and by.is_authenticated else None,
     )
     restriction.full_clean()
-    with acting_as(by):
-        restriction.save()
+    with transaction.atomic():
+        with acting_as(by):
+            restriction.save()
+        if restriction.effective_from <= customer_today(account.customer, now):
+            with translation.override("en"):  # stored, like every note: in English
+                note = _("No call may be placed: %(kind)s.") % {
+                    "kind": restriction.get_kind_display().lower()
+                }
+            callbacks_cancel(
+                callbacks=_callbacks_it_forbids(restriction), by=by, now=now, note=note
+            )
     return restriction
+
+
+#: Restrictions under which no call at all may be placed to the customer.
+NO_CALL_KINDS = (
+    RestrictionKind.CEASE_COMMUNICATION,
+    RestrictionKind.ATTORNEY_REPRESENTED,
+    RestrictionKind.DECEASED,
+)
+
+
+def _callbacks_it_forbids(restriction: CommunicationRestriction):
+    """The open callbacks a new restriction makes impossible: every one of the customer's (or
+    the account's) under a cease, an attorney or a death; under an opt-out of calls, those to
+    the opted-out number (all of them when no number is named)."""
+    callbacks = CallbackTask.objects.open().filter(account__customer_id=restriction.customer_id)
+    if restriction.account_id is not None:
+        callbacks = callbacks.filter(account_id=restriction.account_id)
+    if restriction.kind in NO_CALL_KINDS:
+        return callbacks
+    if restriction.kind == RestrictionKind.CHANNEL_OPT_OUT and restriction.channel in (
+        "",
+        Channel.CALL,
+    ):
+        if restriction.contact_point_id is not None:
+            return callbacks.filter(contact_point_id=restriction.contact_point_id)
+        return callbacks
+    return callbacks.none()
 
 
 @transaction.atomic

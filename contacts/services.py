@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Customer, PersonalDataReveal, User
 from accounts.services import acting_as
 from contacts.evidence_files import validate_evidence_file
-from contacts.models import CallbackTask, ContactLog, ContactPoint
+from contacts.models import CallbackEvent, CallbackTask, ContactLog, ContactPoint
 from core.conflicts import DomainConflict
 
 FOLLOW_CHUNK = 5000
@@ -159,6 +159,28 @@ def callbacks_follow_accounts(*, account_ids: Iterable[int]) -> int:
             .update(assigned_to_id=Subquery(specialist))
         )
     return moved
+
+
+def callbacks_cancel(*, callbacks, by: User | None, now: datetime, note: str) -> int:
+    """Cancel these open callbacks (a queryset), each with a ``cancelled`` event saying why:
+    a call can no longer be placed (``compliance.services.restriction_create``). Returns how
+    many."""
+    cancelled = 0
+    actor = by if by is not None and by.is_authenticated else None
+    for callback in callbacks.open().select_for_update():
+        callback.status = CallbackTask.Status.CANCELLED
+        with acting_as(actor):
+            callback.save(update_fields=["status"])
+        CallbackEvent.objects.create(
+            callback=callback,
+            action=CallbackEvent.Action.CANCELLED,
+            due_at=callback.due_at,
+            by=actor,
+            at=now,
+            note=note[:250],
+        )
+        cancelled += 1
+    return cancelled
 
 
 def callbacks_follow_reassigned(sender, *, account_ids, **kwargs) -> None:

@@ -207,6 +207,46 @@ def test_a_cease_request_blocks_every_new_callback_time(specialist, account):
     assert "1006.6(c)" in message and "Next allowed" not in message
 
 
+def test_a_restriction_that_forbids_the_call_cancels_the_open_callbacks(specialist, account):
+    from compliance.services import restriction_create
+
+    other_phone = ContactPointFactory(customer=account.customer, value="+12125550199")
+    to_phone = open_callback(account, specialist, contact_point=account.phone)
+    to_other = open_callback(account, specialist, contact_point=other_phone)
+    done = open_callback(account, specialist, status=CallbackTask.Status.DONE)
+
+    # Opting out of email or of another number leaves the calls alone.
+    restriction_create(
+        by=specialist,
+        account=account,
+        kind="channel_opt_out",
+        source="customer_verbal",
+        channel="email",
+    )
+    restriction_create(
+        by=specialist,
+        account=account,
+        kind="channel_opt_out",
+        source="customer_verbal",
+        channel="call",
+        contact_point=other_phone,
+    )
+    to_phone.refresh_from_db()
+    to_other.refresh_from_db()
+    assert (to_phone.status, to_other.status) == ("open", "cancelled")
+
+    restriction_create(
+        by=specialist, account=account, kind="cease_communication", source="customer_written"
+    )
+    to_phone.refresh_from_db()
+    done.refresh_from_db()
+    assert (to_phone.status, done.status) == ("cancelled", "done")
+    event = to_phone.events.get(action=CallbackEvent.Action.CANCELLED)
+    assert (event.by, event.note) == (specialist, "No call may be placed: cease communication.")
+    # The queue no longer calls the customer back.
+    assert not CallbackTask.objects.due(NOW.date()).filter(account=account).exists()
+
+
 def test_a_closed_callback_cannot_be_rescheduled(api, specialist, account):
     callback = open_callback(account, specialist, status="done")
     response = api.as_user(specialist).post(

@@ -6,22 +6,24 @@
    a broken plan's account gets its original delinquency back);
 2. ``re_age`` — measure accounts on a plan against the plan (``plans.services.plans_reage``):
    an installment that fell past due ages the account again;
-3. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
+3. ``paid_off`` — an open account the feed reports as owing nothing (and with no open plan or
+   offer) closes as ``paid`` (``plans.services.accounts_paid_off_close``);
+4. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
    each account that left the open stages (``delinquency.bucket_moves_record``);
-4. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
-5. ``settlements`` — lapse settlement offers not accepted by their expiry date or with an
+5. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
+6. ``settlements`` — lapse settlement offers not accepted by their expiry date or with an
    installment missed (``plans.services.settlements_lapse``);
-6. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
+7. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
    through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
-7. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
+8. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
 promises, plans and settlements before risk and queue so tonight's broken promises and plans
 and lapsed offers count tonight. Every write happens only where a value differs (``IS DISTINCT
-FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 3, 6 and 7 work
+FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 4, 7 and 8 work
 in ranges of ``chunk_size`` account ids, one transaction per chunk, so a failure loses one
 chunk and a rerun finishes it.
 """
@@ -122,6 +124,7 @@ def nightly_run(
 
     run("plans", lambda: len(plan_services.plans_break_overdue(as_of=as_of, now=now)))
     run("re_age", lambda: plan_services.plans_reage(as_of=as_of, now=now))
+    run("paid_off", lambda: plan_services.accounts_paid_off_close(as_of=as_of, now=now))
     run("bucket_moves", moves)
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
     run("settlements", lambda: plan_services.settlements_lapse(as_of=as_of, now=now))

@@ -13,6 +13,7 @@ from plans.services.inputs import CLOCK_SKEW
 from plans.services.payments import PostedPayment, payment_post
 from plans.services.plans import (
     RATE_PLACES,
+    accounts_paid_off_close,
     plan_accept,
     plan_affordability,
     plan_approval_reasons,
@@ -75,6 +76,7 @@ __all__ = [
     "plan_terms",
     "plans_break_overdue",
     "plans_reage",
+    "accounts_paid_off_close",
     "promise_create",
     "promises_resolve",
     "reschedules_in_window",

@@ -917,6 +917,33 @@ def _plan_complete(plan: Plan, *, by: User | None, now: datetime, as_of: date) -
         account_stage_set(account=account, stage=stage_after_plan(account, as_of=as_of), by=by)
 
 
+def accounts_paid_off_close(*, as_of: date, now: datetime | None = None) -> int:
+    """The nightly step for balances paid off outside Settle (the bank's feed, an adjustment):
+    an open account that owes nothing and has no open plan or settlement offer (their own
+    payments close those) leaves the open stages as ``paid``. Each in its own transaction,
+    re-checked under its lock; a second run does nothing. Returns how many closed."""
+    now = now or timezone.now()
+    candidates = (
+        Account.objects.open()
+        .filter(principal_balance=0, interest_balance=0, fee_balance=0)
+        .exclude(plans__status__in=OPEN_PLAN_STATUSES)
+        .exclude(settlements__status__in=OPEN_SETTLEMENT_STATUSES)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    closed = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            account = Account.objects.select_for_update().get(pk=pk)
+            if account.stage not in OPEN_STAGES or account.total_balance != 0:
+                continue
+            account_closed_out(
+                account, stage=Stage.PAID, reason=ReAge.Reason.PAID_OFF, by=None, now=now
+            )
+            closed += 1
+    return closed
+
+
 def account_closed_out(
     account: Account,
     *,

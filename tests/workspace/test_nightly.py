@@ -163,6 +163,7 @@ def test_a_second_run_for_the_same_date_writes_nothing(portfolio):
     assert {s.name: s.changed for s in second.steps} == {
         "plans": 0,
         "re_age": 0,
+        "paid_off": 0,
         "bucket_moves": 0,
         "promises": 0,
         "settlements": 0,
@@ -287,3 +288,25 @@ def test_an_overdue_callback_is_urgent_in_the_live_queue_and_the_nightly_priorit
     assert (live.callback_due, live.urgency) == (True, 500)
     # M2 (2 buckets up), never contacted, and the same 500 for the callback.
     assert frank.queue_priority == 500 + nightly.TIER_POINTS[frank.risk_tier] + 20 + 40
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_balance_the_feed_reports_paid_closes_the_case_overnight(team, specialist):
+    zero = {"principal_balance": 0, "interest_balance": 0, "fee_balance": 0, "past_due_amount": 0}
+    paid = AccountFactory(
+        team=team, assigned_to=specialist, delinquent_since=days_ago(45), stage="late", **zero
+    )
+    BucketHistory.objects.create(
+        account=paid, bucket="M2", entered_on=days_ago(10), entry_balance=Decimal("500.00")
+    )
+    owing = AccountFactory(team=team, assigned_to=specialist, delinquent_since=days_ago(45))
+
+    summary = nightly.nightly_run(as_of=AS_OF, now=NOW)
+
+    paid.refresh_from_db()
+    assert (paid.stage, paid.delinquent_since) == (Stage.PAID, None)
+    assert summary.step("paid_off").changed == 1
+    stay = BucketHistory.objects.get(account=paid)
+    assert (stay.exited_on, stay.exited_to) == (AS_OF, Stage.PAID)  # the same night
+    assert Account.objects.get(pk=owing.pk).stage != Stage.PAID
+    assert nightly.nightly_run(as_of=AS_OF, now=NOW).step("paid_off").changed == 0

@@ -117,7 +117,8 @@ class WorkQueue:
         self.reason = filters.reason if filters.reason in Reason.codes else ""
         self.filters = filters
         self.scope = queue_filter(queue_scope(user).with_delinquency(as_of), filters)
-        self._head: list[int] | None = None
+        self._all_urgent: list[int] = []  # every urgent case in scope, whatever the reason
+        self._head: list[int] | None = None  # the urgent cases shown (the reason filter's)
         self._counts: dict[str, int] | None = None
 
     def _urgent(self) -> None:
@@ -130,7 +131,7 @@ class WorkQueue:
             .values_list("pk", *Reason.codes)
         )
         counts = dict.fromkeys(Reason.codes, 0)
-        self._all_urgent: list[int] = []
+        self._all_urgent = []
         head = []
         for pk, *held in rows:
             self._all_urgent.append(pk)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, BucketHistory, ContactPoint, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
 from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog
+from core.bounds import id_or_none
 from core.business_calendar import start_of_business_day
 from plans.models import (
     HardshipArrangement,
@@ -659,3 +660,42 @@ def account_timeline(
         events = [e for e in events if e.kind in kinds]
     events.sort(key=lambda e: (e.at, e.ref or 0), reverse=True)
     return events if limit is None else events[:limit]
+
+
+TIMELINE_PAGE_SIZE = 50
+#: Deeper than this the API (paged over the whole history) is the tool.
+TIMELINE_MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """One page of the case timeline, newest first, read without counting the history: it
+    knows whether an older page exists, not how many there are."""
+
+    events: list
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.events)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def timeline_page(account: Account, page: str | None) -> TimelinePage:
+    number = min(max(id_or_none(page or "") or 1, 1), TIMELINE_MAX_PAGE)
+    end = number * TIMELINE_PAGE_SIZE
+    events = account_timeline(account, limit=end + 1)  # one more: is there an older page?
+    return TimelinePage(
+        events=events[end - TIMELINE_PAGE_SIZE : end],
+        number=number,
+        has_next=len(events) > end and number < TIMELINE_MAX_PAGE,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import authenticate
@@ -27,7 +26,7 @@ from core.client_ip import client_ip
 from outreach.forms import ContactLogForm
 from plans.models import PromiseStatus
 from workspace import case_forms, queue
-from workspace.timeline import account_timeline
+from workspace.timeline import timeline_page
 
 QUEUE_PAGE_SIZE = 25
 
@@ -170,45 +169,6 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact" form and the case's actions (``workspace.case_actions``)."""
     account = account_for_page(request.user, pk)
     return case_page(request, account)
-
-
-TIMELINE_PAGE_SIZE = 50
-#: Deeper than this the API (paged over the whole history) is the tool.
-TIMELINE_MAX_PAGE = 200
-
-
-@dataclass(frozen=True)
-class TimelinePage:
-    """One page of the case timeline, newest first, read without counting the history: it
-    knows whether an older page exists, not how many there are."""
-
-    events: list
-    number: int
-    has_next: bool
-
-    def __iter__(self):
-        return iter(self.events)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def timeline_page(account: Account, page: str | None) -> TimelinePage:
-    number = min(max(id_or_none(page or "") or 1, 1), TIMELINE_MAX_PAGE)
-    end = number * TIMELINE_PAGE_SIZE
-    events = account_timeline(account, limit=end + 1)  # one more: is there an older page?
-    return TimelinePage(
-        events=events[end - TIMELINE_PAGE_SIZE : end],
-        number=number,
-        has_next=len(events) > end and number < TIMELINE_MAX_PAGE,
-    )
 
 
 def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> HttpResponse:

@@ -31,7 +31,7 @@ from plans.models import (
 )
 from plans.schedule import Method, add_months
 from plans.services.errors import ConflictError
-from plans.services.inputs import _money, _require_role
+from plans.services.inputs import _money, _require_role, locked_with_account
 from plans.services.plans import _reason, plan_create
 
 
@@ -41,12 +41,7 @@ class HardshipStateError(ConflictError):
 
 
 def _locked(arrangement: HardshipArrangement) -> HardshipArrangement:
-    list(Account.objects.select_for_update().filter(pk=arrangement.account_id).values_list("pk"))
-    return (
-        HardshipArrangement.objects.select_for_update(of=("self",))
-        .select_related("account__customer")
-        .get(pk=arrangement.pk)
-    )
+    return locked_with_account(arrangement, "account__customer")
 
 
 def _save(arrangement: HardshipArrangement, by: User | None, fields: list[str]) -> None:

@@ -1,20 +1,24 @@
-"""Checks of what callers hand the services: amounts, times and roles. (The business day is
-``core.business_calendar``'s, re-exported here for the services.)"""
+"""Checks of what callers hand the services: amounts, times and roles; and the lock order of
+every plan write. (The business day is ``core.business_calendar``'s, re-exported here for the
+services.)"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Account, User
 from plans.schedule import ScheduleError, currency_places
 
 # A bank's clock may run a little ahead of ours; later than this a time is "in the future".
 CLOCK_SKEW = timedelta(minutes=10)
+
+_Row = TypeVar("_Row", bound=Any)
 
 
 def _places(currency: str) -> int:
@@ -56,3 +60,15 @@ def _aware(value: object, field: str, now: datetime) -> datetime:
 def _require_role(user: User | None, *roles: str, message: str) -> None:
     if user is None or not user.is_authenticated or not user.has_role(*roles):
         raise PermissionDenied(message)
+
+
+def locked_with_account(row: _Row, *related: str) -> _Row:
+    """The lock order of every plan write: the row's account, then the row (a plan, a
+    settlement offer, a hardship arrangement); returns the row as stored now."""
+    list(Account.objects.select_for_update().filter(pk=row.account_id).values_list("pk"))
+    return (
+        type(row)
+        ._default_manager.select_for_update(of=("self",))
+        .select_related(*related)
+        .get(pk=row.pk)
+    )

@@ -60,7 +60,7 @@ from plans.schedule import (
     build_schedule,
 )
 from plans.services.errors import PlanStateError
-from plans.services.inputs import _aware, _money, _require_role
+from plans.services.inputs import _aware, _money, _require_role, locked_with_account
 
 RATE_PLACES = 6  # Plan.annual_rate and period_fee_rate are stored with six decimals
 Action = PlanEvent.Action
@@ -84,12 +84,7 @@ def _require_status(plan: Plan, allowed: tuple[str, ...], doing: str) -> None:
 
 def _locked(plan: Plan) -> Plan:
     """Lock the plan's account, then the plan; return the plan as stored now."""
-    list(Account.objects.select_for_update().filter(pk=plan.account_id).values_list("pk"))
-    return (
-        Plan.objects.select_for_update(of=("self",))
-        .select_related("account__customer", "proposed_by")
-        .get(pk=plan.pk)
-    )
+    return locked_with_account(plan, "account__customer", "proposed_by")
 
 
 def _policy(plan_or_account: Plan | Account) -> PlanPolicy:

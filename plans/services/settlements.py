@@ -35,14 +35,13 @@ from plans.models import (
     ZERO,
     Payment,
     Plan,
-    PlanPolicy,
     PlanStatus,
     Settlement,
     SettlementStatus,
 )
 from plans.services.errors import ConflictError
-from plans.services.inputs import _money, _require_role
-from plans.services.plans import _reason, account_closed_out
+from plans.services.inputs import _money, _require_role, locked_with_account
+from plans.services.plans import _policy, _reason, account_closed_out
 from plans.settlement import (
     SettlementTermsError,
     discount_share,
@@ -77,16 +76,7 @@ def _require_status(settlement: Settlement, allowed: tuple[str, ...], doing: str
 
 
 def _locked(settlement: Settlement) -> Settlement:
-    list(Account.objects.select_for_update().filter(pk=settlement.account_id).values_list("pk"))
-    return (
-        Settlement.objects.select_for_update(of=("self",))
-        .select_related("account__customer", "proposed_by")
-        .get(pk=settlement.pk)
-    )
-
-
-def _policy(account: Account) -> PlanPolicy:
-    return PlanPolicy.for_jurisdiction(account.customer.jurisdiction)
+    return locked_with_account(settlement, "account__customer", "proposed_by")
 
 
 def _save(settlement: Settlement, by: User | None, fields: list[str]) -> None:

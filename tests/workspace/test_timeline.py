@@ -10,7 +10,7 @@ from accounts.models import BucketHistory
 from contacts.models import ContactLog
 from plans.models import Payment, PromiseToPay
 from tests.factories import AccountFactory
-from workspace.timeline import account_timeline
+from workspace.timeline import SOURCES, account_timeline
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 1, 15, tzinfo=UTC)
@@ -181,11 +181,17 @@ def test_a_limited_timeline_is_the_newest_events_of_the_whole(busy_account, team
 
 
 def test_the_case_page_reads_a_page_of_the_timeline_not_the_history(
-    client, specialist, busy_account, django_assert_max_num_queries
+    client, specialist, busy_account
 ):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     client.force_login(specialist)
-    first = client.get(f"/accounts/{busy_account.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(f"/accounts/{busy_account.pk}/")
     assert len(first.context["timeline"].events) == 50 and first.context["timeline"].has_next
+    # Every source reads at most a page and one row more (is there an older page?).
+    assert sum("LIMIT 51" in q["sql"] for q in queries) == len(SOURCES)
     third = client.get(f"/accounts/{busy_account.pk}/?page=3")
     whole = account_timeline(busy_account)
     assert [e.ref for e in third.context["timeline"]] == [e.ref for e in whole[100:150]]

@@ -476,6 +476,7 @@ class Purpose(models.TextChoices):
     CONTACT_LOG = "contact_log", _("Contact logged")
     REMINDER = "reminder", _("Reminder")
     UI_PREVIEW = "ui_preview", _("Preview in the browser")
+    CUSTOMER_REQUEST = "customer_request", _("Requested by the customer")
 
 
 class ComplianceDecision(models.Model):

@@ -115,6 +115,7 @@ class CheckRequest:
     language: str | None = None
     recipient: str = "debtor"
     template: Any = None  # contacts.MessageTemplate or None
+    solicited: bool = False  # the customer asked for it just now (rules.ContactContext)
 
 
 @dataclass(frozen=True)
@@ -650,6 +651,7 @@ def _context(
         statute_of_limitations_date=account.statute_of_limitations_date,
         contact_point_opted_out=bool(point is not None and point.opted_out),
         contact_point_id=None if point is None else point.pk,
+        solicited=request.solicited,
     )
     summary = _profile_summary(profile)
     inputs = {
@@ -674,6 +676,7 @@ def _context(
         "template": None if template is None else template.pk,
         "statute_of_limitations_date": _iso(account.statute_of_limitations_date),
         "contact_point_opted_out": ctx.contact_point_opted_out,
+        "solicited": request.solicited,
     }
     return ctx, inputs
 

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "compliance",
     "plans",
     "outreach",
+    "checkout",
+    "portal",
     "workspace",
     "feeds",
     "dashboards",

@@ -297,6 +297,7 @@ class AcceptanceChannel(models.TextChoices):
     E_SIGNATURE = "e_signature", _("Electronic signature")
     IN_BRANCH = "in_branch", _("Signed in branch")
     WRITTEN = "written", _("Signed letter")
+    SELF_SERVICE = "self_service", _("Accepted online by the customer")
 
 
 class Plan(models.Model):
@@ -573,6 +574,7 @@ class Payment(models.Model):
     class Source(models.TextChoices):
         API = "api", _("API")
         FILE = "file", _("Payment file")
+        PORTAL = "portal", _("Paid online by the customer")
 
     account = models.ForeignKey(
         "accounts.Account",
@@ -700,6 +702,7 @@ class PromiseToPay(models.Model):
     )
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    self_service = models.BooleanField(_("made online by the customer"), default=False)
 
     class Meta:
         ordering = ["-due_date", "-id"]

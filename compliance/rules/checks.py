@@ -627,6 +627,9 @@ def evaluate(ctx: ContactContext) -> Decision:
     if ctx.channel == INBOUND_CALL:
         return Decision(True, (), None)  # the consumer called us; nothing to judge
     profile = ctx.profile
+    if ctx.solicited:
+        found = sorted(check_wording(ctx.message, profile), key=_sort_key)
+        return Decision(not found, tuple(found), None)
     zones = _resolve_zones(ctx, profile)
     history = _CallHistory.build(ctx.prior_contacts, zones[0][1])
 

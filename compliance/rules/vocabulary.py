@@ -228,6 +228,10 @@ class ContactContext:
     statute_of_limitations_date: date | None = None
     contact_point_opted_out: bool = False
     contact_point_id: int | None = None
+    #: A message the customer asked for a moment ago (a verification code, the confirmation
+    #: of their opt-out, the help text): a reply within a conversation they started, like an
+    #: inbound call. Only the wording checks apply (no threats or insults, whatever the path).
+    solicited: bool = False
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "ContactContext.at")

@@ -28,6 +28,7 @@ def promise_create(
     by: User | None,
     contact=None,
     now: datetime | None = None,
+    self_service: bool = False,
 ) -> PromiseToPay:
     """Record a promise, directly or from the contact in which the customer made it.
 
@@ -61,6 +62,7 @@ def promise_create(
         contact=contact,
         created_by=by if by is not None and by.is_authenticated else None,
         created_at=now,
+        self_service=self_service,
     )
     with acting_as(by):
         promise.save()

@@ -365,6 +365,20 @@ SETTLE_CHANNEL_BACKENDS = env.json(
 SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" / "outbox"))
 SETTLE_SMS_GATEWAY_URL = env.str("SETTLE_SMS_GATEWAY_URL", default="")
 SETTLE_SMS_GATEWAY_TOKEN = env.str("SETTLE_SMS_GATEWAY_TOKEN", default="")
+# The customer portal (README, "The customer portal"). Links in reminders point here.
+SETTLE_PORTAL_BASE_URL = env.str("SETTLE_PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+SETTLE_PORTAL_LINK_DAYS = env.int("SETTLE_PORTAL_LINK_DAYS", default=30)
+SETTLE_PORTAL = {
+    # A portal session: its own cookie (never the staff session), short-lived.
+    "cookie_name": "settle_portal",
+    "idle_minutes": env.int("SETTLE_PORTAL_IDLE_MINUTES", default=15),
+    "max_minutes": env.int("SETTLE_PORTAL_MAX_MINUTES", default=60),
+    # Verification: a one-time code valid this long; this many failures lock the link's
+    # customer (whatever the address they come from) for lock_minutes.
+    "code_minutes": env.int("SETTLE_PORTAL_CODE_MINUTES", default=10),
+    "failure_limit": env.int("SETTLE_PORTAL_FAILURE_LIMIT", default=5),
+    "lock_minutes": env.int("SETTLE_PORTAL_LOCK_MINUTES", default=30),
+}
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # A settlement offer this many days or fewer from its expiry date is a queue reason.
 SETTLE_SETTLEMENT_EXPIRING_DAYS = env.int("SETTLE_SETTLEMENT_EXPIRING_DAYS", default=7)

@@ -36,7 +36,7 @@ from compliance.models import ComplianceDecision
 from contacts.models import Complaint, ContactLog
 from core.business_calendar import business_zone, start_of_business_day
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
-from plans.models import Payment, Plan, PlanStatus, PromiseToPay
+from plans.models import AcceptanceChannel, Payment, Plan, PlanStatus, PromiseToPay
 
 logger = logging.getLogger(__name__)
 
@@ -225,13 +225,32 @@ def activity_rows(first: date, last: date) -> list[DailyActivity]:
             due.filter(status=status), on="due_date", metric=metric, **promise_kw
         )
 
+    payment_kw = {
+        "on": "received_at",
+        "amount": "amount",
+        "prefix": "account__",
+        "specialist": "account__assigned_to_id",
+    }
+    payments = Payment.objects.filter(**within("received_at"))
+    rows += _activity_rows(payments, metric="collected", **payment_kw)
+    # What customers did themselves, online (the portal): its share of each.
     rows += _activity_rows(
-        Payment.objects.filter(**within("received_at")),
-        on="received_at",
-        metric="collected",
-        amount="amount",
+        payments.filter(source=Payment.Source.PORTAL), metric="collected_self_service", **payment_kw
+    )
+    rows += _activity_rows(
+        PromiseToPay.objects.filter(self_service=True, **within("created_at")),
+        on="created_at",
+        metric="promises_self_service",
+        **promise_kw,
+    )
+    rows += _activity_rows(
+        Plan.objects.filter(
+            acceptance_channel=AcceptanceChannel.SELF_SERVICE, **within("activated_at")
+        ),
+        on="activated_at",
+        metric="plans_self_service",
         prefix="account__",
-        specialist="account__assigned_to_id",
+        specialist="proposed_by_id",
     )
     for field, metric in (
         ("activated_at", "plans_activated"),

@@ -101,6 +101,15 @@ DEFINITIONS: dict[str, tuple] = {
         _("Complaint rate"),
         _("Complaints received in the range per 1,000 right-party contacts in the range."),
     ),
+    "self_service": (
+        _("Self-service share"),
+        _(
+            "What customers did themselves online (the portal), as a share of all: payments "
+            "received through online checkout ÷ all payments received; plans activated with the "
+            "customer's online acceptance ÷ all plans activated; promises made online ÷ all "
+            "promises recorded; each in the range."
+        ),
+    ),
     "reasons": (
         _("Reasons for delinquency"),
         _(
@@ -391,6 +400,24 @@ def plan_rates(f: Filters) -> dict:
         **c,
         "active": active,
         "broken_rate": ratio(c["plans_broken"], c["plans_broken"] + c["plans_completed"]),
+    }
+
+
+def self_service(f: Filters) -> dict:
+    c = _counts(
+        f,
+        "collected",
+        "collected_self_service",
+        "plans_activated",
+        "plans_self_service",
+        "promises_made",
+        "promises_self_service",
+    )
+    return {
+        **c,
+        "payments_share": ratio(c["collected_self_service"], c["collected"]),
+        "plans_share": ratio(c["plans_self_service"], c["plans_activated"]),
+        "promises_share": ratio(c["promises_self_service"], c["promises_made"]),
     }
 
 

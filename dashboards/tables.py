@@ -72,6 +72,7 @@ def rates_table(f: kpis.Filters):
     p = kpis.promise_rates(f)
     pl = kpis.plan_rates(f)
     co = kpis.complaint_rate(f)
+    ss = kpis.self_service(f)
     cure = kpis.cure_rate(kpis.roll_rates(f))
     rows = [
         [_("Contact rate"), c["contacts"], c["attempts"], _pct(c["contact_rate"])],
@@ -90,6 +91,24 @@ def rates_table(f: kpis.Filters):
             co["complaints"],
             co["rpc"],
             "" if co["per_1000_rpc"] is None else str(co["per_1000_rpc"]),
+        ],
+        [
+            _("Self-service share of payments"),
+            ss["collected_self_service"],
+            ss["collected"],
+            _pct(ss["payments_share"]),
+        ],
+        [
+            _("Self-service share of plans"),
+            ss["plans_self_service"],
+            ss["plans_activated"],
+            _pct(ss["plans_share"]),
+        ],
+        [
+            _("Self-service share of promises"),
+            ss["promises_self_service"],
+            ss["promises_made"],
+            _pct(ss["promises_share"]),
         ],
     ]
     return ([_("KPI"), _("Numerator"), _("Denominator"), _("Value")], rows)

@@ -128,6 +128,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "collections": kpis.collections(f),
             "plans": kpis.plan_rates(f),
             "complaints": kpis.complaint_rate(f),
+            "self_service": kpis.self_service(f),
             "reasons": [
                 {**r, "label": reason_labels.get(r["reason"], r["reason"])} for r in reasons
             ],

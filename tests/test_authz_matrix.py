@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.portal_links import link_token
 from accounts.roles import ROLE_PERMISSIONS
 from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
@@ -147,6 +148,21 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     # The callback's owner (the account's specialist) or a lead of the team; an admin.
     "callback-complete": ("team", "callback", "POST"),
     "callback-reschedule": ("team", "callback", "POST"),
+    # The customer portal: staff roles do not enter it (no portal session: sent to its start).
+    # Its own isolation (a customer sees only their accounts) is tests/portal's.
+    "portal:start": ("public", None, "GET"),
+    "portal:link": ("public", "portal-link", "GET"),
+    "portal:verify": ("public", None, "GET"),
+    "portal:code": ("public", None, "GET"),
+    "portal:home": ("public", None, "GET"),
+    "portal:preferences": ("public", None, "GET"),
+    "portal:signout": ("public", None, "POST"),
+    "portal:account": ("public", "account", "GET"),
+    "portal:plan": ("public", "account", "GET"),
+    "portal:promise": ("public", "account", "POST"),
+    "portal:callback": ("public", "account", "POST"),
+    "portal:dispute": ("public", "account", "POST"),
+    "portal:hardship": ("public", "account", "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -271,6 +287,9 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
         return reverse(name, kwargs={"table": "portfolio"})
     if obj == "reset":
         return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
+    if obj == "portal-link":
+        customer_id = objects["account"].customer_id
+        return reverse(name, args=[link_token(customer_id, valid_until=NOW.date() + timedelta(30))])
     target = objects[obj]
     kwargs = {"pk": target.pk}
     pattern = dict(named_routes())[name]

@@ -41,6 +41,7 @@ from plans.models import (
     Settlement,
     SettlementStatus,
 )
+from portal.models import PortalEvent
 
 #: Channels whose entries carry the text that was sent.
 MESSAGE_CHANNELS = {ContactLog.Channel.SMS, ContactLog.Channel.EMAIL, ContactLog.Channel.LETTER}
@@ -50,7 +51,8 @@ MESSAGE_CHANNELS = {ContactLog.Channel.SMS, ContactLog.Channel.EMAIL, ContactLog
 class TimelineEvent:
     at: datetime
     # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint,
-    # callback, settlement, hardship, customer (declared budget, contact points, evidence files)
+    # callback, settlement, hardship, portal (the customer online), customer (declared
+    # budget, contact points, evidence files)
     kind: str
     title: str
     detail: str = ""
@@ -537,6 +539,27 @@ def _hardship(account: Account, limit: int | None = None) -> list[TimelineEvent]
     return events
 
 
+def _portal_events(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    """What the customer did online (the records it made have their own rows too)."""
+    kinds = dict(PortalEvent.Kind.choices)
+    # Signing in concerns all the customer's accounts: it is stored without one.
+    mine = Q(account=account) | Q(account__isnull=True, customer_id=account.customer_id)
+    rows = _newest(PortalEvent.objects.filter(mine), limit, "at").values_list(
+        "id", "at", "kind", "detail"
+    )
+    return [
+        TimelineEvent(
+            at=at,
+            kind="portal",
+            title=str(kinds.get(kind, kind)),
+            detail=detail,
+            by=_("Customer, online"),
+            ref=pk,
+        )
+        for pk, at, kind, detail in rows
+    ]
+
+
 def _changes(changes: dict | None, field: str) -> tuple[str, str] | None:
     pair = (changes or {}).get(field)
     if isinstance(pair, list | tuple) and len(pair) == 2:
@@ -643,6 +666,7 @@ SOURCES = (
     _callbacks,
     _settlements,
     _hardship,
+    _portal_events,
     _audited_changes,
 )
 

@@ -1,23 +1,34 @@
 """A reminder's text: its template filled with the account's values, or the installment's or
-promise's amount and date when it is about one."""
+promise's amount and date when it is about one, and the customer's portal link."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.portal_links import entry_url, link_token_for, link_url
 from compliance.services import template_render
 from contacts.models import MessageTemplate
 from outreach.reminders.claiming import ReminderRow
 
+PORTAL_PLACEHOLDER = "{portal_link}"
 
-def placeholder_values(row: ReminderRow) -> dict[str, str]:
+
+def placeholder_values(row: ReminderRow, *, today: date) -> dict[str, str]:
     """The template's placeholder values: ``compliance.services.account_values``, with the amount
-    and due date of the installment or promise the reminder is about."""
+    and due date of the installment or promise the reminder is about, and ``portal_link`` (the
+    customer's signed link; on a letter, the code to type at the portal)."""
     due = row.delinquent_since
+    token = link_token_for(row.customer_id, today=today)
     values = {
         "name": row.name,
         "amount": f"{row.past_due_amount:.2f}",
         "currency": row.currency,
         "due_date": "" if due is None else due.isoformat(),
         "account_last4": row.number[-4:],
+        "portal_link": token if row.channel == "letter" else link_url(token),
     }
     if row.amount is not None:
         values["amount"] = f"{row.amount:.2f}"
@@ -26,10 +37,27 @@ def placeholder_values(row: ReminderRow) -> dict[str, str]:
     return values
 
 
-def message_render(template: MessageTemplate, row: ReminderRow) -> tuple[str, str]:
-    """``(subject, body)``: an email's subject is the first line of what the template renders."""
-    body = template_render(template, placeholder_values(row))
+def _link_line(template: MessageTemplate, values: dict[str, str]) -> str:
+    with translation.override(template.language):
+        if template.channel == "letter":
+            return _(
+                "To pay or arrange a plan online, go to %(url)s and type the code %(code)s."
+            ) % {
+                "url": entry_url(),
+                "code": values["portal_link"],
+            }
+        return _("Pay or arrange a plan online: %(link)s") % {"link": values["portal_link"]}
+
+
+def message_render(template: MessageTemplate, row: ReminderRow, *, today: date) -> tuple[str, str]:
+    """``(subject, body)``: an email's subject is the first line of what the template renders.
+    Every reminder carries the portal link: where the template does not place it, a line with it
+    ends the message."""
+    values = placeholder_values(row, today=today)
+    body = template_render(template, values)
+    if PORTAL_PLACEHOLDER not in (template.body or ""):
+        body = f"{body}\n{_link_line(template, values)}"
     if template.channel == "email" and template.subject:
-        subject, _, text = body.partition("\n")
+        subject, _sep, text = body.partition("\n")
         return subject, text
     return "", body

@@ -152,7 +152,7 @@ def reminders_send_batch(
         if r.pk in settled:  # paid or resolved since it was generated
             changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": settled[r.pk]}
             continue
-        subject, body = message_render(template, r)
+        subject, body = message_render(template, r, today=now.date())
         checkable.append((r, template, subject, body))
 
     requests = [

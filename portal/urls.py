@@ -1,0 +1,22 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("verify/", views.verify, name="verify"),
+    path("code/", views.code, name="code"),
+    path("home/", views.home, name="home"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("signout/", views.signout, name="signout"),
+    path("a/<int:account_id>/", views.account, name="account"),
+    path("a/<int:account_id>/plan/", views.plan, name="plan"),
+    path("a/<int:account_id>/promise/", views.promise, name="promise"),
+    path("a/<int:account_id>/callback/", views.callback, name="callback"),
+    path("a/<int:account_id>/dispute/", views.dispute, name="dispute"),
+    path("a/<int:account_id>/hardship/", views.hardship, name="hardship"),
+    # Last: a token is any other path segment.
+    path("<str:token>/", views.link, name="link"),
+]

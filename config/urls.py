@@ -77,6 +77,7 @@ urlpatterns = [
     path("contacts/", include("outreach.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
+    path("checkout/", include("checkout.urls")),
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import ROLE_PERMISSIONS
+from checkout.models import CheckoutSession
 from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
 from plans.models import HardshipArrangement, PromiseToPay, Settlement
@@ -147,6 +148,10 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     # The callback's owner (the account's specialist) or a lead of the team; an admin.
     "callback-complete": ("team", "callback", "POST"),
     "callback-reschedule": ("team", "callback", "POST"),
+    # Online payments (checkout): the provider's webhook (signed, not signed in: an empty POST
+    # is a 400) and the fake provider's hosted page (the session's token is the key).
+    "checkout:webhook": ("public", "provider", "POST"),
+    "checkout:fake_page": ("public", "checkout_session", "GET"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -229,6 +234,15 @@ def _world(team, specialist) -> dict:
         "callback": CallbackTask.objects.create(
             account=account, assigned_to=specialist, due_at=NOW + timedelta(hours=2)
         ),
+        "checkout_session": CheckoutSession.objects.create(
+            account=account,
+            amount=Decimal("10.00"),
+            currency=account.currency,
+            provider="fake",
+            status="pending",
+            return_url="https://portal.example/done/",
+            cancel_url="https://portal.example/cancelled/",
+        ),
     }
 
 
@@ -271,6 +285,10 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
         return reverse(name, kwargs={"table": "portfolio"})
     if obj == "reset":
         return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
+    if obj == "provider":
+        return reverse(name, kwargs={"provider": "fake"})
+    if obj == "checkout_session":
+        return reverse(name, kwargs={"token": objects[obj].token})
     target = objects[obj]
     kwargs = {"pk": target.pk}
     pattern = dict(named_routes())[name]

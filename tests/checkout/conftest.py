@@ -46,7 +46,8 @@ def start(account, amount="250.00", **extra):
     extra.setdefault("purpose", "payment")
     extra.setdefault("success_url", RETURN)
     extra.setdefault("cancel_url", CANCEL)
-    return services.checkout_start(account=account, amount=Decimal(amount), now=NOW, **extra)
+    extra.setdefault("now", NOW)
+    return services.checkout_start(account=account, amount=Decimal(amount), **extra)
 
 
 def stripe_signature(body: bytes, secret: str = SECRET, *, at: datetime = NOW) -> str:

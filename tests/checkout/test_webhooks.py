@@ -91,7 +91,8 @@ def test_another_event_for_the_same_payment_is_a_duplicate(client, session, acco
     after_first = snapshot(account)
 
     response = deliver(
-        client, event_body(session, event_id="evt_2", type="checkout.session.async_payment_succeeded")
+        client,
+        event_body(session, event_id="evt_2", type="checkout.session.async_payment_succeeded"),
     )
 
     assert response.json()["outcome"] == "duplicate"

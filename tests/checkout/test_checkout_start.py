@@ -122,3 +122,14 @@ def test_a_provider_that_refuses_leaves_a_failed_session_and_says_so(account, mo
     assert session.status == CheckoutSession.Status.FAILED
     assert session.failure_reason == "amount below the minimum"
     assert session.redirect_url == ""
+
+
+def test_the_return_page_finds_the_session_by_its_token_and_account(account):
+    from checkout.selectors import session_by_token
+    from tests.plans.factories import owing_account
+
+    session = start(account)
+    assert session_by_token(session.token) == session
+    assert session_by_token(session.token, account=account) == session
+    assert session_by_token(session.token, account=owing_account(account.team)) is None
+    assert session_by_token("") is None and session_by_token("nope") is None

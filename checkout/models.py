@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.validators import validate_currency
 
@@ -75,7 +76,9 @@ class CheckoutSession(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_at = models.DateTimeField(
+        pgettext_lazy("checkout session", "ended"), null=True, blank=True
+    )
     failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True, default="")
     self_service = models.BooleanField(_("started by the customer"), default=True)
     created_by = models.ForeignKey(
@@ -129,9 +132,13 @@ class ProviderEvent(models.Model):
     provider = models.CharField(_("provider"), max_length=30)
     event_id = models.CharField(_("event id"), max_length=255)
     type = models.CharField(_("type"), max_length=100)
-    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    received_at = models.DateTimeField(
+        pgettext_lazy("provider event", "received"), default=timezone.now
+    )
     payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
-    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(
+        pgettext_lazy("provider event", "outcome"), max_length=10, choices=Outcome.choices
+    )
     detail = models.CharField(_("detail"), max_length=255, blank=True, default="")
     session = models.ForeignKey(
         CheckoutSession,

@@ -46,6 +46,8 @@ _SPECIALIST = (
     "plans.view_settlementauthority",
     "plans.view_settlement",
     "plans.view_hardshiparrangement",
+    # checkout
+    "checkout.view_checkoutsession",
 )
 
 _SUPERVISOR = (
@@ -70,6 +72,7 @@ _SUPERVISOR = (
     "compliance.view_requiredtext",
     "compliance.change_communicationrestriction",
     "compliance.view_compliancedecision",
+    "checkout.view_providerevent",
 )
 
 _ADMIN = (

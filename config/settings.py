@@ -404,3 +404,20 @@ SETTLE_TASK_QUEUES = (
     else {}
 )
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
+
+# --- Online payments (checkout) -------------------------------------------------------------
+# The provider class (checkout.providers): the local FakeProvider (demo, tests) or
+# StripeProvider (Stripe Checkout). Its webhooks arrive at /checkout/webhooks/<name>/ signed
+# with SETTLE_PAYMENT_WEBHOOK_SECRET; older than the tolerance they are refused (replays).
+SETTLE_PAYMENT_PROVIDER = env.str(
+    "SETTLE_PAYMENT_PROVIDER", default="checkout.providers.FakeProvider"
+)
+SETTLE_PAYMENT_WEBHOOK_SECRET = env.str("SETTLE_PAYMENT_WEBHOOK_SECRET", default="")
+SETTLE_PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int(
+    "SETTLE_PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300
+)
+SETTLE_PAYMENT_API_KEY = env.str("SETTLE_PAYMENT_API_KEY", default="")
+SETTLE_PAYMENT_API_BASE = env.str("SETTLE_PAYMENT_API_BASE", default="")  # empty: Stripe's
+SETTLE_PAYMENT_API_TIMEOUT_SECONDS = env.int("SETTLE_PAYMENT_API_TIMEOUT_SECONDS", default=20)
+# A checkout not finished within this long is abandoned (the provider's page expires with it).
+SETTLE_CHECKOUT_SESSION_TTL_MINUTES = env.int("SETTLE_CHECKOUT_SESSION_TTL_MINUTES", default=60)

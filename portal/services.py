@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account, ContactPoint, Role, User
+from checkout.models import CheckoutSession
+from checkout.services import checkout_start
 from compliance.models import RestrictionKind, RestrictionSource
 from compliance.services import restriction_create
 from contacts.models import CallbackTask
@@ -31,8 +33,11 @@ from plans.models import (
     AcceptanceChannel,
     HardshipArrangement,
     HardshipStatus,
+    Installment,
+    InstallmentStatus,
     Plan,
     PlanPolicy,
+    PlanStatus,
     Settlement,
     SettlementStatus,
 )
@@ -301,6 +306,57 @@ def plan_request(
     return event_record(
         session, PortalEvent.Kind.PLAN_REQUESTED, now=now, account=account, detail=text
     )
+
+
+# --- Paying --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pay_start(
+    *,
+    session: PortalSession,
+    account: Account,
+    amount: Decimal,
+    success_url: str,
+    cancel_url: str,
+    now: datetime,
+) -> CheckoutSession:
+    """Open a checkout with the payment provider; the payment is posted when the provider's
+    signed webhook says it was paid (``checkout.services.webhook_receive``), never here."""
+    on_plan = Plan.objects.filter(account=account, status=PlanStatus.ACTIVE).exists()
+    checkout = checkout_start(
+        account=account,
+        amount=amount,
+        purpose=CheckoutSession.Purpose.INSTALLMENT if on_plan else CheckoutSession.Purpose.PAYMENT,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        now=now,
+        self_service=True,
+    )
+    event_record(
+        session,
+        PortalEvent.Kind.PAYMENT_STARTED,
+        now=now,
+        account=account,
+        detail=f"{amount} {account.currency} ({checkout.provider})",
+    )
+    return checkout
+
+
+def amount_suggested(account: Account) -> Decimal:
+    """What the pay form offers: the next installment on a plan, else the past-due amount,
+    else the balance."""
+    plan = Plan.objects.filter(account=account, status=PlanStatus.ACTIVE).first()
+    if plan is not None:
+        due = (
+            Installment.objects.filter(plan=plan)
+            .exclude(status=InstallmentStatus.PAID)
+            .order_by("due_date")
+            .first()
+        )
+        if due is not None:
+            return due.amount - due.paid_amount
+    return account.past_due_amount or balance(account)
 
 
 # --- Promises, callbacks, disputes, hardship ----------------------------------------------

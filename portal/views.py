@@ -6,6 +6,7 @@ Customers are not Settle users: these views never read ``request.user``; a ``Por
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account
 from accounts.portal_links import LinkError, link_read
+from checkout.selectors import session_by_token
 from core.business_calendar import business_date
 from core.client_ip import client_ip
 from core.conflicts import DomainConflict
@@ -198,7 +200,8 @@ def account(request: HttpRequest, account_id: int) -> HttpResponse:
         "validation": services.validation(acc),
         "plan": plan,
         "next_installment": next_installment,
-        "pay_form": forms.PayForm(initial={"amount": acc.past_due_amount or services.balance(acc)}),
+        "pay_form": forms.PayForm(initial={"amount": services.amount_suggested(acc)}),
+        "pay_url": reverse("portal:pay", args=[acc.pk]),
         "promise_form": forms.PromiseForm(),
         "callback_form": forms.CallbackForm(),
         "dispute_form": forms.DisputeForm(),
@@ -206,6 +209,43 @@ def account(request: HttpRequest, account_id: int) -> HttpResponse:
         "done": request.GET.get("done", ""),
     }
     return _render(request, "account.html", context)
+
+
+@portal_view()
+@require_POST
+def pay(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Start an online payment and send the customer to the provider's page."""
+    acc = _account_or_404(request, account_id)
+    form = forms.PayForm(request.POST)
+    if form.is_valid():
+        # Back to the portal's own address (the one in its links), whatever host served this.
+        path = reverse("portal:paid", args=[acc.pk, "TOKEN"])
+        back = settings.SETTLE_PORTAL_BASE_URL.rstrip("/") + path
+        try:
+            checkout = services.pay_start(
+                session=request.portal,
+                account=acc,
+                amount=form.cleaned_data["amount"],
+                success_url=back.replace("TOKEN", "{token}"),
+                cancel_url=back.replace("TOKEN", "{token}"),
+                now=timezone.now(),
+            )
+            return redirect(checkout.redirect_url)
+        except ValidationError as error:
+            _as_form_errors(form, error)
+        except DomainConflict as conflict:
+            form.add_error(None, str(conflict))
+    return _render(request, "action_refused.html", {"account": acc, "form": form}, status=400)
+
+
+@portal_view()
+def paid(request: HttpRequest, account_id: int, token: str) -> HttpResponse:
+    """Back from the provider: what became of the payment (the webhook decides, not this page)."""
+    acc = _account_or_404(request, account_id)
+    checkout = session_by_token(token, account=acc)
+    if checkout is None:
+        raise Http404
+    return _render(request, "paid.html", {"account": acc, "checkout": checkout})
 
 
 @portal_view()

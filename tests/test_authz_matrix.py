@@ -24,6 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.portal_links import link_token
 from accounts.roles import ROLE_PERMISSIONS
+from checkout.models import CheckoutSession
 from contacts.models import CallbackTask
 from outreach.services import complaint_open, dispute_open
 from plans.models import HardshipArrangement, PromiseToPay, Settlement
@@ -159,10 +160,16 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "portal:signout": ("public", None, "POST"),
     "portal:account": ("public", "account", "GET"),
     "portal:plan": ("public", "account", "GET"),
+    "portal:pay": ("public", "account", "POST"),
+    "portal:paid": ("public", "portal-paid", "GET"),
     "portal:promise": ("public", "account", "POST"),
     "portal:callback": ("public", "account", "POST"),
     "portal:dispute": ("public", "account", "POST"),
     "portal:hardship": ("public", "account", "POST"),
+    # Online payments (checkout): the provider's webhook (signed, not signed in: an empty POST
+    # is a 400) and the fake provider's hosted page (the session's token is the key).
+    "checkout:webhook": ("public", "provider", "POST"),
+    "checkout:fake_page": ("public", "checkout_session", "GET"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -245,6 +252,15 @@ def _world(team, specialist) -> dict:
         "callback": CallbackTask.objects.create(
             account=account, assigned_to=specialist, due_at=NOW + timedelta(hours=2)
         ),
+        "checkout_session": CheckoutSession.objects.create(
+            account=account,
+            amount=Decimal("10.00"),
+            currency=account.currency,
+            provider="fake",
+            status="pending",
+            return_url="https://portal.example/done/",
+            cancel_url="https://portal.example/cancelled/",
+        ),
     }
 
 
@@ -290,6 +306,12 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
     if obj == "portal-link":
         customer_id = objects["account"].customer_id
         return reverse(name, args=[link_token(customer_id, valid_until=NOW.date() + timedelta(30))])
+    if obj == "portal-paid":
+        return reverse(name, args=[objects["account"].pk, "no-such-token"])
+    if obj == "provider":
+        return reverse(name, kwargs={"provider": "fake"})
+    if obj == "checkout_session":
+        return reverse(name, kwargs={"token": objects[obj].token})
     target = objects[obj]
     kwargs = {"pk": target.pk}
     pattern = dict(named_routes())[name]

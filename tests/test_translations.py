@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path("locale/zh_Hans/LC_MESSAGES/django.po")
 SOURCES = (
     "accounts",
+    "checkout",
     "compliance",
     "config",
     "contacts",
@@ -28,6 +29,7 @@ SOURCES = (
     "feeds",
     "outreach",
     "plans",
+    "portal",
     "templates",
     "workspace",
 )

@@ -17,7 +17,7 @@ from contacts.models import MessageTemplate, Reminder
 from outreach.backends import BaseBackend
 from outreach.reminders import reminders_send_due
 from outreach.strategies import templates_seed
-from plans.models import AcceptanceChannel, Plan, PlanStatus
+from plans.models import AcceptanceChannel, InstallmentStatus, Payment, Plan, PlanStatus
 from tests.conftest import _user
 from tests.e2e.conftest import ARTIFACTS, login
 from tests.factories import ContactPointFactory, TeamFactory
@@ -41,6 +41,8 @@ WORDS = {
         "done": "Your plan is in place",
         "signed_in": "Signed in to the portal",
         "accepted": "Accepted a plan online",
+        "started": "Started an online payment",
+        "pay": "Pay",
     },
     "zh-hans": {
         "continue": "继续",
@@ -52,6 +54,8 @@ WORDS = {
         "done": "您的分期已生效",
         "signed_in": "登录了自助门户",
         "accepted": "在线接受了分期方案",
+        "started": "发起了在线支付",
+        "pay": "付款",
     },
 }
 
@@ -78,6 +82,10 @@ def outbox(settings, live_server):
     settings.SETTLE_CHANNEL_BACKENDS = {"sms": path, "email": path, "letter": path}
     settings.SETTLE_PORTAL_BASE_URL = live_server.url
     return Outbox
+
+
+def plan_first_installment(account):
+    return Plan.objects.get(account=account).installments.order_by("due_date").first()
 
 
 def phone_page(browser, request, language: str):
@@ -164,11 +172,24 @@ def test_from_a_reminder_to_a_plan_paid_online(
         phone.wait_for_selector("[data-done=plan]")
         assert words["done"] in phone.inner_text("[data-done=plan]")
         phone.snap("plan-in-place")
+        # The first installment, through the provider's hosted page (the local fake).
+        first = plan_first_installment(account)
+        assert phone.input_value("#id_amount") == f"{first.amount:.2f}"
+        phone.click(f"form[action$='/pay/'] button:has-text('{words['pay']}')")
+        phone.wait_for_selector("button.pay")
+        phone.snap("provider")
+        phone.click("button.pay")
+        phone.wait_for_selector("[data-checkout=paid]")
+        phone.snap("paid")
     finally:
         context.close()
 
     plan = Plan.objects.get(account=account)
     assert plan.status == PlanStatus.ACTIVE
+    payment = Payment.objects.get(account=account)
+    assert payment.source == Payment.Source.PORTAL
+    assert payment.amount == plan.installments.order_by("due_date").first().amount
+    assert plan.installments.order_by("due_date").first().status == InstallmentStatus.PAID
     assert plan.acceptance_channel == AcceptanceChannel.SELF_SERVICE
 
     # The specialist sees what the customer did, on the case.
@@ -177,4 +198,5 @@ def test_from_a_reminder_to_a_plan_paid_online(
     page.wait_for_selector("#timeline")
     timeline = page.inner_text("#timeline")
     assert words["accepted"] in timeline and words["signed_in"] in timeline
+    assert words["started"] in timeline and payment.reference in timeline
     page.snap("specialist-sees-it")

@@ -328,3 +328,54 @@ def test_pages_speak_the_customers_language_or_the_one_they_choose(client, accou
     assert "我的账户" in page and 'lang="zh-hans"' in page
     # The choice stays for the session.
     assert "我的账户" in client.get(reverse("portal:account", args=[account.pk])).content.decode()
+
+
+# --- Paying online -----------------------------------------------------------------------
+
+
+def _pay(portal, account, amount: str):
+    response = portal.post(reverse("portal:pay", args=[account.pk]), {"amount": amount})
+    assert response.status_code == 302, response.content.decode()[:1000]
+    return response.url  # the provider's page: the local fake here
+
+
+def test_paying_online_posts_the_payment_once_the_provider_says_so(portal, account):
+    from checkout.models import CheckoutSession
+    from plans.models import Payment
+
+    page = _pay(portal, account, "250.00")
+    assert not Payment.objects.exists()  # nothing until the provider's signed event
+    assert PortalEvent.objects.filter(kind=PortalEvent.Kind.PAYMENT_STARTED).exists()
+    back = portal.post(page, {"action": "pay"})
+    assert back.status_code == 302
+    payment = Payment.objects.get(account=account)
+    assert payment.amount == Decimal("250.00") and payment.source == Payment.Source.PORTAL
+    result = portal.get(back.url)
+    assert result.context["checkout"].status == CheckoutSession.Status.PAID
+    account.refresh_from_db()
+    assert account.principal_balance + account.interest_balance + account.fee_balance == Decimal(
+        "9750.00"
+    )
+
+
+def test_a_declined_payment_changes_nothing(portal, account):
+    from plans.models import Payment
+
+    page = _pay(portal, account, "250.00")
+    back = portal.post(page, {"action": "decline"})
+    assert not Payment.objects.exists()
+    assert portal.get(back.url).context["checkout"].status == "failed"
+    account.refresh_from_db()
+    assert account.principal_balance == Decimal("9000.00")
+
+
+def test_paying_more_than_is_owed_is_refused_by_the_field(portal, account):
+    response = portal.post(reverse("portal:pay", args=[account.pk]), {"amount": "20000.00"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["amount"]
+
+
+def test_a_payment_page_of_another_customers_account_is_not_found(portal, account):
+    stranger = owing_account(TeamFactory(code="team-y"), number="4111111111118888")
+    response = portal.post(reverse("portal:pay", args=[stranger.pk]), {"amount": "10.00"})
+    assert response.status_code == 404

@@ -1,0 +1,46 @@
+"""Beat schedule of abandoning unfinished checkouts (editable by admins in django-celery-beat).
+
+Every 15 minutes: a session lives ``SETTLE_CHECKOUT_SESSION_TTL_MINUTES`` (default 60).
+"""
+
+from django.db import migrations
+
+SCHEDULES = {
+    "Checkout: abandon unfinished sessions": ("checkout.tasks.sessions_expire_task", "*/15", "*"),
+}
+
+
+def schedules_create(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    for name, (task, minute, hour) in SCHEDULES.items():
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute,
+            hour=hour,
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "crontab": crontab, "enabled": True}
+        )
+    # Tell a running DatabaseScheduler that the schedule changed.
+    from django.utils import timezone
+
+    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def schedules_remove(apps, schema_editor):
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.filter(name__in=list(SCHEDULES)).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("checkout", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(schedules_create, schedules_remove)]

@@ -53,6 +53,11 @@ class PlanAcceptForm(forms.Form):
     agree = forms.BooleanField(label=_("I accept these terms"))
 
 
+class SettlementAcceptForm(forms.Form):
+    shown = forms.CharField(max_length=64)
+    agree = forms.BooleanField(label=_("I accept these terms"))
+
+
 class PlanRequestForm(forms.Form):
     installments = forms.IntegerField(
         label=_("Installments you could manage"), min_value=1, max_value=120, required=False

@@ -152,6 +152,9 @@ class SelfServiceAcceptance(models.Model):
     plan = models.ForeignKey(
         "plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    settlement = models.ForeignKey(
+        "plans.Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     accepted_at = models.DateTimeField(_("accepted"))
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
@@ -181,6 +184,7 @@ class PortalEvent(models.Model):
         PAYMENT_STARTED = "payment_started", _("Started an online payment")
         PLAN_ACCEPTED = "plan_accepted", _("Accepted a plan online")
         PLAN_REQUESTED = "plan_requested", _("Asked for a plan outside self-service")
+        SETTLEMENT_ACCEPTED = "settlement_accepted", _("Accepted a settlement online")
         PROMISE = "promise", _("Promised to pay online")
         CALLBACK = "callback", _("Asked for a callback online")
         DISPUTE = "dispute", _("Disputed the debt online")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group
@@ -41,9 +41,9 @@ from plans.models import (
     Settlement,
     SettlementStatus,
 )
-from plans.schedule import Method
+from plans.schedule import Method, currency_places
 from plans.selectors import plan_options_for_account, rate_percent
-from plans.services import plan_create_and_submit, promise_create
+from plans.services import plan_create_and_submit, promise_create, settlement_create
 from portal.models import PortalEvent, PortalSession, SelfServiceAcceptance, SelfServicePolicy
 
 SELF_SERVICE_USERNAME = "self-service"
@@ -148,6 +148,12 @@ def plan_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> st
     the specialist."""
     if not policy.plans_enabled:
         return _("Plans are arranged with a specialist.")
+    return _arrangement_refusal(account, policy, as_of)
+
+
+def _arrangement_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> str:
+    """What stands in the way of any arrangement made online: one already open, or an account
+    outside the policy's buckets and tiers."""
     if account.stage not in COLLECTION_STAGES:
         return _("This account already has an arrangement.")
     if Plan.objects.filter(account=account, status__in=OPEN_PLAN_STATUSES).exists():
@@ -159,9 +165,9 @@ def plan_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> st
     if HardshipArrangement.objects.filter(account=account, status=HardshipStatus.ACTIVE).exists():
         return _("This account has a hardship arrangement.")
     if account.bucket(as_of).code not in policy.bucket_codes:
-        return _("A plan for this account is arranged with a specialist.")
+        return _("An arrangement for this account is made with a specialist.")
     if account.risk_tier not in policy.tier_codes:
-        return _("A plan for this account is arranged with a specialist.")
+        return _("An arrangement for this account is made with a specialist.")
     return ""
 
 
@@ -278,6 +284,119 @@ def plan_accept_online(
     return plan
 
 
+# --- Settlements ---------------------------------------------------------------------------
+
+#: A settlement chosen online is one payment, due within this many days, when the offer ends.
+SETTLEMENT_PAY_DAYS = 14
+
+
+def settlement_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> str:
+    """Why this account cannot settle alone ("" when it can)."""
+    if not policy.settlements_enabled or policy.max_discount <= 0:
+        return _("Settlements are arranged with a specialist.")
+    return _arrangement_refusal(account, policy, as_of)
+
+
+@dataclass(frozen=True)
+class SettlementTerms:
+    balance: Decimal
+    amount: Decimal
+    discount: Decimal
+    pay_by: date
+
+
+def settlement_terms(account: Account, policy: SelfServicePolicy, as_of: date) -> SettlementTerms:
+    """The policy's largest discount, the customer's share rounded up to the currency's
+    places (never less than the policy allows), paid in one payment within two weeks."""
+    owed = balance(account)
+    step = Decimal(1).scaleb(-currency_places(account.currency))
+    amount = (owed * (Decimal(1) - policy.max_discount)).quantize(step, rounding=ROUND_UP)
+    return SettlementTerms(
+        balance=owed,
+        amount=amount,
+        discount=owed - amount,
+        pay_by=as_of + timedelta(days=SETTLEMENT_PAY_DAYS),
+    )
+
+
+def settlement_terms_text(account: Account, terms: SettlementTerms) -> str:
+    return "\n".join(
+        [
+            _(
+                "Account ending %(last4)s: settle the balance of %(balance)s %(currency)s for "
+                "%(amount)s %(currency)s, paid in full by %(date)s."
+            )
+            % {
+                "last4": account.number[-4:],
+                "balance": terms.balance,
+                "amount": terms.amount,
+                "currency": account.currency,
+                "date": terms.pay_by,
+            },
+            _(
+                "Once it is paid, the remaining %(discount)s %(currency)s is written off and the "
+                "account is closed as settled."
+            )
+            % {"discount": terms.discount, "currency": account.currency},
+            _(
+                "If it is not paid in full by then, the offer lapses and the full balance stays "
+                "owed; anything paid counts towards it."
+            ),
+        ]
+    )
+
+
+@transaction.atomic
+def settlement_accept_online(
+    *,
+    session: PortalSession,
+    account: Account,
+    shown_hash: str,
+    language: str,
+    now: datetime,
+    as_of: date,
+) -> Settlement:
+    """Create the settlement offer the customer accepted, within the self-service policy
+    (beyond the self-service user's authority it waits for a supervisor, like any offer)."""
+    policy = policy_for(account.customer.jurisdiction)
+    refusal = settlement_refusal(account, policy, as_of)
+    if refusal:
+        raise ValidationError({"settlement": [refusal]})
+    terms = settlement_terms(account, policy, as_of)
+    text = settlement_terms_text(account, terms)
+    if text_hash(text) != shown_hash:
+        raise TermsChanged()
+    settlement = settlement_create(
+        account=account,
+        by=self_service_user(),
+        amount=terms.amount,
+        first_due_date=terms.pay_by,
+        expires_on=terms.pay_by,
+        installments=1,
+        now=now,
+    )
+    SelfServiceAcceptance.objects.create(
+        customer_id=session.customer_id,
+        account=account,
+        session=session,
+        settlement=settlement,
+        accepted_at=now,
+        ip_address=session.ip_address,
+        user_agent=session.user_agent,
+        language=language,
+        text_shown=text,
+        text_sha256=text_hash(text),
+    )
+    event_record(
+        session,
+        PortalEvent.Kind.SETTLEMENT_ACCEPTED,
+        now=now,
+        account=account,
+        detail=f"settlement {settlement.pk}: {terms.amount} {account.currency} by {terms.pay_by}",
+    )
+    return settlement
+
+
 def _next_call_time(account: Account, now: datetime) -> datetime:
     """Tomorrow at 10:00 in the customer's zone: when a specialist's request lands."""
     zone = ZoneInfo(account.customer.time_zone)
@@ -323,11 +442,18 @@ def pay_start(
 ) -> CheckoutSession:
     """Open a checkout with the payment provider; the payment is posted when the provider's
     signed webhook says it was paid (``checkout.services.webhook_receive``), never here."""
-    on_plan = Plan.objects.filter(account=account, status=PlanStatus.ACTIVE).exists()
+    if Plan.objects.filter(account=account, status=PlanStatus.ACTIVE).exists():
+        purpose = CheckoutSession.Purpose.INSTALLMENT
+    elif Settlement.objects.filter(
+        account=account, status__in=[SettlementStatus.OFFERED, SettlementStatus.ACCEPTED]
+    ).exists():
+        purpose = CheckoutSession.Purpose.SETTLEMENT
+    else:
+        purpose = CheckoutSession.Purpose.PAYMENT
     checkout = checkout_start(
         account=account,
         amount=amount,
-        purpose=CheckoutSession.Purpose.INSTALLMENT if on_plan else CheckoutSession.Purpose.PAYMENT,
+        purpose=purpose,
         success_url=success_url,
         cancel_url=cancel_url,
         now=now,
@@ -356,6 +482,11 @@ def amount_suggested(account: Account) -> Decimal:
         )
         if due is not None:
             return due.amount - due.paid_amount
+    offer = Settlement.objects.filter(
+        account=account, status__in=[SettlementStatus.OFFERED, SettlementStatus.ACCEPTED]
+    ).first()
+    if offer is not None:
+        return offer.amount - offer.paid_amount
     return account.past_due_amount or balance(account)
 
 

@@ -177,7 +177,12 @@ def _plan_context(account: Account, as_of):
                     "hash": services.text_hash(text),
                 }
             )
-    return {"policy": policy, "refusal": refusal, "options": options}
+    settlement = None
+    if not services.settlement_refusal(account, policy, as_of):
+        terms = services.settlement_terms(account, policy, as_of)
+        text = services.settlement_terms_text(account, terms)
+        settlement = {"terms": terms, "text": text, "hash": services.text_hash(text)}
+    return {"policy": policy, "refusal": refusal, "options": options, "settlement": settlement}
 
 
 @portal_view()
@@ -254,10 +259,40 @@ def plan(request: HttpRequest, account_id: int) -> HttpResponse:
     acc = _account_or_404(request, account_id)
     as_of = business_date()
     context = _plan_context(acc, as_of)
-    accept_form = forms.PlanAcceptForm(request.POST or None)
+    accepting = request.method == "POST" and not request.POST.get("action")
+    accept_form = forms.PlanAcceptForm(request.POST if accepting else None)
     request_form = forms.PlanRequestForm()
     status = 200
-    if request.method == "POST" and request.POST.get("action") == "request":
+    if request.method == "POST" and request.POST.get("action") == "settle":
+        settle_form = forms.SettlementAcceptForm(request.POST)
+        if settle_form.is_valid():
+            try:
+                offer = services.settlement_accept_online(
+                    session=request.portal,
+                    account=acc,
+                    shown_hash=settle_form.cleaned_data["shown"],
+                    language=translation.get_language(),
+                    now=timezone.now(),
+                    as_of=as_of,
+                )
+                done = "settlement" if offer.status == "offered" else "settlement_pending"
+                return redirect(reverse("portal:account", args=[acc.pk]) + f"?done={done}")
+            except services.TermsChanged:
+                settle_form.add_error(
+                    None,
+                    _(
+                        "The terms have changed since you opened the page. "
+                        "Review them and accept again."
+                    ),
+                )
+                context = _plan_context(acc, as_of)
+            except ValidationError as error:
+                settle_form.add_error(None, list(error.messages))
+            except DomainConflict as conflict:
+                settle_form.add_error(None, str(conflict))
+        context["page_errors"] = settle_form.non_field_errors()
+        status = 400
+    elif request.method == "POST" and request.POST.get("action") == "request":
         request_form = forms.PlanRequestForm(request.POST)
         if request_form.is_valid():
             services.plan_request(

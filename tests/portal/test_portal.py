@@ -379,3 +379,80 @@ def test_a_payment_page_of_another_customers_account_is_not_found(portal, accoun
     stranger = owing_account(TeamFactory(code="team-y"), number="4111111111118888")
     response = portal.post(reverse("portal:pay", args=[stranger.pk]), {"amount": "10.00"})
     assert response.status_code == 404
+
+
+# --- Settling online ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def settlements_online(db):
+    from portal.models import SelfServicePolicy
+
+    return SelfServicePolicy.objects.create(
+        jurisdiction="US", settlements_enabled=True, max_discount=Decimal("0.1000")
+    )
+
+
+def test_no_settlement_is_offered_unless_the_policy_allows_it(portal, account):
+    assert portal.get(reverse("portal:plan", args=[account.pk])).context["settlement"] is None
+
+
+def test_a_settlement_within_the_policy_then_paid_online_closes_the_account(
+    portal, account, settlements_online
+):
+    from plans.models import Settlement
+
+    page = portal.get(reverse("portal:plan", args=[account.pk]))
+    offer = page.context["settlement"]
+    assert offer["terms"].amount == Decimal("9000.00")
+    assert offer["terms"].discount == Decimal("1000.00")
+    response = portal.post(
+        reverse("portal:plan", args=[account.pk]),
+        {"action": "settle", "shown": offer["hash"], "agree": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    settlement = Settlement.objects.get(account=account)
+    assert settlement.status == "offered" and settlement.amount == Decimal("9000.00")
+    acceptance = SelfServiceAcceptance.objects.get(settlement=settlement)
+    assert acceptance.text_shown == offer["text"] and "9000.00" in acceptance.text_shown
+    # The pay form offers the settlement amount; paying it settles the account.
+    detail = portal.get(reverse("portal:account", args=[account.pk]))
+    assert detail.context["pay_form"].initial["amount"] == Decimal("9000.00")
+    fake_page = _pay(portal, account, "9000.00")
+    portal.post(fake_page, {"action": "pay"})
+    settlement.refresh_from_db()
+    account.refresh_from_db()
+    assert settlement.status == "settled" and account.stage == "settled"
+
+
+def test_a_settlement_outside_the_policys_buckets_is_not_offered(
+    portal, account, settlements_online
+):
+    settlements_online.buckets = "M5,M6"
+    settlements_online.save()
+    page = portal.get(reverse("portal:plan", args=[account.pk]))
+    assert page.context["settlement"] is None
+    response = portal.post(
+        reverse("portal:plan", args=[account.pk]),
+        {"action": "settle", "shown": "0" * 64, "agree": "on"},
+    )
+    assert response.status_code == 400
+    from plans.models import Settlement
+
+    assert not Settlement.objects.exists()
+
+
+def test_a_discount_beyond_the_self_service_authority_waits_for_a_supervisor(
+    portal, account, settlements_online
+):
+    from plans.models import Settlement
+
+    settlements_online.max_discount = Decimal("0.2500")
+    settlements_online.save()
+    offer = portal.get(reverse("portal:plan", args=[account.pk])).context["settlement"]
+    response = portal.post(
+        reverse("portal:plan", args=[account.pk]),
+        {"action": "settle", "shown": offer["hash"], "agree": "on"},
+    )
+    assert response.url.endswith("done=settlement_pending")
+    assert Settlement.objects.get(account=account).status == "pending_approval"

@@ -26,6 +26,7 @@ demo: install
 	$(PY) manage.py seed_demo --accounts $(DEMO_ACCOUNTS) --seed 42 --if-empty
 	$(PY) manage.py refresh_dashboards
 	@echo "Settle at http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
+	@echo "A customer's portal link: $(PY) manage.py portal_link <account number>"
 	$(VENV)/bin/honcho -f Procfile.demo start
 
 test: install

@@ -93,3 +93,16 @@ def test_the_link_in_a_message_opens_the_portal_for_that_customer(client, clock)
     response = client.get(url)
     assert response.status_code == 302 and response.url == reverse("portal:verify")
     assert PortalSession.objects.get().customer_id == account.customer_id
+
+
+def test_support_staff_print_a_customers_link(capsys, clock):
+    from django.core.management import CommandError, call_command
+
+    account = AccountFactory(team=TeamFactory())
+    call_command("portal_link", account.number)
+    url = capsys.readouterr().out.strip()
+    token = url.rsplit("/", 2)[-2]
+    assert url.startswith("https://pay.example.test/p/")
+    assert link_read(token, today=date(2026, 11, 23)).customer_id == account.customer_id
+    with pytest.raises(CommandError, match="No account numbered nope"):
+        call_command("portal_link", "nope")

@@ -103,6 +103,14 @@ def phone_page(browser, request, language: str):
     page.snap = lambda name: page.screenshot(
         path=shots / f"{next(counter):02d}-phone-{name}.png", full_page=True
     )
+    # The portal's pages (and the fake provider's) pass the Content-Security-Policy too.
+    page.refused = []
+    page.on(
+        "console",
+        lambda message: (
+            page.refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     return context, page
 
 
@@ -181,6 +189,7 @@ def test_from_a_reminder_to_a_plan_paid_online(
         phone.click("button.pay")
         phone.wait_for_selector("[data-checkout=paid]")
         phone.snap("paid")
+        assert phone.refused == [], f"the Content-Security-Policy refused: {phone.refused}"
     finally:
         context.close()
 

@@ -75,6 +75,7 @@ urlpatterns = [
     path("accounts/", include("workspace.urls")),
     path("plans/", include("plans.urls")),
     path("contacts/", include("outreach.urls")),
+    path("webhooks/", include("outreach.webhook_urls")),
     path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
     path("", include("django.contrib.auth.urls")),

@@ -147,6 +147,12 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     # The callback's owner (the account's specialist) or a lead of the team; an admin.
     "callback-complete": ("team", "callback", "POST"),
     "callback-reschedule": ("team", "callback", "POST"),
+    # Two-way messages: the providers' webhooks, signed instead of signed in (an unsigned
+    # POST is a 400 for anyone, a wrongly signed one a 403: tests/outreach/test_inbound.py).
+    "outreach:inbound_sms": ("public", None, "POST"),
+    "outreach:inbound_email": ("public", None, "POST"),
+    "outreach:delivery_receipt": ("public", None, "POST"),
+    "outreach:email_bounce": ("public", None, "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}

@@ -229,8 +229,10 @@ def receipt_parse(data, *, now: datetime) -> ReceiptPayload:
 
 # --- Keywords ------------------------------------------------------------------------------
 
+#: Where the customer's own words end in an email: the quoted message, or their signature.
 _QUOTE_START = re.compile(
-    r"^(>|On .+ wrote:\s*$|-{2,}\s*Original Message|在.+写道[:：]?\s*$)", re.IGNORECASE
+    r"^(>|On .+ wrote:\s*$|-{2,}\s*Original Message|在.+写道[:：]?\s*$|--\s*$|Sent from my )",
+    re.IGNORECASE,
 )
 
 
@@ -323,9 +325,11 @@ def inbound_receive(
             message = _inbound_store(channel=channel, payload=payload, now=now)
         replayed = False
     except IntegrityError:
-        message = InboundMessage.objects.get(
+        message = InboundMessage.objects.filter(
             channel=channel, provider_message_id=payload.provider_message_id
-        )
+        ).first()
+        if message is None:  # not a replay: some other constraint refused the write
+            raise
         replayed = True
     if message.reply_status == InboundMessage.ReplyStatus.PENDING:
         answer_send(message=message, now=now)
@@ -598,10 +602,12 @@ def delivery_receipt_record(
                 ):
                     invalidated = _unusable_after_hard_failures(reminder.contact_point_id)
     except IntegrityError:
-        receipt = DeliveryReceipt.objects.get(
+        replayed = DeliveryReceipt.objects.filter(
             channel=channel, provider_event_id=payload.provider_event_id
-        )
-        return ReceiptResult(receipt=receipt, replayed=True)
+        ).first()
+        if replayed is None:
+            raise
+        return ReceiptResult(receipt=replayed, replayed=True)
     return ReceiptResult(receipt=receipt, replayed=False, invalidated=invalidated)
 
 

@@ -52,7 +52,7 @@ def _webhook(request: HttpRequest, channel: str, handle: Callable[[dict, object]
         return JsonResponse({"detail": "Bad signature."}, status=403)
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurd nesting
         return JsonResponse({"body": ["Send a JSON object."]}, status=400)
     try:
         return JsonResponse(handle(data, now), status=200)

@@ -143,6 +143,22 @@ def test_an_email_reply_is_read_without_the_quoted_message():
     body = "STOP\n\nOn Mon, Dec 28, 2026 at 10:00 AM Bank wrote:\n> Your payment is due"
     assert inbound.reply_text("email", body) == "STOP"
     assert inbound.reply_text("email", "", "Re: unsubscribe") == "unsubscribe"
+    assert inbound.reply_text("email", "Stop\n\nSent from my phone") == "Stop"
+
+
+def test_absurdly_nested_json_is_a_400(client, customer_account):
+    body = b"[" * 100_000 + b"]" * 100_000
+    timestamp = str(int(NOW.timestamp()))
+    response = client.post(
+        SMS_IN,
+        body,
+        content_type="application/json",
+        HTTP_X_SETTLE_TIMESTAMP=timestamp,
+        HTTP_X_SETTLE_SIGNATURE=inbound.signature_make(SECRET, timestamp, body),
+    )
+
+    assert response.status_code == 400
+    assert nothing_written(customer_account)
 
 
 # --- Signatures ------------------------------------------------------------------------------

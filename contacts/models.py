@@ -702,10 +702,10 @@ class InboundMessage(models.Model):
     """A message a customer sent us (an SMS or email), as the provider's webhook posted it.
 
     Unique on (channel, provider message id): a replayed webhook finds its row and writes
-    nothing. What it was (``intent``) and what came of it are kept here; a free reply is also a
-    contact-log entry (``entry``), and an answer we sent (the opt-out confirmation, the help
-    text) is one too (``reply``), with the compliance decision it passed or was refused by.
-    Written only by ``outreach.inbound``.
+    nothing. What it was (``intent``) and what came of it are kept here; a free reply is a
+    contact-log entry (``entry``), which alone keeps its text (retention clears it there), and
+    an answer we sent (the opt-out confirmation, the help text) is one too (``reply``), with the
+    compliance decision it passed or was refused by. Written only by ``outreach.inbound``.
     """
 
     class Channel(models.TextChoices):

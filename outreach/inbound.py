@@ -368,8 +368,11 @@ def _inbound_store(*, channel: str, payload: InboundPayload, now: datetime) -> I
     message.customer = account.customer
     message.contact_point = point
     if message.intent == InboundMessage.Intent.REPLY:
+        # The reply's text is kept once, in its contact-log entry, where the retention policy
+        # finds it (``compliance.retention``); the message row keeps the link.
+        subject, message.subject, message.body = message.subject, "", ""
         message.save()
-        message.entry = _reply_log(message=message, text=text)
+        message.entry = _reply_log(message=message, subject=subject, text=text)
         message.save(update_fields=["entry"])
         return message
     message.reply_status = InboundMessage.ReplyStatus.PENDING
@@ -380,10 +383,10 @@ def _inbound_store(*, channel: str, payload: InboundPayload, now: datetime) -> I
     return message
 
 
-def _reply_log(*, message: InboundMessage, text: str) -> ContactLog:
+def _reply_log(*, message: InboundMessage, subject: str, text: str) -> ContactLog:
     """The customer's reply as an inbound entry (the timeline shows its text; the queue's
     "customer replied" holds until someone answers)."""
-    body = f"{message.subject}\n{text}" if message.channel == "email" and message.subject else text
+    body = f"{subject}\n{text}" if message.channel == "email" and subject else text
     entry = ContactLog(
         account=message.account,
         customer=message.customer,

@@ -497,6 +497,9 @@ def test_an_email_reply_keeps_its_subject_and_drops_the_quote(client, customer_a
 
     entry = ContactLog.objects.get()
     assert entry.channel == "email" and entry.message == "Re: payment\nI lost my job."
+    # Its text is kept once, where retention clears it.
+    message = InboundMessage.objects.get()
+    assert message.entry == entry and message.body == message.subject == ""
 
 
 def test_a_reply_goes_on_the_account_last_written_to(client, settings, customer_account, team):

@@ -162,14 +162,19 @@ def _text(data: dict, name: str, *, required: bool = False, limit: int = 200) ->
     return value
 
 
-def _moment(data: dict, name: str, default: datetime) -> datetime:
+def _moment(data: dict, name: str, now: datetime) -> datetime:
+    """The provider's time of the event, never later than ``now`` (a skewed clock must not put
+    a reply after the answer that follows it); ``now`` when not given."""
     raw = data.get(name)
     if raw in (None, ""):
-        return default
-    moment = parse_datetime(raw) if isinstance(raw, str) else None
+        return now
+    try:
+        moment = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible, such as a 13th month
+        moment = None
     if moment is None or moment.tzinfo is None:
         raise ValidationError({name: [_("Give the time in ISO 8601 with its UTC offset.")]})
-    return moment
+    return min(moment, now)
 
 
 def _object(data) -> dict:

@@ -228,6 +228,14 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(client, customer
     assert nothing_written(customer_account)
 
 
+def test_a_reply_dated_in_the_future_is_taken_as_now(client, customer_account):
+    post(client, SMS_IN, {**_stop(text="ok"), "received_at": "2027-06-01T00:00:00+00:00"})
+    post(client, SMS_IN, {**_stop("gw-2", text="ok"), "received_at": "2026-13-01T00:00:00Z"})
+
+    assert ContactLog.objects.get().occurred_at == NOW
+    assert InboundMessage.objects.count() == 1  # the impossible date was a 400
+
+
 def test_a_get_is_refused(client):
     assert client.get(SMS_IN).status_code == 405
 

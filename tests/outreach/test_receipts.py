@@ -21,6 +21,7 @@ from tests.outreach.fake_gateway import FakeGateway
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York
+EARLIER = NOW - timedelta(days=5)  # receipts about messages sent in the days before
 SECRET = "whsec-test"
 RECEIPTS = reverse("outreach:delivery_receipt")
 BOUNCES = reverse("outreach:email_bounce")
@@ -99,7 +100,8 @@ def test_the_gateways_reference_is_kept_and_its_receipt_updates_the_reminder(
     assert reminder.provider_ref == "msg-k1"  # what the gateway answered
 
     at = NOW + timedelta(minutes=2)
-    response = post(client, RECEIPTS, receipt("evt-1", "msg-k1", at=at))
+    with time_machine.travel(at + timedelta(seconds=5), tick=False):
+        response = post(client, RECEIPTS, receipt("evt-1", "msg-k1", at=at), at=at)
 
     assert response.status_code == 200 and response.json()["matched"] is True
     reminder.refresh_from_db()
@@ -153,10 +155,14 @@ def test_three_hard_failures_in_a_row_make_the_point_unusable(client, settings, 
     ]
 
     for i, _ in enumerate(reminders[:2]):
-        post(client, RECEIPTS, receipt(f"e{i}", f"gw-{i}", "failed", "hard", NOW + timedelta(i)))
+        post(
+            client, RECEIPTS, receipt(f"e{i}", f"gw-{i}", "failed", "hard", EARLIER + timedelta(i))
+        )
         point.refresh_from_db()
         assert point.is_valid
-    response = post(client, RECEIPTS, receipt("e2", "gw-2", "failed", "hard", NOW + timedelta(2)))
+    response = post(
+        client, RECEIPTS, receipt("e2", "gw-2", "failed", "hard", EARLIER + timedelta(2))
+    )
 
     assert response.json()["contact_point_unusable"] is True
     point.refresh_from_db()
@@ -182,7 +188,7 @@ def test_a_delivery_resets_the_count_and_soft_failures_do_not_count(client, acco
         ("failed", "hard"),
     ]
     for i, (ref, (status, failure)) in enumerate(zip(refs, steps, strict=True)):
-        post(client, RECEIPTS, receipt(f"e{i}", ref, status, failure, NOW + timedelta(hours=i)))
+        post(client, RECEIPTS, receipt(f"e{i}", ref, status, failure, EARLIER + timedelta(hours=i)))
 
     point.refresh_from_db()
     assert point.is_valid  # two hard failures since the delivery
@@ -215,8 +221,8 @@ def test_two_failures_of_one_message_count_once(client, account, point):
     for i in range(2):
         sent_reminder(account, point, key=f"k{i}", provider_ref=f"gw-{i}")
     post(client, RECEIPTS, receipt("e0", "gw-0", "failed", "hard"))
-    post(client, RECEIPTS, receipt("e1", "gw-1", "failed", "hard", NOW + timedelta(minutes=1)))
-    post(client, RECEIPTS, receipt("e2", "gw-1", "failed", "hard", NOW + timedelta(minutes=2)))
+    post(client, RECEIPTS, receipt("e1", "gw-1", "failed", "hard", EARLIER + timedelta(minutes=1)))
+    post(client, RECEIPTS, receipt("e2", "gw-1", "failed", "hard", EARLIER + timedelta(minutes=2)))
 
     point.refresh_from_db()
     assert point.is_valid
@@ -287,3 +293,13 @@ def test_reminders_sent_in_a_batch_keep_each_reference(settings, team):
     sent = Reminder.objects.filter(status=Reminder.Status.SENT)
     assert sent.count() >= 3
     assert all(r.provider_ref == r.idempotency_key for r in sent)  # the file backend's answer
+
+
+def test_a_soft_failure_between_hard_ones_does_not_break_the_run(client, account, point):
+    steps = [("failed", "hard"), ("failed", "soft"), ("failed", "hard"), ("failed", "hard")]
+    for i, (status, failure) in enumerate(steps):
+        sent_reminder(account, point, key=f"k{i}", provider_ref=f"gw-{i}")
+        post(client, RECEIPTS, receipt(f"e{i}", f"gw-{i}", status, failure, EARLIER + timedelta(i)))
+
+    point.refresh_from_db()
+    assert not point.is_valid

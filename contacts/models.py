@@ -715,6 +715,7 @@ class InboundMessage(models.Model):
     class Intent(models.TextChoices):
         STOP = "stop", _("Opt-out (STOP)")
         HELP = "help", _("Help")
+        START = "start", _("Opt back in (START)")
         REPLY = "reply", _("Reply")
 
     class ReplyStatus(models.TextChoices):

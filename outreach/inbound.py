@@ -13,6 +13,10 @@ The providers post signed webhooks (``outreach.webhooks``, thin views over this 
     marked opted out as the case page marks it (``contacts.services.contact_point_update``), and
     one confirmation in the customer's language;
   - **HELP** (``HELP_WORDS``): the help text (bank, number to call, how to opt out);
+  - **START** (``START_WORDS``): the customer's own written opt-outs of that point and channel
+    end, the point is opted back in when no opt-out of it is left, and it is confirmed. A START
+    that reopens nothing (the point was closed some other way: by staff, at the customer's word
+    on a call) is left to staff as a free reply;
   - anything else: an inbound contact-log entry on the account, which the case timeline shows
     and the queue answers with *customer replied* (``workspace.urgency``).
 
@@ -57,7 +61,12 @@ from compliance.models import (
     RestrictionKind,
     RestrictionSource,
 )
-from compliance.services import CheckRequest, contact_check_bulk, restriction_create
+from compliance.services import (
+    CheckRequest,
+    contact_check_bulk,
+    restriction_create,
+    restriction_end,
+)
 from contacts.models import (
     ContactLog,
     DeliveryReceipt,
@@ -78,6 +87,7 @@ STOP_WORDS = frozenset(
     | {"不要再发"}
 )
 HELP_WORDS = frozenset({"help", "帮助"})
+START_WORDS = frozenset({"start", "unstop"})
 
 
 # --- Signatures ----------------------------------------------------------------------------
@@ -265,12 +275,15 @@ def reply_text(channel: str, text: str, subject: str = "") -> str:
 
 
 def intent_of(text: str) -> str:
-    """``stop``, ``help`` or ``reply``: a keyword only when it is the whole message."""
+    """``stop``, ``help``, ``start`` or ``reply``: a keyword only when it is the whole
+    message."""
     word = keyword_normalise(text)
     if word in STOP_WORDS:
         return InboundMessage.Intent.STOP
     if word in HELP_WORDS:
         return InboundMessage.Intent.HELP
+    if word in START_WORDS:
+        return InboundMessage.Intent.START
     return InboundMessage.Intent.REPLY
 
 
@@ -372,6 +385,13 @@ def _inbound_store(*, channel: str, payload: InboundPayload, now: datetime) -> I
     message.account = account
     message.customer = account.customer
     message.contact_point = point
+    if message.intent == InboundMessage.Intent.START:
+        reason = f"Customer replied {text.strip()[:40]!r} by {channel}"
+        reopened = [
+            p for p in points if opt_in_record(point=p, channel=channel, reason=reason, now=now)
+        ]
+        if not reopened:  # closed some other way: staff decide, as for any reply
+            message.intent = InboundMessage.Intent.REPLY
     if message.intent == InboundMessage.Intent.REPLY:
         # The reply's text is kept once, in its contact-log entry, where the retention policy
         # finds it (``compliance.retention``); the message row keeps the link.
@@ -448,11 +468,41 @@ def opt_out_record(
     return restriction
 
 
+def opt_in_record(*, point: ContactPoint, channel: str, reason: str, now: datetime) -> bool:
+    """Reopen ``channel`` to ``point`` at the customer's written request: end the opt-outs of
+    that point and channel the customer gave in writing, and opt the point back in when no
+    opt-out of it is left (both audited). False when there was none to end: an opt-out staff
+    recorded (or a point closed without one) is not the customer's to lift by text."""
+    own = CommunicationRestriction.objects.filter(
+        customer_id=point.customer_id,
+        kind=RestrictionKind.CHANNEL_OPT_OUT,
+        channel=channel,
+        contact_point=point,
+        source=RestrictionSource.CUSTOMER_WRITTEN,
+    ).in_force(now.date())
+    ended = 0
+    for restriction in own.select_for_update():
+        restriction_end(restriction=restriction, by=None, reason=reason[:200], now=now)
+        ended += 1
+    if not ended:
+        return False
+    left = (
+        CommunicationRestriction.objects.filter(
+            customer_id=point.customer_id, kind=RestrictionKind.CHANNEL_OPT_OUT, contact_point=point
+        )
+        .in_force(now.date())
+        .exists()
+    )
+    if point.opted_out and not left:
+        contact_point_update(point=point, by=None, data={"opted_out": False, "opted_out_at": None})
+    return True
+
+
 # --- Our answers ---------------------------------------------------------------------------
 
 
 def answer_text(message: InboundMessage, language: str) -> tuple[str, str]:
-    """(subject, body) of the answer to a STOP or HELP, in ``language``."""
+    """(subject, body) of the answer to a STOP, START or HELP, in ``language``."""
     values = {"bank": settings.SETTLE_BANK_NAME, "phone": settings.SETTLE_HELP_PHONE}
     with translation.override(language):
         if message.intent == InboundMessage.Intent.STOP:
@@ -466,6 +516,18 @@ def answer_text(message: InboundMessage, language: str) -> tuple[str, str]:
                 body = _(
                     "%(bank)s: you will get no more emails from us at this address. "
                     "Questions: call %(phone)s."
+                )
+        elif message.intent == InboundMessage.Intent.START:
+            subject = _("You have subscribed again")
+            if message.channel == "sms":
+                body = _(
+                    "%(bank)s: you will get text messages from us on this number again. "
+                    "Reply STOP to opt out."
+                )
+            else:
+                body = _(
+                    "%(bank)s: you will get emails from us at this address again. "
+                    "Reply STOP to opt out."
                 )
         else:
             subject = _("Help")

@@ -399,6 +399,48 @@ def test_an_opt_out_by_sms_stops_the_next_sms_reminder_while_email_still_goes(
     assert set(missed.values_list("channel", flat=True)) == {"email"}
 
 
+# --- START ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["START", "unstop"])
+def test_start_reopens_what_the_customers_stop_closed(client, settings, customer_account, text):
+    from compliance.services import contact_check
+
+    post(client, SMS_IN, _stop("gw-1"))
+    response = post(client, SMS_IN, _stop("gw-2", text=text))
+
+    assert response.json()["intent"] == "start"
+    point = phone(customer_account)
+    assert not point.opted_out and point.opted_out_at is None
+    restriction = CommunicationRestriction.objects.get()
+    assert restriction.ended_at == NOW and text.upper() in restriction.end_reason.upper()
+    # Two answers (the confirmation of each), both logged with their decisions.
+    confirmation, welcome = outbox(settings)
+    assert "Reply STOP to opt out" in welcome["body"]
+    assert ContactLog.objects.filter(direction="outbound", decision__isnull=False).count() == 2
+    # A reminder by SMS may go again.
+    assert contact_check(
+        account=customer_account,
+        channel="sms",
+        at=NOW + timedelta(hours=1),
+        contact_point=point,
+        store=False,
+    ).allowed
+
+
+def test_start_does_not_lift_an_opt_out_staff_recorded(client, settings, customer_account):
+    point = phone(customer_account)
+    ContactPoint.objects.filter(pk=point.pk).update(opted_out=True, opted_out_at=NOW)
+
+    response = post(client, SMS_IN, _stop(text="START"))
+
+    assert response.json()["intent"] == "reply"  # left to staff
+    assert phone(customer_account).opted_out
+    assert outbox(settings) == []
+    assert ContactLog.objects.get().direction == "inbound"
+    assert live(customer_account).customer_replied
+
+
 # --- HELP ------------------------------------------------------------------------------------
 
 

@@ -380,6 +380,22 @@ SETTLE_PORTAL = {
     "lock_minutes": env.int("SETTLE_PORTAL_LOCK_MINUTES", default=30),
 }
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Two-way messages (``outreach.inbound``): the providers sign their webhooks with HMAC-SHA256
+# over "<timestamp>.<raw body>"; an empty secret refuses every webhook. A channel's own secret,
+# when set, replaces the shared one for that channel's routes.
+SETTLE_INBOUND_WEBHOOK_SECRET = env.str("SETTLE_INBOUND_WEBHOOK_SECRET", default="")
+SETTLE_INBOUND_WEBHOOK_SECRETS = {
+    "sms": env.str("SETTLE_INBOUND_SMS_WEBHOOK_SECRET", default=""),
+    "email": env.str("SETTLE_INBOUND_EMAIL_WEBHOOK_SECRET", default=""),
+}
+SETTLE_INBOUND_WEBHOOK_TOLERANCE_SECONDS = env.int(
+    "SETTLE_INBOUND_WEBHOOK_TOLERANCE_SECONDS", default=300
+)
+# Who the help text and the opt-out confirmation say we are, and the number to call.
+SETTLE_BANK_NAME = env.str("SETTLE_BANK_NAME", default="Settle Bank")
+SETTLE_HELP_PHONE = env.str("SETTLE_HELP_PHONE", default="+1 800 555 0100")
+# Consecutive hard delivery failures after which a phone or email is marked unusable.
+SETTLE_HARD_FAILURE_THRESHOLD = env.int("SETTLE_HARD_FAILURE_THRESHOLD", default=3)
 # A settlement offer this many days or fewer from its expiry date is a queue reason.
 SETTLE_SETTLEMENT_EXPIRING_DAYS = env.int("SETTLE_SETTLEMENT_EXPIRING_DAYS", default=7)
 SETTLE_REMINDERS = {

@@ -76,6 +76,7 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("contacts/", include("outreach.urls")),
     path("p/", include("portal.urls")),
+    path("webhooks/", include("outreach.webhook_urls")),
     path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
     path("checkout/", include("checkout.urls")),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts import masking
 from accounts.admin import MaskedPersonalDataMixin, ReadOnlyAdmin, TeamScopedAdmin
 from accounts.permissions import TeamScope
 from contacts.models import (
@@ -145,8 +146,9 @@ class ReminderAdmin(TeamScopedAdmin, admin.ModelAdmin):
         "due_at",
         "next_attempt_at",
         "sent_at",
+        "delivery_status",
     ]
-    list_filter = ["status", "kind", "channel"]
+    list_filter = ["status", "kind", "channel", "delivery_status"]
     search_fields = ["idempotency_key"]
     list_select_related = ["account"]
     raw_id_fields = ["account", "contact_point", "template", "decision", "contact"]
@@ -168,3 +170,57 @@ class ContactFollowUpAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     list_filter = [("done_at", admin.EmptyFieldListFilter)]
     list_select_related = ["entry", "account"]
     date_hierarchy = "created_at"
+
+
+# --- Two-way messages ------------------------------------------------------------------------
+from contacts.models import DeliveryReceipt, InboundMessage  # noqa: E402
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, ReadOnlyAdmin):
+    """Read-only: what customers sent (``outreach.inbound`` writes them). The sender is masked;
+    a message from an unknown sender belongs to no team (admins see it)."""
+
+    team_scope = TeamScope(team="account__team")
+    personal_fields = ("sender",)
+    list_display = [
+        "received_at",
+        "channel",
+        "masked_sender",
+        "intent",
+        "known_sender",
+        "account",
+        "reply_status",
+    ]
+    list_filter = ["channel", "intent", "known_sender", "reply_status"]
+    search_fields = ["provider_message_id", "account__customer__name"]
+    list_select_related = ["account"]
+    date_hierarchy = "received_at"
+    raw_id_fields = [
+        "customer",
+        "account",
+        "contact_point",
+        "entry",
+        "reply",
+        "reply_decision",
+    ]
+    readonly_fields = ["masked_sender"]
+
+    @admin.display(description=_("sender"))
+    def masked_sender(self, obj):
+        if obj.channel == InboundMessage.Channel.EMAIL:
+            return masking.mask_email(obj.sender)
+        return masking.mask_phone(obj.sender)
+
+
+@admin.register(DeliveryReceipt)
+class DeliveryReceiptAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    """Read-only: delivery receipts and bounces the channels posted."""
+
+    team_scope = TeamScope(team="reminder__account__team")
+    list_display = ["occurred_at", "channel", "status", "provider_message_id", "reminder", "error"]
+    list_filter = ["channel", "status"]
+    search_fields = ["provider_event_id", "provider_message_id", "reference"]
+    list_select_related = ["reminder"]
+    date_hierarchy = "occurred_at"
+    raw_id_fields = ["reminder", "contact_point"]

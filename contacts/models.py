@@ -177,6 +177,13 @@ class ContactLog(models.Model):
                 condition=models.Q(corrects__isnull=False),
                 name="contactlog_corrects",
             ),
+            # The customers' own messages (an SMS or email reply): the queue's "customer
+            # replied" starts from these few rows; outbound entries never enter it.
+            models.Index(
+                fields=["account", "occurred_at"],
+                condition=models.Q(direction="inbound", channel__in=["sms", "email"]),
+                name="contactlog_replies",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -563,6 +570,14 @@ class TreatmentStrategy(models.Model):
         return f"{self.jurisdiction} {self.risk_tier} {self.bucket_code}: {self.channel}"
 
 
+class DeliveryStatus(models.TextChoices):
+    """What a channel reported about a message after it left: a receipt or a bounce."""
+
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_SOFT = "failed_soft", _("Failed (temporary)")
+    FAILED_HARD = "failed_hard", _("Failed (permanent)")
+
+
 class Reminder(models.Model):
     """One automatic message to send; ``idempotency_key`` makes generation and sending safe
     to repeat. Status: pending → claimed → sent | deferred | blocked | failed | cancelled (the
@@ -637,6 +652,14 @@ class Reminder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # What the channel reported afterwards (``outreach.inbound.delivery_receipt_record``): the
+    # reference its backend returned when sending, and the latest delivery receipt or bounce.
+    provider_ref = models.CharField(_("provider reference"), max_length=200, blank=True)
+    delivery_status = models.CharField(
+        _("delivery"), max_length=12, choices=DeliveryStatus.choices, blank=True
+    )
+    delivery_at = models.DateTimeField(_("delivery reported at"), null=True, blank=True)
+    delivery_error = models.CharField(_("delivery error"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -655,6 +678,12 @@ class Reminder(models.Model):
                 condition=models.Q(status="claimed"),
             ),
             models.Index(fields=["account", "status"]),
+            # Delivery receipts name the message by the provider's id.
+            models.Index(
+                fields=["provider_ref"],
+                name="reminder_provider_ref_idx",
+                condition=~models.Q(provider_ref=""),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -664,3 +693,136 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.status})"
+
+
+# --- Two-way messages --------------------------------------------------------------------------
+
+
+class InboundMessage(models.Model):
+    """A message a customer sent us (an SMS or email), as the provider's webhook posted it.
+
+    Unique on (channel, provider message id): a replayed webhook finds its row and writes
+    nothing. What it was (``intent``) and what came of it are kept here; a free reply is a
+    contact-log entry (``entry``), which alone keeps its text (retention clears it there), and
+    an answer we sent (the opt-out confirmation, the help text) is one too (``reply``), with the
+    compliance decision it passed or was refused by. Written only by ``outreach.inbound``.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("Email")
+
+    class Intent(models.TextChoices):
+        STOP = "stop", _("Opt-out (STOP)")
+        HELP = "help", _("Help")
+        START = "start", _("Opt back in (START)")
+        REPLY = "reply", _("Reply")
+
+    class ReplyStatus(models.TextChoices):
+        NONE = "", _("No answer needed")
+        PENDING = "pending", _("Answer pending")
+        SENT = "sent", _("Answer sent")
+        BLOCKED = "blocked", _("Answer blocked")
+        FAILED = "failed", _("Answer failed")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200)
+    # Normalised as contact points are (E.164, lower-case email); raw when it is neither.
+    sender = models.CharField(_("sender"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    received_at = models.DateTimeField(_("received"))
+    intent = models.CharField(_("intent"), max_length=10, choices=Intent.choices)
+    known_sender = models.BooleanField(_("known sender"), default=False)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The account its entry and our answer are logged on."),
+    )
+    contact_point = models.ForeignKey(
+        ContactPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry = models.ForeignKey(
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The contact-log entry of a free reply."),
+    )
+    reply_status = models.CharField(
+        _("answer"), max_length=10, choices=ReplyStatus.choices, blank=True
+    )
+    reply = models.ForeignKey(
+        ContactLog,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The contact-log entry of our answer."),
+    )
+    reply_decision = models.ForeignKey(
+        "compliance.ComplianceDecision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reply_error = models.CharField(_("answer error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"], name="inbound_message_provider_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.provider_message_id} ({self.intent})"
+
+
+class DeliveryReceipt(models.Model):
+    """A delivery receipt or bounce a channel posted about a message we sent.
+
+    Unique on (channel, provider event id): a replayed webhook counts once. Consecutive hard
+    failures on a contact point are read from these rows (``outreach.inbound``).
+    """
+
+    channel = models.CharField(_("channel"), max_length=10, choices=InboundMessage.Channel.choices)
+    provider_event_id = models.CharField(_("provider event id"), max_length=200)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    reference = models.CharField(_("our reference"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    occurred_at = models.DateTimeField(_("reported at"))
+    reminder = models.ForeignKey(
+        Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_point = models.ForeignKey(
+        ContactPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("delivery receipt")
+        verbose_name_plural = _("delivery receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_event_id"], name="delivery_receipt_provider_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["contact_point", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.provider_event_id} ({self.status})"

@@ -27,8 +27,10 @@ from accounts.models import Account, Role, User
 from accounts.services import acting_as
 from compliance.models import Purpose, RestrictionKind, RestrictionSource
 from compliance.services import (
+    CheckRequest,
     RestrictionAlreadyEnded,
     contact_authorize,
+    contact_check_bulk,
     restriction_create,
     restriction_end,
     template_check,
@@ -451,3 +453,47 @@ def _disposition_apply(*, entry: ContactLog, details: DispositionDetails, by, no
     handler = DISPOSITION_HANDLERS.get(entry.disposition)
     if handler is not None:
         handler(entry, details, by, now)
+
+
+# --- Messages the customer asked for -------------------------------------------------------
+
+
+def solicited_decision(
+    *, account, channel: str, contact_point_id: int | None, text: str, language: str, now
+):
+    """The gate's stored decision on a message the customer asked for a moment ago (a code,
+    the answer to STOP or HELP): compliance judges its wording only (``solicited``)."""
+    return contact_check_bulk(
+        [
+            CheckRequest(
+                account=account,
+                channel=channel,
+                at=now,
+                contact_point=contact_point_id,
+                message=text,
+                language=language,
+                solicited=True,
+            )
+        ],
+        purpose=Purpose.CUSTOMER_REQUEST,
+    )[0]
+
+
+def solicited_log(*, account, point, channel: str, text: str, decision_id, notes: str, now):
+    """The one contact-log entry of a sent solicited message (``text`` as it may be kept)."""
+    entry = ContactLog(
+        account=account,
+        customer=account.customer,
+        contact_point=point,
+        channel=channel,
+        direction=ContactLog.Direction.OUTBOUND,
+        occurred_at=now,
+        outcome=ContactLog.Outcome.DELIVERED,
+        message=text,
+        notes=notes,
+        source=ContactLog.Source.SYSTEM,
+        decision_id=decision_id,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry

@@ -21,10 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from accounts.models import Account, ContactPoint, Customer
-from compliance.models import Purpose
-from compliance.services import CheckRequest, contact_check_bulk
 from contacts.models import ContactLog
 from outreach.backends import ChannelError, OutboundMessage, backend_for
+from outreach.services import solicited_decision, solicited_log
 from portal.models import PortalSession, VerificationAttempt, VerificationCode
 
 CODE_DIGITS = 6
@@ -170,20 +169,14 @@ def code_send(*, session: PortalSession, point_id: int, now: datetime) -> SentCo
     language = session.language or customer.language
     text = _code_text(code, language)
     masked = text.replace(code, "•" * CODE_DIGITS)
-    decision = contact_check_bulk(
-        [
-            CheckRequest(
-                account=account.pk,
-                channel=channel,
-                at=now,
-                contact_point=point.pk,
-                message=masked,
-                language=language,
-                solicited=True,
-            )
-        ],
-        purpose=Purpose.CUSTOMER_REQUEST,
-    )[0]
+    decision = solicited_decision(
+        account=account.pk,
+        channel=channel,
+        contact_point_id=point.pk,
+        text=masked,
+        language=language,
+        now=now,
+    )
     if not decision.allowed:
         raise CodeNotSent(", ".join(decision.rule_codes))
     stored = VerificationCode.objects.create(
@@ -209,18 +202,14 @@ def code_send(*, session: PortalSession, point_id: int, now: datetime) -> SentCo
     except ChannelError as exc:
         stored.delete()
         raise CodeNotSent(str(exc)) from exc
-    entry = ContactLog.objects.create(
+    entry = solicited_log(
         account=account,
-        customer=customer,
-        contact_point=point,
+        point=point,
         channel=channel,
-        direction=ContactLog.Direction.OUTBOUND,
-        occurred_at=now,
-        outcome=ContactLog.Outcome.DELIVERED,
-        message=masked,
-        source=ContactLog.Source.SYSTEM,
+        text=masked,
         decision_id=decision.id,
         notes="Portal verification code",
+        now=now,
     )
     return SentCode(code=stored, entry=entry)
 

@@ -170,6 +170,12 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     # is a 400) and the fake provider's hosted page (the session's token is the key).
     "checkout:webhook": ("public", "provider", "POST"),
     "checkout:fake_page": ("public", "checkout_session", "GET"),
+    # Two-way messages: the providers' webhooks, signed instead of signed in (an unsigned
+    # POST is a 400 for anyone, a wrongly signed one a 403: tests/outreach/test_inbound.py).
+    "outreach:inbound_sms": ("public", None, "POST"),
+    "outreach:inbound_email": ("public", None, "POST"),
+    "outreach:delivery_receipt": ("public", None, "POST"),
+    "outreach:email_bounce": ("public", None, "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}

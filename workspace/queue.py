@@ -32,6 +32,7 @@ class Reason:
     """The queue's reasons: ``workspace.urgency``'s flags, in its order, with their labels."""
 
     CALLBACK_DUE = "callback_due"
+    CUSTOMER_REPLIED = "customer_replied"
     PROMISE_DUE = "promise_due"
     INSTALLMENT_MISSED = "installment_missed"
     PROMISE_BROKEN = "promise_broken"
@@ -40,6 +41,7 @@ class Reason:
 
     LABELS = {
         CALLBACK_DUE: _("Callback due"),
+        CUSTOMER_REPLIED: _("Customer replied"),
         PROMISE_DUE: _("Promise due today"),
         INSTALLMENT_MISSED: _("Plan installment missed"),
         PROMISE_BROKEN: _("Broken promise"),

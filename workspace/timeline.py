@@ -7,9 +7,9 @@ points and evidence files with the contact points they name) — thirteen in all
 number of events. Settlement offers and hardship arrangements carry the moment of each step on
 their own rows, so each step is read from there.
 
-A contact shows its reason for delinquency, the text sent (SMS, email, letter) and, when it has
-an evidence file, where to play it: the team-checked attachment endpoint, which records every
-access.
+A contact shows its reason for delinquency, the text of an SMS, email or letter (sent, or for a
+customer's reply received) and, when it has an evidence file, where to play it: the
+team-checked attachment endpoint, which records every access.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class TimelineEvent:
     by: str = ""
     ref: int | None = None
     reason: str = ""  # a contact's reason for delinquency, in the reader's language
-    message: str = ""  # the text a message (SMS, email, letter) sent
+    message: str = ""  # the text of a message (SMS, email, letter) sent or received
     recording: str = ""  # where to play or fetch a contact's evidence file
 
 
@@ -98,7 +98,11 @@ def _contacts(account: Account, limit: int | None = None) -> list[TimelineEvent]
         TimelineEvent(
             at=at,
             kind="contact",
-            title=f"{channels.get(channel, channel)} · {outcomes.get(outcome, outcome)}"
+            title=(
+                _("%(channel)s from the customer") % {"channel": channels.get(channel, channel)}
+                if direction == ContactLog.Direction.INBOUND and channel in MESSAGE_CHANNELS
+                else f"{channels.get(channel, channel)} · {outcomes.get(outcome, outcome)}"
+            )
             + (f" · {dispositions[disposition]}" if disposition else ""),
             detail=notes or _redacted(redacted_at),
             by=user or _("system"),

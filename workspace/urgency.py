@@ -10,7 +10,9 @@ these are the department's choices):
 - a promise broken in the last ``BROKEN_PROMISE_RECENT_DAYS`` days;
 - a settlement offer expiring: offered, and its last day is within
   ``SETTLE_SETTLEMENT_EXPIRING_DAYS`` (default 7) from today;
-- a hardship review due: an active hardship arrangement whose review date has come.
+- a hardship review due: an active hardship arrangement whose review date has come;
+- the customer replied: an SMS or email from the customer (an inbound contact-log entry, written
+  by ``outreach.inbound``) with no contact logged by a member of staff on the account since.
 Each reason is one set of rows (``_reasons``) read two ways: as an ``Exists`` per account (the
 live queue annotates these flags on the rows of the page it shows, and the nightly run folds the
 same expressions into ``Account.queue_priority``), and as the ids of the accounts it names
@@ -25,7 +27,7 @@ from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 
-from contacts.models import CallbackTask
+from contacts.models import CallbackTask, ContactLog
 from plans.models import (
     HardshipArrangement,
     HardshipStatus,
@@ -39,6 +41,7 @@ from plans.models import (
 from plans.reage import unpaid_past_due
 
 CALLBACK_DUE_POINTS = 500
+CUSTOMER_REPLIED_POINTS = 400  # the customer is waiting for an answer
 PROMISE_DUE_TODAY_POINTS = 300
 INSTALLMENT_MISSED_POINTS = 250
 BROKEN_PROMISE_POINTS = 200
@@ -49,6 +52,7 @@ BROKEN_PROMISE_RECENT_DAYS = 14
 #: flag name → points, in the order the queue shows the reasons.
 URGENCY_POINTS = {
     "callback_due": CALLBACK_DUE_POINTS,
+    "customer_replied": CUSTOMER_REPLIED_POINTS,
     "promise_due": PROMISE_DUE_TODAY_POINTS,
     "installment_missed": INSTALLMENT_MISSED_POINTS,
     "promise_broken": BROKEN_PROMISE_POINTS,
@@ -61,12 +65,30 @@ def settlement_expiring_days() -> int:
     return int(settings.SETTLE_SETTLEMENT_EXPIRING_DAYS)
 
 
+def unanswered_replies() -> QuerySet:
+    """The customers' SMS and email replies no member of staff has answered: no contact
+    logged by a user (a call, a message, an inbound call they took) on the account at or after
+    the reply. Read from the replies' own partial index (``contactlog_replies``)."""
+    answered = ContactLog.objects.filter(
+        account=OuterRef("account"), user__isnull=False, occurred_at__gte=OuterRef("occurred_at")
+    )
+    return (
+        ContactLog.objects.filter(
+            direction=ContactLog.Direction.INBOUND,
+            channel__in=(ContactLog.Channel.SMS, ContactLog.Channel.EMAIL),
+        )
+        .filter(~Exists(answered))
+        .order_by()
+    )
+
+
 def _reasons(as_of: date) -> dict[str, tuple[QuerySet, str]]:
     """Each reason as the rows that make it hold, and the path from those rows to the account."""
     promises = PromiseToPay.objects.order_by()
     expiring_by = as_of + timedelta(days=settlement_expiring_days())
     return {
         "callback_due": (CallbackTask.objects.due(as_of).order_by(), "account"),
+        "customer_replied": (unanswered_replies(), "account"),
         "promise_due": (promises.filter(status=PromiseStatus.PENDING, due_date=as_of), "account"),
         "installment_missed": (
             Installment.objects.filter(

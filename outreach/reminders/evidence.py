@@ -32,6 +32,7 @@ class _Outcome:
     attempts: int
     last_error: str
     next_attempt_at: datetime | None
+    provider_ref: str | None = None  # None: unchanged
 
 
 @transaction.atomic
@@ -41,21 +42,24 @@ def batch_finalise(
     worker_id: str,
     rows: dict[int, ReminderRow],
     changes: dict[int, dict[str, Any]],
-    sent: list[tuple[ReminderRow, str, int | None]],
+    sent: list[tuple[ReminderRow, str, int | None, str]],
 ) -> set[int]:
     """Write the outcome of a batch for the rows this worker still holds; return their ids.
+
+    ``sent`` holds (row, text, decision id, the reference the channel returned): the reference
+    is kept on the reminder, so a delivery receipt that names it finds the reminder.
 
     The rows are locked first: a reclaim that took them over (this run outlived the claim
     timeout) has already changed ``claimed_by``, so they are skipped here and the run that
     holds them now writes their log entry. That is what keeps the log to one entry per key.
     """
-    ids = [*changes, *(r.pk for r, _, _ in sent)]
+    ids = [*changes, *(r.pk for r, _, _, _ in sent)]
     mine = set(
         Reminder.objects.select_for_update()
         .filter(AnyOf(F("id"), ids), status=Reminder.Status.CLAIMED, claimed_by=worker_id)
         .values_list("id", flat=True)
     )
-    held = [(r, text, decision_id) for r, text, decision_id in sent if r.pk in mine]
+    held = [item for item in sent if item[0].pk in mine]
     # The gate was passed before sending (contact_check_bulk, purpose "reminder"); the entry
     # records the decision it passed. Append-only evidence: stored in bulk, not audit-logged.
     entry_ids = evidence_insert(
@@ -75,14 +79,22 @@ def batch_finalise(
                 "decision_id": decision_id,
                 "notes": f"Reminder {r.key}",
             }
-            for r, text, decision_id in held
+            for r, text, decision_id, _ in held
         ],
     )
     updates: list[_Outcome] = []
-    for (r, _, decision_id), entry_id in zip(held, entry_ids, strict=True):
+    for (r, _, decision_id, ref), entry_id in zip(held, entry_ids, strict=True):
         updates.append(
             _Outcome(
-                r.pk, Reminder.Status.SENT, now, entry_id, decision_id, r.attempts + 1, "", None
+                r.pk,
+                Reminder.Status.SENT,
+                now,
+                entry_id,
+                decision_id,
+                r.attempts + 1,
+                "",
+                None,
+                ref[:200],
             )
         )
     for pk, change in changes.items():
@@ -113,7 +125,9 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
         return
     if connection.vendor != "postgresql":
         for u in updates:
+            extra = {} if u.provider_ref is None else {"provider_ref": u.provider_ref}
             Reminder.objects.filter(pk=u.pk).update(
+                **extra,
                 status=u.status,
                 sent_at=u.sent_at,
                 contact_id=u.contact_id,
@@ -132,12 +146,13 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
             UPDATE {table} AS r
             SET status = v.status, sent_at = v.sent_at, contact_id = v.contact_id,
                 decision_id = v.decision_id, attempts = v.attempts, last_error = v.last_error,
-                next_attempt_at = v.next_attempt_at, claimed_by = '', claimed_at = NULL
+                next_attempt_at = v.next_attempt_at, claimed_by = '', claimed_at = NULL,
+                provider_ref = COALESCE(v.provider_ref, r.provider_ref)
             FROM unnest(
                 %s::bigint[], %s::varchar[], %s::timestamptz[], %s::bigint[], %s::bigint[],
-                %s::int[], %s::text[], %s::timestamptz[]
+                %s::int[], %s::text[], %s::timestamptz[], %s::varchar[]
             ) AS v(id, status, sent_at, contact_id, decision_id, attempts, last_error,
-                   next_attempt_at)
+                   next_attempt_at, provider_ref)
             WHERE r.id = v.id
             """,  # noqa: S608 - the table name is ours, values are parameters
             [
@@ -149,5 +164,6 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
                 [u.attempts for u in updates],
                 [u.last_error for u in updates],
                 [u.next_attempt_at for u in updates],
+                [u.provider_ref for u in updates],
             ],
         )

@@ -199,7 +199,7 @@ def reminders_send_batch(
             continue
         outgoing.setdefault(r.channel, []).append((r, subject, body, decision.id))
 
-    sent: list[tuple[ReminderRow, str, int | None]] = []
+    sent: list[tuple[ReminderRow, str, int | None, str]] = []
     for channel, items in outgoing.items():
         messages = [
             OutboundMessage(
@@ -234,12 +234,13 @@ def reminders_send_batch(
                     }
                 changes[r.pk].update(decision_id=decision_id, last_error=str(result)[:1000])
                 continue
-            sent.append((r, body if not subject else f"{subject}\n{body}", decision_id))
+            text = body if not subject else f"{subject}\n{body}"
+            sent.append((r, text, decision_id, str(result)))
 
     written = batch_finalise(
         now=now, worker_id=worker_id, rows={r.pk: r for r in rows}, changes=changes, sent=sent
     )
-    summary.sent = sum(1 for r, _, _ in sent if r.pk in written)
+    summary.sent = sum(1 for r, _, _, _ in sent if r.pk in written)
     for pk, change in changes.items():
         if pk not in written:  # taken over by another run, which reports it
             continue

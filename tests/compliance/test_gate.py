@@ -26,6 +26,8 @@ GATE = re.compile(r"\bcontact_(?:authorize|check|check_bulk)\s*\(")
 NOT_OUTBOUND = {
     "workspace/demo.py": "loads past contacts as history (source=history); nothing is sent",
     "contacts/models.py": "defines the model (class ContactLog(...))",
+    "outreach/inbound.py": "logs what the customer sent (inbound); its answers are logged by"
+    " outreach.services.solicited_log after the gate's solicited_decision",
 }
 #: Modules that write the rows of contacts their only caller passed through the gate:
 #: writer → that caller, which must call the gate itself.

@@ -209,3 +209,75 @@ def test_from_a_reminder_to_a_plan_paid_online(
     assert words["accepted"] in timeline and words["signed_in"] in timeline
     assert words["started"] in timeline and payment.reference in timeline
     page.snap("specialist-sees-it")
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_a_stop_reply_stops_the_next_sms_reminder(
+    page, live_server, settings, clock, outbox, language
+):
+    """The customer answers a reminder with STOP: the gateway's signed webhook closes the SMS
+    channel, the customer gets one confirmation, the next SMS reminder is blocked while email
+    still goes, and the specialist sees why on the case."""
+    import json
+    import urllib.request
+
+    from tests.outreach.fake_gateway import FakeGateway
+
+    settings.SETTLE_INBOUND_WEBHOOK_SECRET = "e2e-inbound-secret"
+    now = NOW[language]
+    import_module("contacts.migrations.0008_reminder_defaults").strategies_create(apps, None)
+    templates_seed()
+    team = TeamFactory(code="us-east", jurisdiction="US")
+    _user("specialist", team, "sam")
+    account = owing_account(team, assigned_to=User.objects.get(username="sam"))
+    phone = ContactPointFactory(customer=account.customer, value="+12125550142")
+    email = ContactPointFactory(customer=account.customer, kind="email", value="jane@example.com")
+
+    def reminder(channel, point, key):
+        return Reminder.objects.create(
+            account=account,
+            kind=Reminder.Kind.STRATEGY,
+            channel=channel,
+            contact_point=point,
+            template=MessageTemplate.objects.filter(channel=channel, language="en").first(),
+            idempotency_key=key,
+            due_at=now,
+            next_attempt_at=now,
+        )
+
+    reminder("sms", phone, "before-stop")
+    assert reminders_send_due(now=now, worker_id="e2e").sent == 1
+
+    body, headers = FakeGateway.signed(
+        {"id": "gw-msg-1", "from": "+1 212 555 0142", "text": " Stop "},
+        secret="e2e-inbound-secret",
+        at=now,
+    )
+    request = urllib.request.Request(  # noqa: S310 - the live test server
+        f"{live_server.url}/webhooks/sms/inbound/",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Settle-Timestamp": headers["HTTP_X_SETTLE_TIMESTAMP"],
+            "X-Settle-Signature": headers["HTTP_X_SETTLE_SIGNATURE"],
+        },
+    )
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - the live test server
+        assert response.status == 200, json.loads(response.read())
+    confirmations = [m for m in outbox.sent if m.idempotency_key.startswith("inbound:")]
+    assert [m.to for m in confirmations] == ["+12125550142"]  # one confirmation, to the sender
+
+    sms = reminder("sms", phone, "after-stop-sms")
+    mail = reminder("email", email, "after-stop-email")
+    summary = reminders_send_due(now=now, worker_id="e2e")
+    sms.refresh_from_db()
+    mail.refresh_from_db()
+    assert sms.status == Reminder.Status.BLOCKED and "channel_opt_out" in sms.last_error
+    assert mail.status == Reminder.Status.SENT and summary.sent == 1
+
+    login(page, live_server, "sam")
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.wait_for_selector("#timeline")
+    assert "Stop" in page.inner_text("#timeline")
+    page.snap("specialist-sees-the-stop")

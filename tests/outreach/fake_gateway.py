@@ -2,12 +2,16 @@
 
 It records every request (headers and JSON body), answers 503 for the next ``fail(n)`` calls,
 and, like a real gateway honouring ``Idempotency-Key``, delivers a repeated key only once.
+``signed`` is how it signs what it posts back to Settle (inbound messages, delivery receipts).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -50,6 +54,18 @@ class FakeGateway:
             key = headers.get("Idempotency-Key", "")
             self.delivered.setdefault(key, body)
             return 200, {"id": f"msg-{key}"}
+
+    @staticmethod
+    def signed(payload: dict, *, secret: str, at: datetime) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a webhook the gateway posts at ``at``: HMAC-SHA256 with
+        ``secret`` over ``<unix timestamp>.<body>``."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        timestamp = str(int(at.timestamp()))
+        mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+        return body, {
+            "HTTP_X_SETTLE_TIMESTAMP": timestamp,
+            "HTTP_X_SETTLE_SIGNATURE": f"sha256={mac.hexdigest()}",
+        }
 
     def fail(self, times: int) -> None:
         with self._lock:

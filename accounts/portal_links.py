@@ -49,7 +49,13 @@ def _b36(number: int) -> str:
 
 
 def _signer() -> signing.Signer:
-    return signing.Signer(salt=SALT, algorithm="sha256")
+    # One signer per key set: every reminder makes a link, so it is not rebuilt each time.
+    return _signer_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=4)
+def _signer_for(key: str, fallbacks: tuple[str, ...]) -> signing.Signer:
+    return signing.Signer(key=key, fallback_keys=list(fallbacks), salt=SALT, algorithm="sha256")
 
 
 def _signatures(value: str) -> list[str]:

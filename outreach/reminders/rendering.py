@@ -4,6 +4,7 @@ promise's amount and date when it is about one, and the customer's portal link."
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -37,16 +38,20 @@ def placeholder_values(row: ReminderRow, *, today: date) -> dict[str, str]:
     return values
 
 
+@lru_cache(maxsize=16)
+def _link_format(language: str, channel: str) -> str:
+    """The line's text in ``language``: looked up once per process, not per reminder."""
+    with translation.override(language):
+        if channel == "letter":
+            return _("To pay or arrange a plan online, go to %(url)s and type the code %(code)s.")
+        return _("Pay or arrange a plan online: %(link)s")
+
+
 def _link_line(template: MessageTemplate, values: dict[str, str]) -> str:
-    with translation.override(template.language):
-        if template.channel == "letter":
-            return _(
-                "To pay or arrange a plan online, go to %(url)s and type the code %(code)s."
-            ) % {
-                "url": entry_url(),
-                "code": values["portal_link"],
-            }
-        return _("Pay or arrange a plan online: %(link)s") % {"link": values["portal_link"]}
+    text = _link_format(template.language, template.channel)
+    if template.channel == "letter":
+        return text % {"url": entry_url(), "code": values["portal_link"]}
+    return text % {"link": values["portal_link"]}
 
 
 def message_render(template: MessageTemplate, row: ReminderRow, *, today: date) -> tuple[str, str]:

@@ -7,7 +7,13 @@ from contacts.models import Dispute
 
 
 class CodeEntryForm(forms.Form):
-    code = forms.CharField(label=_("The code on your letter"), max_length=80)
+    code = forms.RegexField(
+        label=_("The code on your letter"),
+        max_length=80,
+        regex=r"^[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]+$",
+        error_messages={"invalid": _("Type the code exactly as printed, with its dots.")},
+        strip=True,
+    )
 
 
 class IdentityForm(forms.Form):

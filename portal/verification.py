@@ -27,6 +27,8 @@ from outreach.services import solicited_decision, solicited_log
 from portal.models import PortalSession, VerificationAttempt, VerificationCode
 
 CODE_DIGITS = 6
+#: Codes one session may ask for within a code's life: more would make Settle an SMS cannon.
+CODES_PER_WINDOW = 3
 ID_DIGITS = 4
 #: Channels a code may go to, by contact-point kind.
 CODE_CHANNELS = {ContactPoint.Kind.PHONE: "sms", ContactPoint.Kind.EMAIL: "email"}
@@ -157,6 +159,9 @@ def code_send(*, session: PortalSession, point_id: int, now: datetime) -> SentCo
     if session.identified_at is None:
         raise CodeNotSent("not identified")
     _require_unlocked(session.customer_id, now)
+    window = now - timedelta(minutes=_conf("code_minutes"))
+    if session.codes.filter(created_at__gt=window).count() >= CODES_PER_WINDOW:
+        raise CodeNotSent("too many codes")
     customer = session.customer
     point = next((p for p in code_points(customer) if p.pk == point_id), None)
     if point is None:

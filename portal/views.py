@@ -44,8 +44,9 @@ def start(request: HttpRequest) -> HttpResponse:
     """Type the code from a letter (the same token a message's link carries)."""
     form = forms.CodeEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        return redirect(reverse("portal:link", args=[form.cleaned_data["code"].strip()]))
-    return _render(request, "start.html", {"form": form})
+        return redirect(reverse("portal:link", args=[form.cleaned_data["code"]]))
+    status = 400 if form.errors else 200
+    return _render(request, "start.html", {"form": form}, status=status)
 
 
 def link(request: HttpRequest, token: str) -> HttpResponse:
@@ -72,6 +73,8 @@ def _locked(request, until):
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     session = request.portal
+    if session.verified_at is not None:
+        return redirect(reverse("portal:home"))
     if session.identified_at is not None:
         return redirect(reverse("portal:code"))
     form = forms.IdentityForm(request.POST or None)

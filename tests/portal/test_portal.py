@@ -456,3 +456,30 @@ def test_a_discount_beyond_the_self_service_authority_waits_for_a_supervisor(
     )
     assert response.url.endswith("done=settlement_pending")
     assert Settlement.objects.get(account=account).status == "pending_approval"
+
+
+def test_a_typed_code_of_the_wrong_shape_is_refused_not_an_error(client, clock):
+    response = client.post(reverse("portal:start"), {"code": "abc/../def"})
+    assert response.status_code == 400 and response.context["form"].errors["code"]
+
+
+def test_a_session_asks_for_three_codes_at_most_within_a_codes_life(client, account, clock):
+    client.get(reverse("portal:link", args=[token_for(account.customer)]))
+    client.post(reverse("portal:verify"), {"date_of_birth": DOB.isoformat()})
+    point = account.customer.contact_points.get()
+    for _ in range(3):
+        assert (
+            client.post(reverse("portal:code"), {"action": "send", "point": point.pk}).status_code
+            == 200
+        )
+    assert (
+        client.post(reverse("portal:code"), {"action": "send", "point": point.pk}).status_code
+        == 400
+    )
+    assert len(CaptureBackend.sent) == 3
+    clock.shift(timedelta(minutes=11))
+    # Once the first codes have expired, another may be asked for (the session is not idle).
+    assert (
+        client.post(reverse("portal:code"), {"action": "send", "point": point.pk}).status_code
+        == 200
+    )

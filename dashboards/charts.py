@@ -135,10 +135,10 @@ def heat(rate: Decimal | None) -> str:
 
 
 TREND_W = 300
-TREND_H = 150
+TREND_H = 160
 TREND_LEFT = 48
 TREND_BOTTOM = 20
-TREND_TOP = 14
+TREND_TOP = 24
 
 
 def trend(
@@ -264,7 +264,7 @@ def trend(
             '<text class="latest-value" x="{}" y="{}" text-anchor="end" font-weight="bold">'
             "{}</text>",
             TREND_W - 8,
-            TREND_TOP - 2,
+            TREND_TOP - 10,
             show(latest),
         )
     )

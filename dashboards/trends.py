@@ -1,26 +1,23 @@
 """Weekly trends of the main KPIs: the last 26 ISO weeks (Monday to Sunday, business days)
 ending with the week of the filter's end date.
 
-Activity KPIs (contact rate, promise-kept rate, collected, complaint rate) are summed from the
-daily facts in one grouped query by week, metric and currency; the cure rate is read from the
-bucket history in one query (the facts hold no weekly states). The definitions are in
+Every series is summed from the daily facts in one grouped query by week, metric, key and
+currency; the weekly cure facts are written by the refresh on each Sunday (``facts.cure_rows``),
+so the current week has a cure rate once its Sunday is refreshed. The definitions are in
 ``DEFINITIONS``, in the style of ``kpis.DEFINITIONS``; team, jurisdiction and product filters
 apply as everywhere on the dashboard (the filter's start date does not: the window is fixed).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
-from accounts import delinquency
-from accounts.models import PAID_STAGES, BucketHistory
 from dashboards.kpis import Filters, ratio
 from dashboards.models import DailyActivity
 
@@ -42,7 +39,8 @@ DEFINITIONS: dict[str, tuple] = {
             "Of the accounts whose bucket history puts them in a delinquent bucket (any but "
             "the first) at the end of the Sunday before the week, the share in the first "
             "(current) bucket at the end of the week's Sunday, or paid off or settled during "
-            "the week. Team, jurisdiction and product are the account's today."
+            "the week; shown once the week's Sunday is refreshed. Team, jurisdiction and product "
+            "are the account's at refresh time."
         ),
     ),
 }
@@ -56,6 +54,7 @@ ACTIVITY_METRICS = (
     "promises_broken",
     "collected",
     "complaints",
+    "cure_base",
 )
 
 
@@ -126,7 +125,7 @@ def _activity(f: Filters, weeks: dict[date, TrendWeek], first: date, last: date)
             DailyActivity.objects.filter(day__gte=first, day__lte=last, metric__in=ACTIVITY_METRICS)
         )
         .annotate(week=TruncWeek("day"))
-        .values("week", "metric", "currency")
+        .values("week", "metric", "key", "currency")
         .annotate(n=Sum("count"), total=Sum("amount"))
         .order_by()
     )
@@ -143,58 +142,12 @@ def _activity(f: Filters, weeks: dict[date, TrendWeek], first: date, last: date)
             w.resolved += n
         elif metric in ("promises_partially_kept", "promises_broken"):
             w.resolved += n
+        elif metric == "cure_base":
+            w.delinquent += n
+            if r["key"] == "cured":
+                w.cured += n
         else:
             setattr(w, metric, getattr(w, metric) + n)
-
-
-def _scope_stays(f: Filters, queryset):
-    if f.team_ids is not None:
-        queryset = queryset.filter(account__team_id__in=f.team_ids)
-    if f.team_id:
-        queryset = queryset.filter(account__team_id=f.team_id)
-    if f.jurisdiction:
-        queryset = queryset.filter(account__customer__jurisdiction=f.jurisdiction)
-    if f.product:
-        queryset = queryset.filter(account__product=f.product)
-    return queryset
-
-
-def _covers(stay: tuple, day: date) -> bool:
-    """A stay covers ``day`` as in ``facts.stays_on``: entered on or before, not exited by it."""
-    _bucket, entered, exited, _to = stay
-    return entered <= day and (exited is None or exited > day)
-
-
-def _cures(f: Filters, weeks: dict[date, TrendWeek], first: date, last: date) -> None:
-    """Delinquent at the Sunday before each week and cured by its Sunday (``weekly_cure``)."""
-    buckets = [b.code for b in delinquency.configured_buckets()]
-    if not buckets:
-        return
-    current = buckets[0]
-    before = first - timedelta(days=1)
-    stays = _scope_stays(
-        f,
-        BucketHistory.objects.filter(entered_on__lte=last).filter(
-            Q(exited_on__isnull=True) | Q(exited_on__gt=before)
-        ),
-    ).values_list("account_id", "bucket", "entered_on", "exited_on", "exited_to")
-    by_account: dict[int, list[tuple]] = defaultdict(list)
-    for account_id, *stay in stays.order_by().iterator(chunk_size=5000):
-        by_account[account_id].append(tuple(stay))
-    for account_stays in by_account.values():
-        for start, w in weeks.items():
-            prior, end = start - timedelta(days=1), start + timedelta(days=6)
-            at_start = next((s for s in account_stays if _covers(s, prior)), None)
-            if at_start is None or at_start[0] == current:
-                continue
-            w.delinquent += 1
-            at_end = next((s for s in account_stays if _covers(s, end)), None)
-            paid = any(
-                s[2] is not None and prior < s[2] <= end and s[3] in PAID_STAGES
-                for s in account_stays
-            )
-            if (at_end is not None and at_end[0] == current) or paid:
-                w.cured += 1
 
 
 def trends(f: Filters, *, count: int = WEEKS) -> Trends:
@@ -203,6 +156,5 @@ def trends(f: Filters, *, count: int = WEEKS) -> Trends:
     weeks = {s: TrendWeek(start=s) for s in starts}
     first, last = starts[0], starts[-1] + timedelta(days=6)
     _activity(f, weeks, first, last)
-    _cures(f, weeks, first, last)
     currencies = sorted({c for w in weeks.values() for c in w.collected})
     return Trends(weeks=[weeks[s] for s in starts], currencies=currencies)

@@ -68,7 +68,16 @@ class TargetAdmin(TeamScopedAdmin, admin.ModelAdmin):
     team_scope = TeamScope(team="team")
     list_display = ["month", "team", "specialist", "metric", "value", "currency", "created_by"]
     list_filter = ["month", "metric", ("team", admin.RelatedOnlyFieldListFilter)]
-    fields = ["month", "team", "specialist", "metric", "value", "currency"]
+    fields = [
+        "month",
+        "team",
+        "specialist",
+        "metric",
+        "value",
+        "currency",
+        "created_by",
+        "created_at",
+    ]
     readonly_fields = ["created_by", "created_at"]
 
     def save_model(self, request, obj, form, change):

@@ -7,10 +7,15 @@ and jurisdiction are the account's at refresh time; jurisdiction is the customer
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_currency
+from core.money import CURRENCY_PLACES
 
 
 class PortfolioSnapshot(models.Model):
@@ -132,7 +137,11 @@ class Target(models.Model):
     metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
     value = models.DecimalField(_("target"), max_digits=18, decimal_places=2)
     currency = models.CharField(
-        _("currency"), max_length=3, blank=True, help_text=_("Only for the amount collected.")
+        _("currency"),
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text=_("Only for the amount collected."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -177,6 +186,14 @@ class Target(models.Model):
         counted = self.metric and self.metric != self.Metric.COLLECTED
         if counted and self.value is not None and self.value != self.value.to_integral_value():
             errors["value"] = _("A count target is a whole number.")
+        places = CURRENCY_PLACES.get(self.currency)
+        if (
+            self.metric == self.Metric.COLLECTED
+            and places is not None
+            and self.value is not None
+            and self.value != self.value.quantize(Decimal(1).scaleb(-places))
+        ):
+            errors["value"] = _("Use at most %(places)s decimal places.") % {"places": places}
         if self.specialist_id and self.team_id and self.specialist.team_id != self.team_id:
             errors["specialist"] = _("The specialist is not in this team.")
         if errors:

@@ -328,6 +328,8 @@ def test_specialists_get_403_on_the_new_exports(client, specialist, table):
         ({"metric": "contacts", "value": Decimal("5"), "currency": "USD"}, "currency"),
         ({"metric": "contacts", "value": Decimal("5.5")}, "value"),
         ({"metric": "contacts", "value": Decimal("5"), "month": date(2026, 11, 2)}, "month"),
+        ({"metric": "collected", "value": Decimal("5"), "currency": "XYZ"}, "currency"),
+        ({"metric": "collected", "value": Decimal("500.5"), "currency": "JPY"}, "value"),
     ],
 )
 def test_a_target_names_the_field_that_is_wrong(team, fields, field):

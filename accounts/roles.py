@@ -73,6 +73,11 @@ _SUPERVISOR = (
     "compliance.change_communicationrestriction",
     "compliance.view_compliancedecision",
     "checkout.view_providerevent",
+    # dashboards: monthly targets of the team and its specialists
+    "dashboards.view_target",
+    "dashboards.add_target",
+    "dashboards.change_target",
+    "dashboards.delete_target",
 )
 
 _ADMIN = (

@@ -5,6 +5,7 @@ on a bare machine. ``DATABASE_URL`` selects PostgreSQL and ``CELERY_BROKER_URL``
 select Redis. Every variable is listed in the README.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -378,6 +379,14 @@ SETTLE_PORTAL = {
     "code_minutes": env.int("SETTLE_PORTAL_CODE_MINUTES", default=10),
     "failure_limit": env.int("SETTLE_PORTAL_FAILURE_LIMIT", default=5),
     "lock_minutes": env.int("SETTLE_PORTAL_LOCK_MINUTES", default=30),
+}
+# Monthly cost of one specialist per currency (the dashboard shows it beside the team's collected
+# per head), e.g. SETTLE_COST_PER_HEAD_MONTHLY='{"USD": "4500.00", "CNY": "18000.00"}'.
+SETTLE_COST_PER_HEAD_MONTHLY = {
+    currency: Decimal(str(amount))
+    for currency, amount in env.json(
+        "SETTLE_COST_PER_HEAD_MONTHLY", default={"USD": "4500.00", "CNY": "18000.00"}
+    ).items()
 }
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Two-way messages (``outreach.inbound``): the providers sign their webhooks with HMAC-SHA256

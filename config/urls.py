@@ -10,9 +10,9 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from contacts import api as contacts_api
+from dashboards import views as dashboards_views
 from outreach import api as outreach_api
 from workspace import api as workspace_api
-from workspace import views as workspace_views
 
 router = DefaultRouter()
 router.register("customers", accounts_api.CustomerViewSet, basename="customer")
@@ -70,7 +70,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", workspace_views.home, name="home"),
+    # The home page (workspace.views.home_context) with the user's targets, which live above.
+    path("", dashboards_views.home, name="home"),
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain")),
     path("accounts/", include("workspace.urls")),
     path("plans/", include("plans.urls")),

@@ -11,6 +11,9 @@ retry or a second worker changes nothing and readers never see a half-written re
 * Daily activity — for ``day`` and the ``activity_days − 1`` days before it, one grouped query
   per metric over the whole range (so late payment postings and promises resolved the night
   after their due date land in the right day). Days are business days in BUSINESS_TIME_ZONE.
+* Weekly cure — for each Sunday in the activity range, ``cure_base`` facts on that Sunday:
+  the accounts delinquent at the end of the Sunday before (key ``cured`` for those current, paid
+  off or settled by the end of this Sunday), from bucket history; one query per week.
 * Roll facts — for month-end pairs whose second month-end is on or before ``day``, the last
   ``roll_months`` of them.
 """
@@ -26,12 +29,25 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts import delinquency
-from accounts.models import CLOSED_STAGES, Account, BucketHistory
+from accounts.models import CLOSED_STAGES, PAID_STAGES, Account, BucketHistory
 from compliance.models import ComplianceDecision
 from contacts.models import Complaint, ContactLog
 from core.business_calendar import business_zone, start_of_business_day
@@ -272,6 +288,51 @@ def activity_rows(first: date, last: date) -> list[DailyActivity]:
         specialist="account__assigned_to_id",
     )
     rows += _block_rows(ComplianceDecision.objects.filter(allowed=False, **within("at")))
+    rows += cure_rows(first, last)
+    return rows
+
+
+def cure_rows(first: date, last: date) -> list[DailyActivity]:
+    """Weekly cure facts (metric ``cure_base``, on each Sunday ``first``..``last``): accounts
+    in a delinquent bucket at the end of the Sunday before, key ``cured`` for those in the first
+    bucket at the end of this Sunday or paid off or settled in between. By the account's team,
+    jurisdiction, product, currency and specialist at refresh time."""
+    buckets = delinquency.configured_buckets()
+    if not buckets:
+        return []
+    current = buckets[0].code
+    rows: list[DailyActivity] = []
+    sunday = first + timedelta(days=6 - first.weekday())
+    while sunday <= last:
+        before = sunday - timedelta(days=7)
+        now_current = stays_on(sunday).filter(account=OuterRef("account"), bucket=current)
+        paid = BucketHistory.objects.filter(
+            account=OuterRef("account"),
+            exited_on__gt=before,
+            exited_on__lte=sunday,
+            exited_to__in=PAID_STAGES,
+        )
+        delinquent = (
+            stays_on(before)
+            .exclude(bucket=current)
+            .annotate(
+                d_cured=Case(
+                    When(Exists(now_current) | Exists(paid), then=Value("cured")),
+                    default=Value(""),
+                    output_field=CharField(),
+                )
+            )
+        )
+        rows += _activity_rows(
+            delinquent,
+            on="",
+            day=sunday,
+            metric="cure_base",
+            key="d_cured",
+            prefix="account__",
+            specialist="account__assigned_to_id",
+        )
+        sunday += timedelta(days=7)
     return rows
 
 

@@ -7,9 +7,15 @@ and jurisdiction are the account's at refresh time; jurisdiction is the customer
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_currency
+from core.money import CURRENCY_PLACES
 
 
 class PortfolioSnapshot(models.Model):
@@ -102,3 +108,93 @@ class RefreshRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} at {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class Target(models.Model):
+    """A monthly target of a team, or of one specialist of it (``specialist`` set).
+
+    The team is always stored (for a specialist's target, the specialist's team) so a target is
+    scoped like every other team row; ``specialist`` empty means the team's own target."""
+
+    class Metric(models.TextChoices):
+        COLLECTED = "collected", _("Amount collected")
+        PROMISES_KEPT = "promises_kept", _("Promises kept")
+        CONTACTS = "contacts", _("Contacts")
+
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, related_name="targets", verbose_name=_("team")
+    )
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        verbose_name=_("specialist"),
+        help_text=_("Leave empty for the team's target."),
+    )
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
+    value = models.DecimalField(_("target"), max_digits=18, decimal_places=2)
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text=_("Only for the amount collected."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "team_id", "specialist_id", "metric"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "team", "metric", "currency"],
+                condition=models.Q(specialist__isnull=True),
+                name="target_one_per_team_metric",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "specialist", "metric", "currency"],
+                condition=models.Q(specialist__isnull=False),
+                name="target_one_per_specialist_metric",
+            ),
+            models.CheckConstraint(condition=models.Q(value__gt=0), name="target_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.specialist or self.team
+        return f"{self.month:%Y-%m} {who} {self.metric} {self.value} {self.currency}".strip()
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.metric == self.Metric.COLLECTED and not self.currency:
+            errors["currency"] = _("A target for the amount collected needs a currency.")
+        if self.metric and self.metric != self.Metric.COLLECTED and self.currency:
+            errors["currency"] = _("Only a target for the amount collected has a currency.")
+        counted = self.metric and self.metric != self.Metric.COLLECTED
+        if counted and self.value is not None and self.value != self.value.to_integral_value():
+            errors["value"] = _("A count target is a whole number.")
+        places = CURRENCY_PLACES.get(self.currency)
+        if (
+            self.metric == self.Metric.COLLECTED
+            and places is not None
+            and self.value is not None
+            and self.value != self.value.quantize(Decimal(1).scaleb(-places))
+        ):
+            errors["value"] = _("Use at most %(places)s decimal places.") % {"places": places}
+        if self.specialist_id and self.team_id and self.specialist.team_id != self.team_id:
+            errors["specialist"] = _("The specialist is not in this team.")
+        if errors:
+            raise ValidationError(errors)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import RiskTier
 from contacts.models import ContactLog
-from dashboards import kpis
+from dashboards import kpis, targets, trends
 
 
 def _pct(rate) -> str:
@@ -198,6 +198,80 @@ def specialists_table(f: kpis.Filters):
     )
 
 
+def trends_table(f: kpis.Filters):
+    result = trends.trends(f)
+    return (
+        [
+            _("Week"),
+            _("First day"),
+            _("Last day"),
+            _("Attempts"),
+            _("Contacts"),
+            _("Contact rate"),
+            _("Kept"),
+            _("Resolved"),
+            _("Promise-kept rate"),
+            _("Delinquent at start"),
+            _("Cured"),
+            _("Cure rate"),
+            _("Right-party contacts"),
+            _("Complaints"),
+            _("Complaints per 1,000 right-party contacts"),
+            *[_("Collected %(currency)s") % {"currency": c} for c in result.currencies],
+        ],
+        [
+            [
+                w.label,
+                w.start.isoformat(),
+                w.end.isoformat(),
+                w.attempts,
+                w.contacts,
+                _pct(w.contact_rate),
+                w.kept,
+                w.resolved,
+                _pct(w.kept_rate),
+                w.delinquent,
+                w.cured,
+                _pct(w.cure_rate),
+                w.rpc,
+                w.complaints,
+                "" if w.complaint_rate is None else str(w.complaint_rate),
+                *[f"{w.collected.get(c, 0):.2f}" for c in result.currencies],
+            ]
+            for w in result.weeks
+        ],
+    )
+
+
+def attainment_table(f: kpis.Filters):
+    result = targets.attainment(f)
+    return (
+        [
+            _("Month"),
+            _("Team"),
+            _("Specialist"),
+            _("Metric"),
+            _("Currency"),
+            _("Target"),
+            _("Actual to date"),
+            _("Attainment"),
+        ],
+        [
+            [
+                result.month.strftime("%Y-%m"),
+                r["team"],
+                r["specialist"],
+                str(r["metric_label"]),
+                r["currency"],
+                str(r["target"]),
+                str(r["actual"]),
+                _pct(r["attainment"]),
+            ]
+            for r in result.rows
+        ],
+    )
+
+
 TABLES: dict[str, Callable] = {
     "portfolio": portfolio_table,
     "roll": roll_table,
@@ -207,4 +281,6 @@ TABLES: dict[str, Callable] = {
     "reasons": reasons_table,
     "blocks": blocks_table,
     "specialists": specialists_table,
+    "trends": trends_table,
+    "attainment": attainment_table,
 }

@@ -22,15 +22,17 @@ from django.views.decorators.http import require_POST
 
 from accounts import delinquency, workload
 from accounts.models import Role, Team, User
+from accounts.permissions import require_role
 from contacts.models import ContactLog
 from core.bounds import id_or_none
 from core.db_routing import reads_from_replica
-from dashboards import charts, kpis, selectors, services
+from dashboards import charts, kpis, selectors, services, targets, trends
 from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
 from dashboards.models import RefreshRun
 from dashboards.tables import TABLES
 from plans.models import Plan, PlanStatus, Settlement, SettlementStatus
 from plans.services import ConflictError
+from workspace import views as workspace_views
 
 PAGE_SIZE = 25
 
@@ -82,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     context = {
         "form": form,
-        "definitions": kpis.DEFINITIONS,
+        "definitions": {**kpis.DEFINITIONS, **trends.DEFINITIONS, **targets.DEFINITIONS},
         "refresh": RefreshRun.objects.order_by("-finished_at").first(),
     }
     if not form.is_valid():
@@ -95,6 +97,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_bucket_tier = {(r["bucket"], r["tier"]): 0 for r in portfolio.rows}
     for r in portfolio.rows:
         by_bucket_tier[(r["bucket"], r["tier"])] += r["accounts"]
+    matrix_items = [
+        {
+            "m": m,
+            "rows": [
+                {
+                    **row,
+                    "cells": [{**c, "heat": charts.heat(c["rate"])} for c in row["cells"]],
+                }
+                for row in m.rows()
+            ],
+        }
+        for m in matrices
+    ]
     reasons = kpis.reasons(f)
     reason_labels = dict(ContactLog.Reason.choices)
     blocks = kpis.blocks(f)
@@ -108,19 +123,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 series=tiers,
                 title=_("Open accounts by bucket and risk tier"),
             ),
-            "matrices": [
-                {
-                    "m": m,
-                    "rows": [
-                        {
-                            **row,
-                            "cells": [{**c, "heat": charts.heat(c["rate"])} for c in row["cells"]],
-                        }
-                        for row in m.rows()
-                    ],
-                }
-                for m in matrices
-            ],
+            # The latest month pair is shown; the earlier ones are one click away (<details>).
+            "latest_matrix": matrix_items[-1] if matrix_items else None,
+            "earlier_matrices": list(reversed(matrix_items[:-1])),
             "buckets": buckets,
             "cure": kpis.cure_rate(matrices),
             "contacts": kpis.contact_rates(f),
@@ -142,9 +147,75 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 title=_("Compliance blocks by rule"),
             ),
             "specialists": kpis.specialists(f),
+            "trends": _trend_charts(f),
+            "attainment": targets.attainment(f),
         }
     )
     return render(request, "dashboards/dashboard.html", context)
+
+
+def _trend_charts(f: kpis.Filters) -> dict:
+    """The weekly series and one small chart per KPI (one per currency for collected)."""
+    result = trends.trends(f)
+    weeks = result.weeks
+
+    def series(attr: str) -> list:
+        return [(w.label, getattr(w, attr)) for w in weeks]
+
+    charts_ = [
+        {
+            "key": "contact_rate",
+            "title": _("Contact rate"),
+            "svg": charts.trend(series("contact_rate"), title=_("Contact rate"), percent=True),
+        },
+        {
+            "key": "kept_rate",
+            "title": _("Promise-kept rate"),
+            "svg": charts.trend(series("kept_rate"), title=_("Promise-kept rate"), percent=True),
+        },
+        {
+            "key": "cure_rate",
+            "title": _("Weekly cure rate"),
+            "svg": charts.trend(series("cure_rate"), title=_("Weekly cure rate"), percent=True),
+        },
+        *[
+            {
+                "key": f"collected-{currency}",
+                "title": _("Collected %(currency)s") % {"currency": currency},
+                "svg": charts.trend(
+                    [(w.label, w.collected.get(currency)) for w in weeks],
+                    title=_("Collected %(currency)s") % {"currency": currency},
+                    kind="bar",
+                ),
+            }
+            for currency in result.currencies
+        ],
+        {
+            "key": "complaint_rate",
+            "title": _("Complaints per 1,000 right-party contacts"),
+            "svg": charts.trend(
+                series("complaint_rate"), title=_("Complaints per 1,000 right-party contacts")
+            ),
+        },
+    ]
+    return {
+        "result": result,
+        "charts": charts_,
+        "latest": weeks[-1].label,
+        "rows": [(w, [w.collected.get(c, 0) for c in result.currencies]) for w in weeks],
+    }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page of ``workspace`` with the user's targets and attainment this month.
+
+    Composed here because the targets and the facts they are measured on live in this app,
+    above ``workspace``; ``config/urls.py`` routes ``home`` to this view."""
+    require_role(request.user)
+    context = workspace_views.home_context(request)
+    context["attainment"] = targets.for_specialist(request.user, day=context["as_of"])
+    return render(request, "accounts/home.html", context)
 
 
 @login_required

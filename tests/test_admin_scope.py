@@ -16,6 +16,7 @@ import time_machine
 
 from accounts.models import Account, PersonalDataReveal
 from contacts.models import CallbackTask
+from dashboards.models import Target
 from plans.models import PromiseToPay
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
 from tests.factories import ContactPointFactory
@@ -58,6 +59,13 @@ def world(team, specialist, *, number, phone, email, national_id) -> dict:
         ),
         "user": specialist,
         "team": team,
+        "target": Target.objects.create(
+            month=date(2026, 11, 1),
+            team=team,
+            specialist=specialist,
+            metric="contacts",
+            value=Decimal("5"),
+        ),
     }
 
 
@@ -97,6 +105,7 @@ LISTS = [
     ("compliance/communicationrestriction", "restriction"),
     ("plans/plan", "plan"),
     ("plans/promisetopay", "promise"),
+    ("dashboards/target", "target"),
 ]
 
 

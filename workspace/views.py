@@ -31,9 +31,9 @@ from workspace.timeline import timeline_page
 QUEUE_PAGE_SIZE = 25
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    require_role(request.user)
+def home_context(request: HttpRequest) -> dict:
+    """What the home page shows from the floors up to this one (``dashboards.views.home`` adds
+    the targets, which live above)."""
     as_of = delinquency.business_date()
     visible = Account.objects.visible_to(request.user).open()
     by_bucket = (
@@ -43,16 +43,12 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("bucket_code")
     )
     mine = visible.filter(assigned_to=request.user).count()
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "as_of": as_of,
-            "by_bucket": by_bucket,
-            "mine": mine,
-            "total": sum(row["count"] for row in by_bucket),
-        },
-    )
+    return {
+        "as_of": as_of,
+        "by_bucket": by_bucket,
+        "mine": mine,
+        "total": sum(row["count"] for row in by_bucket),
+    }
 
 
 @login_required

@@ -447,3 +447,24 @@ def test_settlement_offers_are_approved_or_rejected_with_a_reason(
         "No settlement offer is waiting for approval."
         in client.get(reverse("dashboards:approvals")).content.decode()
     )
+
+
+def test_the_roll_rate_view_shows_the_latest_month_with_earlier_ones_a_click_away(
+    client, supervisor, refreshed
+):
+    client.force_login(supervisor)
+    response = client.get(reverse("dashboards:dashboard"), {"date_from": "2026-08-01"})
+    html = response.content.decode()
+    roll = html[html.index('id="roll"') : html.index('id="rates"')]
+    shown, _, folded = roll.partition('<details class="earlier-months">')
+    assert 'data-month="2026-09"' in shown  # end of Sep → end of Oct, the latest pair
+    assert 'data-month="2026-08"' not in shown and 'data-month="2026-07"' not in shown
+    assert "Earlier month pairs (2)" in folded
+    assert folded.index('data-month="2026-08"') < folded.index('data-month="2026-07"')
+
+
+def test_one_month_pair_has_nothing_folded(client, supervisor, refreshed):
+    client.force_login(supervisor)
+    html = client.get(reverse("dashboards:dashboard"), {"date_from": "2026-10-15"}).content
+    roll = html.decode()[html.decode().index('id="roll"') :]
+    assert 'data-month="2026-09"' in roll and "earlier-months" not in roll

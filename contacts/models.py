@@ -4,7 +4,9 @@ complaints, callbacks, reminders and strategies. (Contact points live in ``accou
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -870,6 +872,11 @@ class Letter(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError(LetterQuerySet.refusal)
+
+    @property
+    def path(self) -> Path:
+        """Where the PDF is."""
+        return Path(settings.SETTLE_LETTER_DIR) / self.file
 
 
 class PrintBatch(models.Model):

@@ -23,11 +23,6 @@ def letter_root() -> Path:
     return Path(settings.SETTLE_LETTER_DIR)
 
 
-def letter_path(letter: Letter) -> Path:
-    """Where the letter's PDF is."""
-    return letter_root() / letter.file
-
-
 def _write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all (a temporary file renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +97,7 @@ def letter_store(
 def letter_verify(letter: Letter) -> bool:
     """Whether the stored file is still the one whose hash was recorded."""
     try:
-        data = letter_path(letter).read_bytes()
+        data = letter.path.read_bytes()
     except FileNotFoundError:
         return False
     return hashlib.sha256(data).hexdigest() == letter.sha256

@@ -30,6 +30,7 @@ _SPECIALIST = (
     "contacts.change_callbacktask",
     "contacts.view_messagetemplate",
     "contacts.view_reminder",
+    "contacts.view_letter",
     # compliance
     "compliance.view_jurisdictionprofile",
     "compliance.view_communicationrestriction",
@@ -65,6 +66,7 @@ _SUPERVISOR = (
     "contacts.add_messagetemplate",
     "contacts.change_messagetemplate",
     "contacts.view_caseevent",
+    "contacts.view_printbatch",
     "contacts.view_treatmentstrategy",
     "contacts.add_treatmentstrategy",
     "contacts.change_treatmentstrategy",

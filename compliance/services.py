@@ -116,6 +116,8 @@ class CheckRequest:
     recipient: str = "debtor"
     template: Any = None  # contacts.MessageTemplate or None
     solicited: bool = False  # the customer asked for it just now (rules.ContactContext)
+    #: A letter's kind; on a letter with a template, ``rules.letter_kind_for(template.code)``.
+    letter_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -631,6 +633,11 @@ def _context(
         message = template_render(template, account_values(account))
     language = request.language or (template.language if template else None) or customer.language
     written = request.channel in rules.DISCLOSURE_CHANNELS and bool(message)
+    letter_kind = ""
+    if request.channel == "letter":
+        letter_kind = request.letter_kind or (
+            rules.letter_kind_for(template.code) if template is not None else ""
+        )
     is_first = written and (first_communicated_at is None or first_communicated_at >= at)
 
     ctx = rules.ContactContext(
@@ -652,6 +659,7 @@ def _context(
         contact_point_opted_out=bool(point is not None and point.opted_out),
         contact_point_id=None if point is None else point.pk,
         solicited=request.solicited,
+        letter_kind=letter_kind,
     )
     summary = _profile_summary(profile)
     inputs = {
@@ -677,6 +685,7 @@ def _context(
         "statute_of_limitations_date": _iso(account.statute_of_limitations_date),
         "contact_point_opted_out": ctx.contact_point_opted_out,
         "solicited": request.solicited,
+        **({"letter_kind": letter_kind} if letter_kind else {}),
     }
     return ctx, inputs
 
@@ -751,8 +760,9 @@ def account_values(account: Account) -> dict[str, str]:
 
 def template_check(template: Any) -> list[rules.Violation]:
     """A message template's wording (1006.14, 1006.18; 第68条), disclosures by its stage
-    (1006.18(e)) and, for SMS and email, its opt-out line (1006.6(e)), in its language and
-    jurisdiction, rendered with sample values. Empty means it may be saved and used."""
+    (1006.18(e)), for SMS and email its opt-out line (1006.6(e)) and for a letter the items
+    its kind requires (1006.34(c); 第69条), in its language and jurisdiction, rendered with
+    sample values. Empty means it may be saved and used."""
     profile = profile_for(template.jurisdiction)
     language = "zh" if str(template.language).lower().startswith("zh") else "en"
     text = template_render(template, SAMPLE_VALUES[language])
@@ -763,8 +773,13 @@ def template_check(template: Any) -> list[rules.Violation]:
         is_first_contact=template.stage == rules.FIRST_CONTACT,
         message=text,
         language=template.language,
+        letter_kind=rules.letter_kind_for(template.code) if template.channel == "letter" else "",
     )
-    found = rules.check_wording(text, profile) + rules.check_disclosures(ctx, profile)
+    found = (
+        rules.check_wording(text, profile)
+        + rules.check_disclosures(ctx, profile)
+        + rules.check_letter_items(ctx, profile)
+    )
     order = {code: i for i, code in enumerate(rules.RULE_CODES)}
     return sorted(found, key=lambda v: order.get(v.rule, len(order)))
 

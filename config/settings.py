@@ -360,12 +360,36 @@ SETTLE_CHANNEL_BACKENDS = env.json(
     default={
         "sms": "outreach.backends.ConsoleBackend",
         "email": "outreach.backends.DjangoEmailBackend",
-        "letter": "outreach.backends.FileBackend",
+        "letter": "outreach.letters.backend.LetterBackend",
     },
 )
 SETTLE_OUTBOX_DIR = env.str("SETTLE_OUTBOX_DIR", default=str(BASE_DIR / ".demo" / "outbox"))
-SETTLE_SMS_GATEWAY_URL = env.str("SETTLE_SMS_GATEWAY_URL", default="")
-SETTLE_SMS_GATEWAY_TOKEN = env.str("SETTLE_SMS_GATEWAY_TOKEN", default="")
+# Letters (outreach.letters): one PDF per letter and the daily print batches' manifests are
+# kept here (evidence: back it up with the database); the font covers Latin and Chinese
+# (Debian's fonts-wqy-microhei, installed by .ci/run and the Dockerfile).
+SETTLE_LETTER_DIR = env.str("SETTLE_LETTER_DIR", default=str(BASE_DIR / ".demo" / "letters"))
+SETTLE_LETTER_FONT = env.str(
+    "SETTLE_LETTER_FONT", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+)
+# Who the letters come from, per jurisdiction: printed in the letterhead and filled into the
+# templates' {collector_name}, {collector_address}, {contact_phone} and {creditor}.
+SETTLE_LETTER_SENDER = env.json(
+    "SETTLE_LETTER_SENDER",
+    default={
+        "US": {
+            "name": "Settle Collections",
+            "address": "100 Main Street, Springfield, IL 62701",
+            "phone": "+1 800 555 0100",
+            "creditor": "Settle Bank",
+        },
+        "CN": {
+            "name": "Settle银行信用卡中心",
+            "address": "上海市浦东新区世纪大道100号",
+            "phone": "400-800-0100",
+            "creditor": "Settle银行",
+        },
+    },
+)
 # The customer portal (README, "The customer portal"). Links in reminders point here.
 SETTLE_PORTAL_BASE_URL = env.str("SETTLE_PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 SETTLE_PORTAL_LINK_DAYS = env.int("SETTLE_PORTAL_LINK_DAYS", default=30)

@@ -43,6 +43,11 @@ api_v1 = [
         name="account-contact-attachment",
     ),
     path(
+        "accounts/<int:account_id>/letters/<int:pk>/pdf/",
+        contacts_api.LetterPdfView.as_view(),
+        name="account-letter-pdf",
+    ),
+    path(
         "accounts/<int:account_id>/callbacks/",
         outreach_api.AccountCallbacksView.as_view(),
         name="account-callbacks",

@@ -12,6 +12,8 @@ from contacts.models import (
     ContactLog,
     ContactPoint,
     Dispute,
+    Letter,
+    PrintBatch,
 )
 
 
@@ -224,3 +226,26 @@ class DeliveryReceiptAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     list_select_related = ["reminder"]
     date_hierarchy = "occurred_at"
     raw_id_fields = ["reminder", "contact_point"]
+
+
+@admin.register(Letter)
+class LetterAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    """Letters are evidence: read-only here; the PDF is fetched from the case timeline, where
+    each download is recorded."""
+
+    team_scope = TeamScope(team="account__team")
+    list_display = ["id", "created_at", "account", "kind", "language", "pages", "sha256"]
+    list_filter = ["kind", "language"]
+    search_fields = ["idempotency_key", "sha256"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account", "reminder"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PrintBatch)
+class PrintBatchAdmin(ReadOnlyAdmin):
+    """The day's letters for the print shop (``manage.py print_batch``, the beat task)."""
+
+    list_display = ["day", "letter_count", "page_count", "manifest", "manifest_sha256"]
+    date_hierarchy = "day"
+    filter_horizontal = ["letters"]

@@ -15,7 +15,7 @@ from accounts.models import Customer
 from accounts.permissions import AccountScopedAPIMixin, IsStaffRole
 from contacts import services
 from contacts.evidence_files import evidence_kind
-from contacts.models import ContactLog, ContactPoint
+from contacts.models import ContactLog, ContactPoint, Letter
 from contacts.serializers import (
     AttachmentUploadSerializer,
     ContactLogSerializer,
@@ -104,3 +104,31 @@ class ContactAttachmentView(AccountScopedAPIMixin, APIView):
             content_type=kind[1] if kind else "application/octet-stream",
             filename=entry.attachment.name.rsplit("/", 1)[-1],
         )
+
+
+class LetterPdfView(AccountScopedAPIMixin, APIView):
+    """``GET /accounts/{id}/letters/{lid}/pdf/``: a letter's PDF as it was printed, for the
+    account's team only; every access is recorded like a reveal. ``X-Content-SHA256`` is the
+    hash stored when it was made."""
+
+    permission_classes = [IsStaffRole]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, account_id: int, pk: int):
+        account = self.get_account()
+        letter = get_object_or_404(Letter, account=account, pk=pk)
+        try:
+            handle = letter.path.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("The letter's file is missing.") from exc
+        services.letter_access_record(
+            user=request.user,
+            letter=letter,
+            channel="api" if request.auth is not None else "web",
+            remote_addr=client_ip(request),
+        )
+        response = FileResponse(
+            handle, content_type="application/pdf", filename=f"letter-{letter.pk}.pdf"
+        )
+        response["X-Content-SHA256"] = letter.sha256
+        return response

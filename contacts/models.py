@@ -4,7 +4,9 @@ complaints, callbacks, reminders and strategies. (Contact points live in ``accou
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -826,3 +828,74 @@ class DeliveryReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.provider_event_id} ({self.status})"
+
+
+class LetterQuerySet(AppendOnlyQuerySet):
+    refusal = "Letters are evidence: stored once, never changed or removed."
+
+
+class Letter(models.Model):
+    """A letter as printed: one PDF per reminder key, its SHA-256 and page count. Evidence,
+    append-only: written once by the letter backend (``outreach.letters``), never changed;
+    the file under ``SETTLE_LETTER_DIR`` is the document the customer received."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="letters"
+    )
+    reminder = models.ForeignKey(
+        Reminder, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=30)
+    language = models.CharField(_("language"), max_length=10)
+    recipient = models.TextField(_("recipient address"), blank=True)
+    #: Relative to ``SETTLE_LETTER_DIR``.
+    file = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    pages = models.PositiveSmallIntegerField(_("pages"))
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    objects = LetterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d} ({self.idempotency_key})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError(LetterQuerySet.refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(LetterQuerySet.refusal)
+
+    @property
+    def path(self) -> Path:
+        """Where the PDF is."""
+        return Path(settings.SETTLE_LETTER_DIR) / self.file
+
+
+class PrintBatch(models.Model):
+    """The letters of one business day handed to the print shop, with a manifest CSV (letter
+    id, masked account number, recipient address, pages, SHA-256). One per day."""
+
+    day = models.DateField(_("day"), unique=True)
+    letters = models.ManyToManyField(Letter, related_name="batches", blank=True)
+    #: Relative to ``SETTLE_LETTER_DIR``.
+    manifest = models.CharField(_("manifest"), max_length=255)
+    manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64)
+    letter_count = models.PositiveIntegerField(_("letters"))
+    page_count = models.PositiveIntegerField(_("pages"))
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("print batch")
+        verbose_name_plural = _("print batches")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.letter_count} letters"

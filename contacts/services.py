@@ -143,6 +143,18 @@ def evidence_access_record(*, user, entry, channel: str, remote_addr: str | None
     )
 
 
+def letter_access_record(*, user, letter, channel: str, remote_addr: str | None) -> None:
+    """Record who opened a letter's PDF (it names the customer, the address and the debt)."""
+    PersonalDataReveal.objects.create(
+        user=user,
+        customer_id=letter.account.customer_id,
+        account_id=letter.account_id,
+        fields=[f"letter:{letter.pk}"],
+        channel=channel,
+        remote_addr=remote_addr,
+    )
+
+
 def callbacks_follow_accounts(*, account_ids: Iterable[int]) -> int:
     """Give the open callbacks of these accounts to each account's specialist now; an account
     left without one keeps its callbacks where they are. Set-based (one UPDATE per chunk of

@@ -32,6 +32,9 @@ class OutboundMessage:
     subject: str = ""
     account_id: int | None = None
     customer_name: str = ""
+    #: A letter's kind (``compliance.rules.letters``) and language, for the letter backend.
+    letter_kind: str = ""
+    language: str = ""
 
 
 class ChannelError(Exception):

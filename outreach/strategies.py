@@ -24,9 +24,54 @@ US_FOOTER_SMS = f" {US_DISCLOSURE} Reply STOP to opt out."
 US_FOOTER_EMAIL = (
     f"\n\n{US_DISCLOSURE} To stop receiving these emails, reply STOP or use the unsubscribe link."
 )
+# A CN letter is a written collection notice and carries
+# what 第69条 requires (compliance.rules.letters: the gate refuses a letter without them).
+# {contact_phone}, {collector_address} … are the letter values (outreach.letters.values).
 US_FOOTER_LETTER = f"\n\n{US_DISCLOSURE}"
 CN_FOOTER_SMS = " 回复TD退订。"
 CN_FOOTER_EMAIL = "\n\n如不希望再收到此类邮件，请回复退订。"
+CN_HEAD_LETTER = "尊敬的{name}：\n\n"
+CN_FOOTER_LETTER = (
+    "\n\n欠款金额：{amount}{currency}。"
+    "\n催收原因：您尾号{account_last4}的信用卡账户逾期未还款。"
+    "\n逾期后果：逾期欠款将按合同继续计收利息和费用，还款记录将按规定报送金融信用信息基础数据库。"
+    "\n您的权利：您依法享有了解欠款明细、申请个性化分期还款和投诉的权利。"
+    "\n异议处理：如您对欠款金额或本通知有异议，可致电或书面向我行提出，我行核实后答复。"
+    "\n联系方式：{contact_phone}，{collector_address}（{collector_name}）"
+)
+
+#: The validation notice (12 CFR 1006.34(c)), worded as the model form B-1: sent by letter as
+#: the first communication about a debt (US only).
+US_VALIDATION_NOTICE = (
+    "{collector_name} is a debt collector. We are trying to collect a debt that you owe to "
+    "{creditor}. We will use any information you give us to help collect the debt.\n\n"
+    "Our information shows:\n"
+    "You had an account with {creditor} with account number ending {account_last4}.\n"
+    "As of {itemization_date}, you owed: {itemization_amount} {currency}\n"
+    "Between {itemization_date} and today:\n"
+    "You were charged this amount in interest: + {interest_since} {currency}\n"
+    "You were charged this amount in fees: + {fees_since} {currency}\n"
+    "You paid or were credited this amount toward the debt: - {paid_since} {currency}\n"
+    "Total amount of the debt now: {amount_now} {currency}\n\n"
+    "How can you dispute the debt?\n"
+    "Call or write to us by {validation_end}, to dispute all or part of the debt. If you do "
+    "not, we will assume that our information is correct.\n"
+    "If you write to us by {validation_end}, we must stop collection on any amount you "
+    "dispute until we send you information that shows you owe the debt. You may use the form "
+    "below or write to us without the form.\n\n"
+    "What else can you do?\n"
+    "Write to ask for the name and address of the original creditor, if different from the "
+    "current creditor. If you write by {validation_end}, we must stop collection until we "
+    "send you that information.\n"
+    "Go to www.cfpb.gov/debt-collection to learn more about your rights under federal law.\n"
+    "Contact us about your payment options.\n\n"
+    "How do you want to respond?\n"
+    "Mail this form to: {collector_name}, {collector_address} (our mailing address).\n"
+    "[ ] I want to dispute the debt because I think: this is not my debt / the amount is "
+    "wrong / other.\n"
+    "[ ] I want you to send me the name and address of the original creditor.\n"
+    "[ ] I enclosed this amount: ____"
+)
 
 #: (code, language) → tone → (subject, body). US texts are English, CN texts Chinese.
 TEXTS = {
@@ -106,6 +151,9 @@ TEXTS = {
             "the balance before the review is completed.",
         ),
     },
+    ("validation-notice", "en"): {
+        "general": ("Validation notice", US_VALIDATION_NOTICE),
+    },
     ("payment-due", "zh-hans"): {
         "good": (
             "还款提醒",
@@ -171,12 +219,17 @@ TEXTS = {
 }
 
 
+#: Template codes written as letters only.
+LETTER_ONLY = ("legal-notice", "validation-notice")
+
+
 def _body(channel, language, text):
     if language == "en":
         footer = {"sms": US_FOOTER_SMS, "email": US_FOOTER_EMAIL, "letter": US_FOOTER_LETTER}
-    else:
-        footer = {"sms": CN_FOOTER_SMS, "email": CN_FOOTER_EMAIL, "letter": ""}
-    return text + footer[channel]
+        return text + footer[channel]
+    if channel == "letter":
+        return CN_HEAD_LETTER + text + CN_FOOTER_LETTER
+    return text + {"sms": CN_FOOTER_SMS, "email": CN_FOOTER_EMAIL}[channel]
 
 
 def templates_seed() -> int:
@@ -189,7 +242,7 @@ def templates_seed() -> int:
     created = 0
     for (code, language), tones in TEXTS.items():
         jurisdiction = "US" if language == "en" else "CN"
-        channels = ("letter",) if code == "legal-notice" else CHANNELS
+        channels = ("letter",) if code in LETTER_ONLY else CHANNELS
         for tone, (subject, body) in tones.items():
             for channel in channels:
                 if (code, channel, language, tone) in existing:
@@ -202,7 +255,7 @@ def templates_seed() -> int:
                         tone=tone,
                         name=f"{code} ({tone})",
                         jurisdiction=jurisdiction,
-                        stage="subsequent",
+                        stage="first_contact" if code == "validation-notice" else "subsequent",
                         subject=subject if channel == "email" else "",
                         body=_body(channel, language, body),
                     )

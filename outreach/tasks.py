@@ -10,7 +10,7 @@ database (migration ``contacts.0008``) name them.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.delinquency import business_date
 from core.tasks import TASK_RETRY_POLICY, time_limits
 from outreach import reminders
+from outreach.letters.batch import print_batch_build
 
 # The hard time limit stays below the reminders' claim timeout (settings.SETTLE_REMINDERS), so a
 # live worker's claim is never taken over by another run.
@@ -57,3 +58,11 @@ def reminders_send_due_task(now_iso: str | None = None) -> dict:
         now=now, time_budget=settings.SETTLE_REMINDERS["task_time_budget_seconds"]
     )
     return asdict(summary)
+
+
+@shared_task(name="outreach.tasks.print_batch_task", **TASK_RETRY_POLICY, **time_limits(600))
+def print_batch_task(day_iso: str | None = None) -> dict:
+    """The print batch of ``day_iso`` (default: the previous business day); idempotent."""
+    day = date.fromisoformat(day_iso) if day_iso else business_date() - timedelta(days=1)
+    batch, created = print_batch_build(day=day, now=timezone.now())
+    return {"day": day.isoformat(), "letters": batch.letter_count, "created": created}

@@ -123,3 +123,9 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _letters_in_tmp(settings, tmp_path_factory):
+    """Letters' PDFs and print batches go to a temporary folder, never the working tree."""
+    settings.SETTLE_LETTER_DIR = str(tmp_path_factory.mktemp("letters"))

@@ -26,6 +26,7 @@ from accounts.portal_links import link_token
 from accounts.roles import ROLE_PERMISSIONS
 from checkout.models import CheckoutSession
 from contacts.models import CallbackTask
+from outreach.letters.store import letter_store
 from outreach.services import complaint_open, dispute_open
 from plans.models import HardshipArrangement, PromiseToPay, Settlement
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
@@ -176,6 +177,8 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "outreach:inbound_email": ("public", None, "POST"),
     "outreach:delivery_receipt": ("public", None, "POST"),
     "outreach:email_bounce": ("public", None, "POST"),
+    # Letters as documents: a letter's PDF, for the account's team (every access recorded).
+    "account-letter-pdf": ("team", "letter", "GET"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -226,6 +229,16 @@ def _world(team, specialist) -> dict:
             attachment=SimpleUploadedFile("call.ogg", b"OggS\0\x02 a recording"),
         ),
         "restriction": RestrictionFactory(customer=customer),
+        "letter": letter_store(
+            key=f"authz:{account.pk}",
+            account_id=account.pk,
+            kind="collection_notice",
+            language="en",
+            body="A letter.",
+            recipient_name=customer.name,
+            recipient_address="1 Main Street",
+            now=NOW,
+        )[0],
         "plan": draft_plan(account, specialist),
         "pending_plan": _pending(draft_plan(account, specialist)),
         "promise": PromiseToPay.objects.create(
@@ -329,7 +342,7 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
     elif "account_id" in pattern:
         account = target if obj == "account" else target.account
         kwargs = {"account_id": account.pk}
-        if obj in ("contact", "evidence"):
+        if obj in ("contact", "evidence", "letter"):
             kwargs["pk"] = target.pk
     elif "customer_id" in pattern:
         kwargs = {"customer_id": target.pk}

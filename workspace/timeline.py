@@ -1,11 +1,13 @@
 """The case timeline: everything that happened on an account, newest first, in few queries.
 
-One query per source (contacts, payments, promises, plan events, bucket moves, re-ages,
-restrictions, dispute and complaint events together, callback events, settlement offers,
-hardship arrangements, and the audited changes of the customer's declared budget, contact
-points and evidence files with the contact points they name) — thirteen in all, whatever the
-number of events. Settlement offers and hardship arrangements carry the moment of each step on
-their own rows, so each step is read from there.
+One query per source (contacts, printed letters, payments, promises, plan events, bucket
+moves, re-ages, restrictions, dispute and complaint events together, callback events,
+settlement offers, hardship arrangements, and the audited changes of the customer's declared
+budget, contact points and evidence files with the contact points they name) — fourteen in
+all, whatever the number of events. Settlement offers and hardship arrangements carry the
+moment of each step on their own rows, so each step is read from there.
+
+A letter shows its kind, pages and hash, with where to fetch its PDF.
 
 A contact shows its reason for delinquency, the text of an SMS, email or letter (sent, or for a
 customer's reply received) and, when it has an evidence file, where to play it: the
@@ -26,7 +28,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, BucketHistory, ContactPoint, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
-from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog
+from compliance.rules import LETTER_KINDS
+from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog, Letter
 from core.bounds import id_or_none
 from core.business_calendar import start_of_business_day
 from plans.models import (
@@ -52,7 +55,7 @@ class TimelineEvent:
     at: datetime
     # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint,
     # callback, settlement, hardship, portal (the customer online), customer (declared
-    # budget, contact points, evidence files)
+    # budget, contact points, evidence files), letter (a printed letter and its PDF)
     kind: str
     title: str
     detail: str = ""
@@ -658,8 +661,30 @@ def _audited_changes(account: Account, limit: int | None = None) -> list[Timelin
     return events
 
 
+def _letters(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    """Each letter as printed: its kind, pages and hash, and where to fetch its PDF (the
+    team-checked endpoint, which records every access)."""
+    rows = _newest(Letter.objects.filter(account=account), limit, "created_at").values_list(
+        "id", "created_at", "kind", "pages", "sha256"
+    )
+    return [
+        TimelineEvent(
+            at=at,
+            kind="letter",
+            title=_("%(kind)s · %(pages)s pages")
+            % {"kind": _(LETTER_KINDS.get(kind, kind)), "pages": pages},
+            detail=f"SHA-256 {sha256}",
+            by=_("system"),
+            ref=pk,
+            recording=reverse("account-letter-pdf", kwargs={"account_id": account.pk, "pk": pk}),
+        )
+        for pk, at, kind, pages, sha256 in rows
+    ]
+
+
 SOURCES = (
     _contacts,
+    _letters,
     _payments,
     _promises,
     _plan_events,

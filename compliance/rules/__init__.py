@@ -39,6 +39,7 @@ and ``rules.evaluate(...)`` work as before):
   ``compliance.profiles``, which builds the profiles in use from the admin-edited rows.
 * ``wording``: the compiled-pattern cache, the literal prefilter and the wording scan.
 * ``zones``: candidate time zones, local time across DST, contact-window intervals.
+* ``letters``: letter kinds and the items each must contain (1006.34(c); 第69条).
 * ``checks``: the checks and `evaluate`.
 """
 
@@ -53,8 +54,19 @@ from compliance.rules.builtin_profiles import (
 )
 from compliance.rules.checks import (
     check_disclosures,
+    check_letter_items,
     check_wording,
     evaluate,
+)
+from compliance.rules.letters import (
+    COLLECTION_NOTICE,
+    LEGAL_NOTICE,
+    LETTER_ITEMS,
+    LETTER_KINDS,
+    VALIDATION_NOTICE,
+    LetterItem,
+    letter_items,
+    letter_kind_for,
 )
 from compliance.rules.vocabulary import (
     ATTORNEY_REPRESENTED,
@@ -71,6 +83,7 @@ from compliance.rules.vocabulary import (
     FIRST_CONTACT,
     INBOUND_CALL,
     MISSING_DISCLOSURE,
+    MISSING_LETTER_ITEM,
     MISSING_OPT_OUT,
     NOT_CONNECTED_OUTCOMES,
     OPT_OUT_CHANNELS,
@@ -108,6 +121,14 @@ from compliance.rules.zones import (
 )
 
 __all__ = [
+    "COLLECTION_NOTICE",
+    "LEGAL_NOTICE",
+    "LETTER_ITEMS",
+    "LETTER_KINDS",
+    "VALIDATION_NOTICE",
+    "LetterItem",
+    "letter_items",
+    "letter_kind_for",
     "ATTORNEY_REPRESENTED",
     "CALL",
     "CALL_FREQUENCY",
@@ -128,6 +149,7 @@ __all__ = [
     "FIRST_CONTACT",
     "INBOUND_CALL",
     "MISSING_DISCLOSURE",
+    "MISSING_LETTER_ITEM",
     "MISSING_OPT_OUT",
     "NOT_CONNECTED_OUTCOMES",
     "OPT_OUT_CHANNELS",
@@ -153,6 +175,7 @@ __all__ = [
     "WordingPattern",
     "candidate_time_zones",
     "check_disclosures",
+    "check_letter_items",
     "check_wording",
     "evaluate",
     "find_prohibited_wording",

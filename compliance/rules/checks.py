@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_noop
 
+from compliance.rules.letters import LEGAL_NOTICE, LETTER_KINDS, letter_items
 from compliance.rules.vocabulary import (
     ATTORNEY_REPRESENTED,
     CALL,
@@ -33,6 +34,7 @@ from compliance.rules.vocabulary import (
     FIRST_CONTACT,
     INBOUND_CALL,
     MISSING_DISCLOSURE,
+    MISSING_LETTER_ITEM,
     MISSING_OPT_OUT,
     NOT_CONNECTED_OUTCOMES,
     OPT_OUT_CHANNELS,
@@ -509,12 +511,58 @@ def check_disclosures(ctx: ContactContext, profile: Profile | None = None) -> li
     return out
 
 
+def check_letter_items(ctx: ContactContext, profile: Profile | None = None) -> list[Violation]:
+    """A letter carries every item its kind requires in its jurisdiction, in the letter's
+    language (``compliance.rules.letters``: 12 CFR 1006.34(c); 第69条). Not a letter, no kind,
+    or an empty text: nothing to check."""
+    profile = profile or ctx.profile
+    text = ctx.message or ""
+    if ctx.channel != "letter" or not ctx.letter_kind or not text.strip():
+        return []
+    lang = _language(ctx.language)
+    out: list[Violation] = []
+    for item in letter_items(ctx.letter_kind, profile.code):
+        patterns = _cached(
+            "letter_item", item.accepted.get(lang, ()), lambda ps: tuple(_compile(p) for p in ps)
+        )
+        if any(p.search(text) for p in patterns):
+            continue
+        out.append(
+            _violation(
+                MISSING_LETTER_ITEM,
+                item.citation,
+                gettext_noop("%(kind)s: the letter must state %(description)s."),
+                category=item.key,
+                kind=LETTER_KINDS.get(ctx.letter_kind, ctx.letter_kind),
+                description=item.description,
+            )
+        )
+    return out
+
+
 def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -> list[Violation]:
-    """No threat of suit once the statute of limitations date has passed. 12 CFR 1006.26(b)."""
+    """No threat of suit once the statute of limitations date has passed. 12 CFR 1006.26(b).
+
+    A legal-review letter is such a threat whatever its words: refused outright where the
+    profile has the rule (it cites it)."""
     sol = ctx.statute_of_limitations_date
     if sol is None or not ctx.message or ctx.at.astimezone(tz).date() <= sol:
         return []
     out: list[Violation] = []
+    citation = profile.citation(TIME_BARRED_THREAT)
+    if ctx.channel == "letter" and ctx.letter_kind == LEGAL_NOTICE and citation:
+        out.append(
+            _violation(
+                TIME_BARRED_THREAT,
+                citation,
+                gettext_noop(
+                    "The statute of limitations ran on %(sol)s; a legal-review letter threatens"
+                    " suit on a time-barred debt."
+                ),
+                category=LEGAL_NOTICE,
+                sol=sol.isoformat(),
+            )
+        )
     seen: set[str] = set()
     for f in find_prohibited_wording(ctx.message, profile.wording, rule=TIME_BARRED_THREAT):
         if f.span.casefold() in seen:
@@ -637,6 +685,7 @@ def evaluate(ctx: ContactContext) -> Decision:
     if ctx.message:
         violations += check_wording(ctx.message, profile)
         violations += check_disclosures(ctx, profile)
+        violations += check_letter_items(ctx, profile)
         violations += _third_party_violations(ctx, profile)
     violations.sort(key=_sort_key)
     if not violations:

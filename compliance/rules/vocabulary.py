@@ -31,6 +31,7 @@ MISSING_OPT_OUT = "missing_opt_out"
 TIME_BARRED_THREAT = "time_barred_threat"
 THIRD_PARTY_DISCLOSURE = "third_party_disclosure"
 DECEASED = "deceased"
+MISSING_LETTER_ITEM = "missing_letter_item"
 
 #: Rule codes in API.md order; violations are sorted by this order.
 RULE_CODES: tuple[str, ...] = (
@@ -48,6 +49,7 @@ RULE_CODES: tuple[str, ...] = (
     TIME_BARRED_THREAT,
     THIRD_PARTY_DISCLOSURE,
     DECEASED,
+    MISSING_LETTER_ITEM,
 )
 
 #: Wording categories and the plain-language label used in violation messages.
@@ -232,6 +234,8 @@ class ContactContext:
     #: of their opt-out, the help text): a reply within a conversation they started, like an
     #: inbound call. Only the wording checks apply (no threats or insults, whatever the path).
     solicited: bool = False
+    #: A letter's kind (``compliance.rules.letters``): its text must carry that kind's items.
+    letter_kind: str = ""
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "ContactContext.at")

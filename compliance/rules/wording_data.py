@@ -170,6 +170,9 @@ _SUIT_THREAT: dict[str, tuple[str, ...]] = {
         r"\b(?:file|filing)\s+(?:a\s+)?(?:suit|claim|case|complaint)\s+against\s+you\b",
         r"\blitigation\b",
         r"\bcourt\s+(?:action|proceedings?)\b",
+        r"\blegal\s+(?:department|team|review)\b",
+        r"\b(?:refer(?:red|ral)?|turn(?:ed)?\s+over)\s+(?:\w+\s+){0,3}to\s+(?:an?\s+|our\s+)?"
+        r"(?:attorneys?|lawyers?|legal)\b",
     ),
     "zh": (
         r"起诉",
@@ -178,6 +181,8 @@ _SUIT_THREAT: dict[str, tuple[str, ...]] = {
         r"法院见",
         r"(?:走|通过)法律(?:程序|途径)",
         r"打官司",
+        r"法务部门?",
+        r"法律(?:部门|审查)",
     ),
 }
 

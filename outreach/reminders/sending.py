@@ -22,11 +22,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import COLLECTION_STAGES, OPEN_STAGES
+from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account
 from compliance.models import Purpose
+from compliance.rules import letter_kind_for
 from compliance.services import CheckRequest, contact_check_bulk
 from contacts.models import MessageTemplate, Reminder
 from outreach.backends import BaseBackend, ChannelError, OutboundMessage, backend_for
+from outreach.letters.values import letter_fill, letter_values
 from outreach.reminders.claiming import (
     ReminderRow,
     reminders_claim,
@@ -102,6 +104,19 @@ def _settled_since(rows: list[ReminderRow]) -> dict[int, str]:
     return reasons
 
 
+def _letters_fill(checkable: list[tuple[ReminderRow, MessageTemplate, str, str]], *, today) -> None:
+    """Fill the letters' own placeholders (sender, itemization, validation period) in place,
+    so the gate judges the text that is printed. One query for the batch's letter accounts."""
+    ids = {r.account_id for r, _, _, body in checkable if r.channel == "letter" and "{" in body}
+    if not ids:
+        return
+    accounts = Account.objects.select_related("customer").in_bulk(ids)
+    for i, (r, template, subject, body) in enumerate(checkable):
+        if r.channel == "letter" and r.account_id in accounts:
+            values = letter_values(accounts[r.account_id], today=today)
+            checkable[i] = (r, template, subject, letter_fill(body, values))
+
+
 def _send_all(backend: Any, messages: list[OutboundMessage]) -> list[str | ChannelError]:
     """Hand ``messages`` to ``backend``; per message its reference or the ``ChannelError``."""
     send_many = getattr(backend, "send_many", None)
@@ -154,6 +169,7 @@ def reminders_send_batch(
             continue
         subject, body = message_render(template, r, today=now.date())
         checkable.append((r, template, subject, body))
+    _letters_fill(checkable, today=now.date())
 
     requests = [
         CheckRequest(
@@ -163,6 +179,7 @@ def reminders_send_batch(
             contact_point=r.contact_point_id,
             message=body,
             language=template.language,
+            letter_kind=letter_kind_for(template.code) if r.channel == "letter" else "",
         )
         for r, template, _, body in checkable
     ]
@@ -179,6 +196,7 @@ def reminders_send_batch(
                 changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": str(exc)}
                 decisions.append(None)
     outgoing: dict[str, list[tuple[ReminderRow, str, str, int | None]]] = {}
+    templates_of = {r.pk: template for r, template, _, _ in checkable}
     for (r, _, subject, body), decision in zip(checkable, decisions, strict=True):
         if decision is None:
             continue
@@ -211,6 +229,10 @@ def reminders_send_batch(
                 subject=subject,
                 account_id=r.account_id,
                 customer_name=r.name,
+                letter_kind=(
+                    letter_kind_for(templates_of[r.pk].code) if r.channel == "letter" else ""
+                ),
+                language=templates_of[r.pk].language,
             )
             for r, subject, body, _ in items
         ]

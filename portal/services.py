@@ -221,6 +221,31 @@ class TermsChanged(Exception):
     """The terms differ from what the page showed (the balance moved): show them again."""
 
 
+def _acceptance_record(
+    *,
+    session: PortalSession,
+    account: Account,
+    text: str,
+    shown_hash: str,
+    language: str,
+    now: datetime,
+) -> SelfServiceAcceptance:
+    """The customer's acceptance of ``text``, which must be what the page showed them."""
+    if text_hash(text) != shown_hash:
+        raise TermsChanged()
+    return SelfServiceAcceptance.objects.create(
+        customer_id=session.customer_id,
+        account=account,
+        session=session,
+        accepted_at=now,
+        ip_address=session.ip_address,
+        user_agent=session.user_agent,
+        language=language,
+        text_shown=text,
+        text_sha256=text_hash(text),
+    )
+
+
 @transaction.atomic
 def plan_accept_online(
     *,
@@ -246,19 +271,13 @@ def plan_accept_online(
     )
     if option is None:
         raise ValidationError({"installments": [_("Choose one of the plans shown.")]})
-    text = plan_terms_text(account, option)
-    if text_hash(text) != shown_hash:
-        raise TermsChanged()
-    acceptance = SelfServiceAcceptance.objects.create(
-        customer_id=session.customer_id,
-        account=account,
+    acceptance = _acceptance_record(
         session=session,
-        accepted_at=now,
-        ip_address=session.ip_address,
-        user_agent=session.user_agent,
+        account=account,
+        text=plan_terms_text(account, option),
+        shown_hash=shown_hash,
         language=language,
-        text_shown=text,
-        text_sha256=text_hash(text),
+        now=now,
     )
     plan = plan_create_and_submit(
         account=account,
@@ -363,9 +382,14 @@ def settlement_accept_online(
     if refusal:
         raise ValidationError({"settlement": [refusal]})
     terms = settlement_terms(account, policy, as_of)
-    text = settlement_terms_text(account, terms)
-    if text_hash(text) != shown_hash:
-        raise TermsChanged()
+    acceptance = _acceptance_record(
+        session=session,
+        account=account,
+        text=settlement_terms_text(account, terms),
+        shown_hash=shown_hash,
+        language=language,
+        now=now,
+    )
     settlement = settlement_create(
         account=account,
         by=self_service_user(),
@@ -375,18 +399,8 @@ def settlement_accept_online(
         installments=1,
         now=now,
     )
-    SelfServiceAcceptance.objects.create(
-        customer_id=session.customer_id,
-        account=account,
-        session=session,
-        settlement=settlement,
-        accepted_at=now,
-        ip_address=session.ip_address,
-        user_agent=session.user_agent,
-        language=language,
-        text_shown=text,
-        text_sha256=text_hash(text),
-    )
+    acceptance.settlement = settlement
+    acceptance.save(update_fields=["settlement"])
     event_record(
         session,
         PortalEvent.Kind.SETTLEMENT_ACCEPTED,
@@ -516,8 +530,8 @@ def callback_online(
     session: PortalSession,
     account: Account,
     due_at: datetime,
-    contact_point: ContactPoint | None,
     now: datetime,
+    contact_point: ContactPoint | None = None,
 ) -> CallbackTask:
     """Book a call at a time compliance allows (``callback_due_at_check``: the form shows the
     refusal and the next allowed time)."""

@@ -15,10 +15,10 @@ urlpatterns = [
     path("a/<int:account_id>/plan/", views.plan, name="plan"),
     path("a/<int:account_id>/pay/", views.pay, name="pay"),
     path("a/<int:account_id>/paid/<str:token>/", views.paid, name="paid"),
-    path("a/<int:account_id>/promise/", views.promise, name="promise"),
-    path("a/<int:account_id>/callback/", views.callback, name="callback"),
-    path("a/<int:account_id>/dispute/", views.dispute, name="dispute"),
-    path("a/<int:account_id>/hardship/", views.hardship, name="hardship"),
+    path("a/<int:account_id>/promise/", views.act, {"name": "promise"}, name="promise"),
+    path("a/<int:account_id>/callback/", views.act, {"name": "callback"}, name="callback"),
+    path("a/<int:account_id>/dispute/", views.act, {"name": "dispute"}, name="dispute"),
+    path("a/<int:account_id>/hardship/", views.act, {"name": "hardship"}, name="hardship"),
     # Last: a token is any other path segment.
     path("<str:token>/", views.link, name="link"),
 ]

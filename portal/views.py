@@ -259,168 +259,102 @@ def paid(request: HttpRequest, account_id: int, token: str) -> HttpResponse:
 @portal_view()
 @require_http_methods(["GET", "POST"])
 def plan(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The plans (and settlement) the policy allows; accept one, or ask a specialist."""
     acc = _account_or_404(request, account_id)
     as_of = business_date()
-    context = _plan_context(acc, as_of)
-    accepting = request.method == "POST" and not request.POST.get("action")
-    accept_form = forms.PlanAcceptForm(request.POST if accepting else None)
-    request_form = forms.PlanRequestForm()
-    status = 200
-    if request.method == "POST" and request.POST.get("action") == "settle":
-        settle_form = forms.SettlementAcceptForm(request.POST)
-        if settle_form.is_valid():
-            try:
-                offer = services.settlement_accept_online(
-                    session=request.portal,
-                    account=acc,
-                    shown_hash=settle_form.cleaned_data["shown"],
-                    language=translation.get_language(),
-                    now=timezone.now(),
-                    as_of=as_of,
-                )
-                done = "settlement" if offer.status == "offered" else "settlement_pending"
-                return redirect(reverse("portal:account", args=[acc.pk]) + f"?done={done}")
-            except services.TermsChanged:
-                settle_form.add_error(
-                    None,
-                    _(
-                        "The terms have changed since you opened the page. "
-                        "Review them and accept again."
-                    ),
-                )
-                context = _plan_context(acc, as_of)
-            except ValidationError as error:
-                settle_form.add_error(None, list(error.messages))
-            except DomainConflict as conflict:
-                settle_form.add_error(None, str(conflict))
-        context["page_errors"] = settle_form.non_field_errors()
-        status = 400
-    elif request.method == "POST" and request.POST.get("action") == "request":
-        request_form = forms.PlanRequestForm(request.POST)
-        if request_form.is_valid():
-            services.plan_request(
-                session=request.portal,
-                account=acc,
-                installments=request_form.cleaned_data["installments"],
-                note=request_form.cleaned_data["note"] or "",
-                now=timezone.now(),
-            )
-            return redirect(reverse("portal:account", args=[acc.pk]) + "?done=plan_requested")
-        status = 400
-    elif request.method == "POST":
-        if accept_form.is_valid():
-            try:
+    posted = request.POST if request.method == "POST" else None
+    action = posted.get("action", "accept") if posted is not None else None
+    accept_form = forms.PlanAcceptForm(posted if action == "accept" else None)
+    settle_form = forms.SettlementAcceptForm(posted if action == "settle" else None)
+    request_form = forms.PlanRequestForm(posted if action == "request" else None)
+    common = {"session": request.portal, "account": acc, "now": timezone.now()}
+    accepting = {**common, "language": translation.get_language(), "as_of": as_of}
+    done = None
+    if action == "request" and request_form.is_valid():
+        data = request_form.cleaned_data
+        services.plan_request(installments=data["installments"], note=data["note"], **common)
+        done = "plan_requested"
+    elif action == "settle" and settle_form.is_valid():
+        done = _accepted(
+            settle_form,
+            lambda: (
+                "settlement"
+                if services.settlement_accept_online(
+                    shown_hash=settle_form.cleaned_data["shown"], **accepting
+                ).status
+                == "offered"
+                else "settlement_pending"
+            ),
+        )
+    elif action == "accept" and accept_form.is_valid():
+        data = accept_form.cleaned_data
+        done = _accepted(
+            accept_form,
+            lambda: (
                 services.plan_accept_online(
-                    session=request.portal,
-                    account=acc,
-                    installments=accept_form.cleaned_data["installments"],
-                    shown_hash=accept_form.cleaned_data["shown"],
-                    language=translation.get_language(),
-                    now=timezone.now(),
-                    as_of=as_of,
+                    installments=data["installments"], shown_hash=data["shown"], **accepting
                 )
-                return redirect(reverse("portal:account", args=[acc.pk]) + "?done=plan")
-            except services.TermsChanged:
-                accept_form.add_error(
-                    None,
-                    _(
-                        "The terms have changed since you opened the page. "
-                        "Review them and accept again."
-                    ),
-                )
-                context = _plan_context(acc, as_of)
-            except ValidationError as error:
-                _as_form_errors(accept_form, error)
-            except DomainConflict as conflict:
-                accept_form.add_error(None, str(conflict))
-        status = 400
-    context.update({"account": acc, "accept_form": accept_form, "request_form": request_form})
-    return _render(request, "plan.html", context, status=status)
+                and "plan"
+            ),
+        )
+    if done:
+        return redirect(reverse("portal:account", args=[acc.pk]) + f"?done={done}")
+    # Read afresh: after a refusal the terms may have moved.
+    context = _plan_context(acc, as_of)
+    context.update(
+        account=acc,
+        accept_form=accept_form,
+        request_form=request_form,
+        page_errors=settle_form.non_field_errors() if settle_form.is_bound else [],
+    )
+    return _render(request, "plan.html", context, status=400 if posted is not None else 200)
 
 
-def _act(request, account_id, form_class, act, done: str):
-    """POST a small form for one account; on a refusal, the account page with the error."""
+def _accepted(form, accept) -> str | None:
+    """Run ``accept`` (it returns the ``done`` code); a refusal becomes the form's error."""
+    try:
+        return accept()
+    except services.TermsChanged:
+        form.add_error(
+            None,
+            _("The terms have changed since you opened the page. Review them and accept again."),
+        )
+    except ValidationError as error:
+        _as_form_errors(form, error)
+    except DomainConflict as conflict:
+        form.add_error(None, str(conflict))
+    return None
+
+
+#: The small acts on one account: the form, and the service that takes its fields.
+ACTS = {
+    "promise": (forms.PromiseForm, services.promise_online),
+    # The callback form reads the time in the customer's zone (``portal_view``).
+    "callback": (forms.CallbackForm, services.callback_online),
+    "dispute": (forms.DisputeForm, services.dispute_online),
+    "hardship": (forms.HardshipForm, services.hardship_online),
+}
+
+
+@portal_view()
+@require_POST
+def act(request: HttpRequest, account_id: int, name: str) -> HttpResponse:
+    """POST one of ``ACTS`` for an account; on a refusal, the form with the reason (400)."""
     acc = _account_or_404(request, account_id)
+    form_class, service = ACTS[name]
     form = form_class(request.POST)
     if form.is_valid():
         try:
             with transaction.atomic():
-                act(acc, form.cleaned_data)
-            return redirect(reverse("portal:account", args=[acc.pk]) + f"?done={done}")
+                service(
+                    session=request.portal, account=acc, now=timezone.now(), **form.cleaned_data
+                )
+            return redirect(reverse("portal:account", args=[acc.pk]) + f"?done={name}")
         except ValidationError as error:
             _as_form_errors(form, error)
         except DomainConflict as conflict:
             form.add_error(None, str(conflict))
     return _render(request, "action_refused.html", {"account": acc, "form": form}, status=400)
-
-
-@portal_view()
-@require_POST
-def promise(request, account_id):
-    return _act(
-        request,
-        account_id,
-        forms.PromiseForm,
-        lambda acc, d: services.promise_online(
-            session=request.portal,
-            account=acc,
-            amount=d["amount"],
-            due_date=d["due_date"],
-            now=timezone.now(),
-        ),
-        "promise",
-    )
-
-
-@portal_view()
-@require_POST
-def callback(request, account_id):
-    # The form reads the time in the customer's zone (``portal_view``).
-    return _act(
-        request,
-        account_id,
-        forms.CallbackForm,
-        lambda acc, d: services.callback_online(
-            session=request.portal,
-            account=acc,
-            due_at=d["due_at"],
-            contact_point=None,
-            now=timezone.now(),
-        ),
-        "callback",
-    )
-
-
-@portal_view()
-@require_POST
-def dispute(request, account_id):
-    return _act(
-        request,
-        account_id,
-        forms.DisputeForm,
-        lambda acc, d: services.dispute_online(
-            session=request.portal,
-            account=acc,
-            kind=d["kind"],
-            description=d["description"],
-            now=timezone.now(),
-        ),
-        "dispute",
-    )
-
-
-@portal_view()
-@require_POST
-def hardship(request, account_id):
-    return _act(
-        request,
-        account_id,
-        forms.HardshipForm,
-        lambda acc, d: services.hardship_online(
-            session=request.portal, account=acc, description=d["description"], now=timezone.now()
-        ),
-        "hardship",
-    )
 
 
 @portal_view()

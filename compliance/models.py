@@ -304,6 +304,8 @@ class RestrictionKind(models.TextChoices):
     ATTORNEY_REPRESENTED = rules.ATTORNEY_REPRESENTED, _("Represented by an attorney")
     DISPUTE_PENDING = rules.DISPUTE_PENDING, _("Dispute pending")
     DECEASED = rules.DECEASED, _("Deceased")
+    BANKRUPTCY = rules.BANKRUPTCY, _("Bankruptcy (stay of collection)")
+    MILITARY_SERVICE = "military_service", _("Military service (SCRA rate cap)")
     CHANNEL_OPT_OUT = rules.CHANNEL_OPT_OUT, _("Channel or address opt-out")
     INCONVENIENT_TIME = "inconvenient_time", _("Inconvenient times")
 

@@ -874,6 +874,7 @@ NO_CALL_KINDS = (
     RestrictionKind.CEASE_COMMUNICATION,
     RestrictionKind.ATTORNEY_REPRESENTED,
     RestrictionKind.DECEASED,
+    RestrictionKind.BANKRUPTCY,
 )
 
 

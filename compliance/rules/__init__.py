@@ -70,6 +70,7 @@ from compliance.rules.letters import (
 )
 from compliance.rules.vocabulary import (
     ATTORNEY_REPRESENTED,
+    BANKRUPTCY,
     CALL,
     CALL_FREQUENCY,
     CEASE_COMMUNICATION,
@@ -140,6 +141,7 @@ __all__ = [
     "ContactContext",
     "DAILY_CALL_CAP",
     "DEBT_MENTION_PATTERNS",
+    "BANKRUPTCY",
     "DECEASED",
     "DEFAULT_WORDING",
     "DISCLOSURE_CHANNELS",

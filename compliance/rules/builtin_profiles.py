@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from compliance.rules.vocabulary import (
     ATTORNEY_REPRESENTED,
+    BANKRUPTCY,
     CALL_FREQUENCY,
     CEASE_COMMUNICATION,
     CHANNEL_OPT_OUT,
@@ -127,6 +128,8 @@ _US_TIME_ZONES = (
     "Pacific/Honolulu",
 )
 
+BANKRUPTCY_STAY_US = "11 U.S.C. 362(a) (automatic stay)"
+
 US_PROFILE = Profile(
     code="US",
     window_start=time(8, 0),
@@ -149,6 +152,7 @@ US_PROFILE = Profile(
             THIRD_PARTY_DISCLOSURE: "12 CFR 1006.10; 12 CFR 1006.6(d)",
             TIME_BARRED_THREAT: "12 CFR 1006.26(b)",
             DECEASED: "12 CFR 1006.2(e); 12 CFR 1006.6(a)(4)",
+            BANKRUPTCY: BANKRUPTCY_STAY_US,
             PROHIBITED_WORDING: "12 CFR 1006.14; 12 CFR 1006.18",
             f"{PROHIBITED_WORDING}:threat_of_harm": "12 CFR 1006.14(c)",
             f"{PROHIBITED_WORDING}:insult": "12 CFR 1006.14(d)",
@@ -188,6 +192,7 @@ CN_PROFILE = Profile(
             ATTORNEY_REPRESENTED: _CN_POLICY,
             DISPUTE_PENDING: _CN_POLICY,
             DECEASED: _CN_POLICY,
+            BANKRUPTCY: _CN_POLICY,
             CHANNEL_OPT_OUT: _CN_POLICY,
         }
     ),

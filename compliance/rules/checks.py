@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from compliance.rules.letters import LEGAL_NOTICE, LETTER_KINDS, letter_items
 from compliance.rules.vocabulary import (
     ATTORNEY_REPRESENTED,
+    BANKRUPTCY,
     CALL,
     CALL_FREQUENCY,
     CEASE_COMMUNICATION,
@@ -354,6 +355,9 @@ _RESTRICTION_TEXT = {
         "The debt is disputed; collection is paused until verification is sent."
     ),
     DECEASED: gettext_noop("The customer is deceased; contact only the estate's representative."),
+    BANKRUPTCY: gettext_noop(
+        "The customer is in bankruptcy; the stay halts all collection until it is lifted."
+    ),
     CHANNEL_OPT_OUT: gettext_noop(
         "The customer asked not to be contacted through this channel or address."
     ),
@@ -380,13 +384,17 @@ _RESTRICTION_TEXT_UNTIL = {
         "The customer asked not to be contacted through this channel or address."
         " The restriction ends at %(ends)s."
     ),
+    BANKRUPTCY: gettext_noop(
+        "The customer is in bankruptcy; the stay halts all collection until it is lifted."
+        " The restriction ends at %(ends)s."
+    ),
 }
 
 
 def _restriction_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -> list[Violation]:
-    """Cease (1006.6(c)), attorney (1006.6(b)(2)), dispute (1006.38), deceased (1006.6(a)(4))
-    and channel opt-out (1006.14(h)) block the contact; waiting helps only when the
-    restriction has an end.
+    """Cease (1006.6(c)), attorney (1006.6(b)(2)), dispute (1006.38), deceased (1006.6(a)(4)),
+    channel opt-out (1006.14(h)) and a bankruptcy stay (11 U.S.C. 362(a)) block the contact;
+    waiting helps only when the restriction has an end.
     """
     out: list[Violation] = []
     if ctx.contact_point_opted_out:

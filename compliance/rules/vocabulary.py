@@ -32,6 +32,8 @@ TIME_BARRED_THREAT = "time_barred_threat"
 THIRD_PARTY_DISCLOSURE = "third_party_disclosure"
 DECEASED = "deceased"
 MISSING_LETTER_ITEM = "missing_letter_item"
+#: A legal hold: the customer's bankruptcy stays all collection until it is lifted.
+BANKRUPTCY = "bankruptcy"
 
 #: Rule codes in API.md order; violations are sorted by this order.
 RULE_CODES: tuple[str, ...] = (
@@ -50,6 +52,7 @@ RULE_CODES: tuple[str, ...] = (
     THIRD_PARTY_DISCLOSURE,
     DECEASED,
     MISSING_LETTER_ITEM,
+    BANKRUPTCY,
 )
 
 #: Wording categories and the plain-language label used in violation messages.

@@ -26,6 +26,8 @@ from accounts.services import (
     acting_as,
     stage_after_plan,
 )
+from compliance.models import CommunicationRestriction, RestrictionKind
+from compliance.services import customer_today
 from core.business_calendar import business_day_or_today
 from core.money import display_places, round_money
 from plans.affordability import largest_installment, meets_minimum, smallest_installment
@@ -263,6 +265,7 @@ def plan_create(
             raise ValidationError(
                 {field: [_("Use at most %(places)s decimal places.") % {"places": RATE_PLACES}]}
             )
+    _require_scra_rate(account, schedule.apr, now)
     minimum = policy.min_installment(currency)
     if not meets_minimum(schedule, minimum):
         message = _(
@@ -327,6 +330,39 @@ def plan_create(
     Installment.objects.bulk_create(rows)
     _event(plan, Action.CREATED, "", by, now)
     return plan
+
+
+#: Servicemembers Civil Relief Act: at most 6 % a year, interest and fees together, on debts
+#: incurred before service, while the customer serves (50 U.S.C. 3937(a)).
+SCRA_RATE_CAP = Decimal("0.06")
+
+
+def _require_scra_rate(account: Account, apr: Decimal, now: datetime) -> None:
+    """A plan for a customer under a military-service hold costs at most ``SCRA_RATE_CAP``,
+    measured as its APR (every cost of the plan, PLANS.md)."""
+    if apr <= SCRA_RATE_CAP:
+        return
+    held = (
+        CommunicationRestriction.objects.for_account(account)
+        .in_force(customer_today(account.customer, now))
+        .filter(
+            kind=RestrictionKind.MILITARY_SERVICE,
+            effective_from__lte=customer_today(account.customer, now),
+        )
+    )
+    if held.exists():
+        raise ValidationError(
+            {
+                "annual_rate": [
+                    _(
+                        "The customer is in military service: the plan may cost at most 6%% a"
+                        " year (APR) while they serve (50 U.S.C. 3937). This plan's APR is"
+                        " %(apr)s%%."
+                    )
+                    % {"apr": (apr * 100).quantize(Decimal("0.01"))}
+                ]
+            }
+        )
 
 
 @transaction.atomic

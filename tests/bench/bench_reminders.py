@@ -42,11 +42,12 @@ def seed_reminders(now: datetime) -> int:
             INSERT INTO contacts_reminder (
                 account_id, kind, channel, contact_point_id, template_id, idempotency_key,
                 amount, due_date, due_at, status, attempts, claimed_by, claimed_at,
-                next_attempt_at, last_error, decision_id, contact_id, created_at, sent_at)
+                next_attempt_at, last_error, decision_id, contact_id, created_at, sent_at,
+                provider_ref, delivery_status, delivery_error)
             SELECT a.id, 'strategy',
                    CASE WHEN p.id IS NULL THEN 'letter' ELSE 'sms' END,
                    p.id, t.id, 'bench:' || a.id, NULL, NULL, %(now)s, 'pending', 0, '', NULL,
-                   %(now)s, '', NULL, NULL, %(now)s, NULL
+                   %(now)s, '', NULL, NULL, %(now)s, NULL, '', '', ''
             FROM accounts_account a
             JOIN accounts_customer c ON c.id = a.customer_id
             LEFT JOIN LATERAL (

@@ -430,11 +430,16 @@ def _callback_schedule(entry, details, by, now) -> None:
     )
 
 
-def _hardship_declare(entry, details, by, now) -> None:
-    # The first declaration's date is kept (the risk score reads it); later ones change nothing.
-    Account.objects.filter(pk=entry.account_id, hardship_declared_at__isnull=True).update(
+def hardship_declare(*, account_id: int, now) -> None:
+    """Mark the account's hardship. The first declaration's date is kept (the risk score reads
+    it); later ones change nothing. A contact's disposition and the portal both declare."""
+    Account.objects.filter(pk=account_id, hardship_declared_at__isnull=True).update(
         hardship_declared_at=now
     )
+
+
+def _hardship_declare(entry, details, by, now) -> None:
+    hardship_declare(account_id=entry.account_id, now=now)
 
 
 #: Each disposition's effect (DESIGN.md: contact log). ``refused`` changes nothing else.

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account, ContactPoint, Role, User
@@ -26,7 +28,7 @@ from compliance.models import RestrictionKind, RestrictionSource
 from compliance.services import restriction_create
 from contacts.models import CallbackTask
 from outreach.callbacks import callback_create
-from outreach.services import dispute_open
+from outreach.services import dispute_open, hardship_declare
 from plans.affordability import PlanOption
 from plans.models import (
     OPEN_PLAN_STATUSES,
@@ -123,9 +125,9 @@ def validation(account: Account) -> Validation:
     """Itemisation date: the last payment's date, else the due date of the oldest unpaid amount
     (a statement's due date), else the account's opening in collections."""
     itemization = account.last_payment_date or account.delinquent_since or account.created_at.date()
-    paid = sum(
-        (p.amount for p in account.payments.filter(received_at__date__gt=itemization)), Decimal(0)
-    )
+    paid = account.payments.filter(received_at__date__gt=itemization).aggregate(
+        total=Coalesce(Sum("amount"), Decimal(0))
+    )["total"]
     now_owed = balance(account)
     stay = (
         account.bucket_history.filter(entered_on__lte=itemization).order_by("-entered_on").first()
@@ -565,9 +567,7 @@ def hardship_online(
 ) -> CallbackTask:
     """The customer tells of hardship: the account is marked (the risk score reads the first
     declaration) and the specialist gets a review in the queue."""
-    Account.objects.filter(pk=account.pk, hardship_declared_at__isnull=True).update(
-        hardship_declared_at=now
-    )
+    hardship_declare(account_id=account.pk, now=now)
     review = callback_create(
         account=account,
         due_at=_next_call_time(account, now),

@@ -20,6 +20,8 @@ def navigation(request):
             (_("Approvals"), reverse("dashboards:approvals")),
             (_("Workload"), reverse("dashboards:workload")),
             (_("Exceptions"), reverse("dashboards:exceptions")),
+            (_("Strategies"), reverse("dashboards:strategies")),
+            (_("Legal"), reverse("legal:index")),
         ]
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:

@@ -233,8 +233,11 @@ OPEN_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN, Stage.LEGAL, Stage.PLACED
 CLOSED_STAGES = tuple(stage for stage in Stage if stage not in OPEN_STAGES)
 #: Closed by paying: these count as cured in the roll-rate matrix.
 PAID_STAGES = (Stage.PAID, Stage.SETTLED)
-#: The stages collection strategies work (a plan's account gets the plan's own reminders).
-COLLECTION_STAGES = (Stage.EARLY, Stage.LATE, Stage.LEGAL, Stage.PLACED)
+#: The stages Settle's own strategies work: a plan's account gets the plan's own reminders, an
+#: account in legal is worked by the legal case and one placed by the agency.
+COLLECTION_STAGES = (Stage.EARLY, Stage.LATE)
+#: The stages of the specialists' work queue: legal and placed accounts leave it.
+QUEUE_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN)
 
 
 class RiskTier(models.TextChoices):

@@ -68,6 +68,7 @@ _SUPERVISOR = (
     "contacts.view_caseevent",
     "contacts.view_printbatch",
     "contacts.view_treatmentstrategy",
+    "contacts.view_strategyversion",
     "contacts.add_treatmentstrategy",
     "contacts.change_treatmentstrategy",
     "compliance.view_wordingrule",
@@ -75,6 +76,10 @@ _SUPERVISOR = (
     "compliance.change_communicationrestriction",
     "compliance.view_compliancedecision",
     "checkout.view_providerevent",
+    # legal: referrals and cases are worked on the legal pages; the admin shows them
+    "legal.view_legalauthority",
+    "legal.view_legalreferral",
+    "legal.view_legalcase",
     # dashboards: monthly targets of the team and its specialists
     "dashboards.view_target",
     "dashboards.add_target",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "compliance",
     "plans",
     "outreach",
+    "legal",
     "checkout",
     "portal",
     "workspace",
@@ -412,6 +413,30 @@ SETTLE_COST_PER_HEAD_MONTHLY = {
         "SETTLE_COST_PER_HEAD_MONTHLY", default={"USD": "4500.00", "CNY": "18000.00"}
     ).items()
 }
+# What a contact costs, per currency, for the strategy experiments' cost per account: a message
+# per channel, a call by the minute, and the minutes an unanswered attempt and a conversation
+# take (the contact log has no call durations).
+SETTLE_CONTACT_COSTS = env.json(
+    "SETTLE_CONTACT_COSTS",
+    default={
+        "USD": {
+            "sms": "0.04",
+            "email": "0.01",
+            "letter": "1.10",
+            "call_minute": "0.75",
+            "call_attempt_minutes": "1",
+            "call_conversation_minutes": "6",
+        },
+        "CNY": {
+            "sms": "0.05",
+            "email": "0.01",
+            "letter": "6.00",
+            "call_minute": "1.20",
+            "call_attempt_minutes": "1",
+            "call_conversation_minutes": "6",
+        },
+    },
+)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Two-way messages (``outreach.inbound``): the providers sign their webhooks with HMAC-SHA256
 # over "<timestamp>.<raw body>"; an empty secret refuses every webhook. A channel's own secret,

@@ -110,7 +110,15 @@ class CallbackTaskAdmin(TeamScopedAdmin, admin.ModelAdmin):
 
 
 # --- Reminders and treatment strategies ------------------------------------------------------
-from contacts.models import Reminder, TreatmentStrategy  # noqa: E402
+from contacts.models import Reminder, StrategyVersion, TreatmentStrategy  # noqa: E402
+
+
+@admin.register(StrategyVersion)
+class StrategyVersionAdmin(ReadOnlyAdmin):
+    """Read-only: versions are started, stopped and promoted on the Strategies page."""
+
+    list_display = ["number", "name", "status", "challenger_share", "started_at", "stopped_at"]
+    list_filter = ["status"]
 
 
 @admin.register(TreatmentStrategy)
@@ -119,6 +127,7 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
 
     list_display = [
         "code",
+        "version",
         "jurisdiction",
         "risk_tier",
         "bucket_code",
@@ -128,7 +137,7 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
         "cadence_days",
         "is_active",
     ]
-    list_filter = ["jurisdiction", "risk_tier", "bucket_code", "channel", "is_active"]
+    list_filter = ["version", "jurisdiction", "risk_tier", "bucket_code", "channel", "is_active"]
     list_editable = ["cadence_days", "is_active"]
     search_fields = ["code", "name", "template_code"]
 

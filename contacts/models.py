@@ -4,9 +4,11 @@ complaints, callbacks, reminders and strategies. (Contact points live in ``accou
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -528,8 +530,72 @@ class CallbackEvent(models.Model):
 # --- Reminders and treatment strategies ------------------------------------------------------
 
 
+class StrategyVersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CHAMPION = "champion", _("Champion")
+    CHALLENGER = "challenger", _("Challenger (running)")
+    RETIRED = "retired", _("Retired")
+
+
+class StrategyVersion(models.Model):
+    """A version of the whole treatment strategy (its ``TreatmentStrategy`` steps).
+
+    One version is the **champion**: every eligible account gets it. At most one other is the
+    running **challenger**: it takes ``challenger_share`` of the eligible accounts, chosen by a
+    stable hash of the account id and the version's ``salt`` (``contacts.arms``), so an account
+    stays in its arm for the life of the experiment. Both arms' messages pass the same
+    compliance gate. Promoting the challenger retires the champion.
+    """
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=StrategyVersionStatus.choices,
+        default=StrategyVersionStatus.DRAFT,
+    )
+    based_on = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    challenger_share = models.DecimalField(
+        _("challenger share"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.20"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.50"))],
+        help_text=_("The share of eligible accounts the challenger takes (0.01–0.50)."),
+    )
+    salt = models.PositiveIntegerField(_("assignment salt"), default=0)
+    note = models.TextField(_("what it changes"), blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    promoted_at = models.DateTimeField(_("promoted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("strategy version")
+        verbose_name_plural = _("strategy versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="champion"), name="one_champion_strategy"
+            ),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="challenger"), name="one_running_challenger"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} {self.name}"
+
+
 class TreatmentStrategy(models.Model):
-    """Tier × bucket (× stage) picks the channel, template and cadence of automatic contact.
+    """Tier × bucket (× stage) picks the channel, template and cadence of automatic contact: a
+    step of a ``StrategyVersion``.
 
     Only message channels (SMS, email, letter) become reminders; ``call`` and ``visit``
     strategies document the treatment for the work queues and are skipped by the generator.
@@ -542,6 +608,13 @@ class TreatmentStrategy(models.Model):
         CALL = "call", _("Call task")
         VISIT = "visit", _("Visit")
 
+    version = models.ForeignKey(
+        StrategyVersion,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        verbose_name=_("version"),
+        null=True,  # filled for every row by migration 0018; forms require it
+    )
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=120)
     jurisdiction = models.CharField(

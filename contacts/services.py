@@ -3,8 +3,11 @@ audited), evidence files and their access records, and callbacks following their
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import phonenumbers
@@ -13,14 +16,24 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Customer, PersonalDataReveal, User
 from accounts.services import acting_as
+from contacts import arms
 from contacts.evidence_files import validate_evidence_file
-from contacts.models import CallbackEvent, CallbackTask, ContactLog, ContactPoint
+from contacts.models import (
+    CallbackEvent,
+    CallbackTask,
+    ContactLog,
+    ContactPoint,
+    MessageTemplate,
+    StrategyVersion,
+    StrategyVersionStatus,
+    TreatmentStrategy,
+)
 from core.conflicts import DomainConflict
 
 FOLLOW_CHUNK = 5000
@@ -198,3 +211,137 @@ def callbacks_cancel(*, callbacks, by: User | None, now: datetime, note: str) ->
 def callbacks_follow_reassigned(sender, *, account_ids, **kwargs) -> None:
     """``accounts.signals.accounts_reassigned`` receiver (connected in ``contacts.apps``)."""
     callbacks_follow_accounts(account_ids=account_ids)
+
+
+# --- Strategy versions: champion and challenger ----------------------------------------------
+def _version_locked(version: StrategyVersion) -> StrategyVersion:
+    return StrategyVersion.objects.select_for_update().get(pk=version.pk)
+
+
+@transaction.atomic
+def strategy_version_copy(
+    *, source: StrategyVersion, by: User | None, name: str, note: str = ""
+) -> StrategyVersion:
+    """A new draft version with a copy of ``source``'s steps, to change before it runs."""
+    if not name.strip():
+        raise ValidationError({"name": _("Name the new version.")})
+    number = (StrategyVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+    with acting_as(by):
+        version = StrategyVersion.objects.create(
+            number=number,
+            name=name.strip(),
+            note=note.strip(),
+            based_on=source,
+            salt=secrets.randbelow(arms.BUCKETS),
+            created_by=by if by is not None and by.is_authenticated else None,
+        )
+        for step in source.steps.order_by("id"):
+            step.pk = None
+            step.version = version
+            step.code = f"{_VERSION_SUFFIX.sub('', step.code)[:52]}-v{number}"
+            step.save()
+    return version
+
+
+_VERSION_SUFFIX = re.compile(r"-v\d+$")
+
+
+@transaction.atomic
+def challenger_start(
+    *, version: StrategyVersion, by: User | None, share: Decimal, now: datetime
+) -> StrategyVersion:
+    """Run a draft version as the challenger on ``share`` of the eligible accounts."""
+    version = _version_locked(version)
+    if version.status != StrategyVersionStatus.DRAFT:
+        raise DomainConflict(_("Only a draft version can be started as the challenger."))
+    if StrategyVersion.objects.filter(status=StrategyVersionStatus.CHALLENGER).exists():
+        raise DomainConflict(_("A challenger is already running: stop or promote it first."))
+    if not StrategyVersion.objects.filter(status=StrategyVersionStatus.CHAMPION).exists():
+        raise DomainConflict(_("There is no champion to challenge."))
+    if not (Decimal("0.01") <= share <= Decimal("0.50")):
+        raise ValidationError({"share": _("The challenger takes between 1 % and 50 %.")})
+    version.status = StrategyVersionStatus.CHALLENGER
+    version.challenger_share = share
+    version.started_at = now
+    with acting_as(by):
+        version.save()
+    return version
+
+
+@transaction.atomic
+def challenger_stop(*, version: StrategyVersion, by: User | None, now: datetime) -> StrategyVersion:
+    """Stop the challenger: its accounts go back to the champion; its results stay readable."""
+    version = _version_locked(version)
+    if version.status != StrategyVersionStatus.CHALLENGER:
+        raise DomainConflict(_("This version is not the running challenger."))
+    version.status = StrategyVersionStatus.RETIRED
+    version.stopped_at = now
+    with acting_as(by):
+        version.save()
+    return version
+
+
+@transaction.atomic
+def challenger_promote(
+    *, version: StrategyVersion, by: User | None, now: datetime
+) -> StrategyVersion:
+    """The challenger becomes the champion for every account; the champion retires."""
+    version = _version_locked(version)
+    if version.status != StrategyVersionStatus.CHALLENGER:
+        raise DomainConflict(_("Only the running challenger can be promoted."))
+    with acting_as(by):
+        for champion in StrategyVersion.objects.select_for_update().filter(
+            status=StrategyVersionStatus.CHAMPION
+        ):
+            champion.status = StrategyVersionStatus.RETIRED
+            champion.stopped_at = now
+            champion.save()
+        version.status = StrategyVersionStatus.CHAMPION
+        version.stopped_at = now
+        version.promoted_at = now
+        version.save()
+    return version
+
+
+STEP_FIELDS = ("channel", "template_code", "cadence_days", "is_active")
+
+
+@transaction.atomic
+def strategy_steps_update(
+    *, version: StrategyVersion, by: User | None, changes: dict[int, dict[str, Any]]
+) -> int:
+    """Change a draft version's steps (step id → new channel, template, cadence, active); a
+    version that runs or ran stays as it was, so its results describe what was sent."""
+    version = _version_locked(version)
+    if version.status != StrategyVersionStatus.DRAFT:
+        raise DomainConflict(_("Only a draft version's steps can change."))
+    steps = {s.pk: s for s in version.steps.select_for_update().filter(pk__in=changes)}
+    templates = set(
+        MessageTemplate.objects.filter(is_active=True).values_list("code", "channel").distinct()
+    )
+    changed = 0
+    with acting_as(by):
+        for pk, data in changes.items():
+            step = steps.get(pk)
+            if step is None:
+                raise ValidationError({"steps": _("A step of another version was sent.")})
+            for name in STEP_FIELDS:
+                if name in data:
+                    setattr(step, name, data[name])
+            if step.channel not in TreatmentStrategy.Channel.values:
+                raise ValidationError({"channel": _("Choose one of the listed channels.")})
+            if step.cadence_days < 1:
+                raise ValidationError({"cadence_days": _("Every step waits at least one day.")})
+            messages = step.channel in ("sms", "email", "letter")
+            if messages and (step.template_code, step.channel) not in templates:
+                raise ValidationError(
+                    {
+                        "template_code": _(
+                            "No active %(channel)s template has the code “%(code)s”."
+                        )
+                        % {"channel": step.channel, "code": step.template_code}
+                    }
+                )
+            step.save()
+            changed += 1
+    return changed

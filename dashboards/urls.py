@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import views
+from dashboards import strategy_views, views
 
 app_name = "dashboards"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     path("workload/reassign/", views.workload_reassign, name="reassign"),
     path("workload/rebalance/", views.workload_rebalance, name="rebalance"),
     path("exceptions/", views.exceptions, name="exceptions"),
+    path("strategies/", strategy_views.strategies, name="strategies"),
+    path("strategies/<int:pk>/", strategy_views.strategy, name="strategy"),
 ]

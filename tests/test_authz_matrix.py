@@ -25,7 +25,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.portal_links import link_token
 from accounts.roles import ROLE_PERMISSIONS
 from checkout.models import CheckoutSession
-from contacts.models import CallbackTask
+from contacts.models import CallbackTask, StrategyVersion
+from legal.models import LegalCase, LegalReferral, ReferralDocument
 from outreach.letters.store import letter_store
 from outreach.services import complaint_open, dispute_open
 from plans.models import HardshipArrangement, PromiseToPay, Settlement
@@ -90,6 +91,14 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "dashboards:reassign": ("lead", None, "POST"),
     "dashboards:rebalance": ("lead", None, "POST"),
     "dashboards:exceptions": ("lead", None, "GET"),
+    "dashboards:strategies": ("lead", None, "GET"),
+    "dashboards:strategy": ("lead", "strategy_version", "GET"),
+    # Legal: supervisors of the account's team and admins (the service checks authority).
+    "legal:index": ("lead", None, "GET"),
+    "legal:refer": ("lead_team", "account", "GET"),
+    "legal:referral": ("lead_team", "legal_referral", "GET"),
+    "legal:case": ("lead_team", "legal_case", "GET"),
+    "legal:document": ("lead_team", "legal_document", "GET"),
     "login": ("public", None, "GET"),
     "logout": ("signs_out", None, "POST"),
     "password_change": ("signed_in", None, "GET"),
@@ -280,7 +289,34 @@ def _world(team, specialist) -> dict:
             return_url="https://portal.example/done/",
             cancel_url="https://portal.example/cancelled/",
         ),
+        **_legal(team, specialist),
     }
+
+
+def _legal(team, specialist) -> dict:
+    """A second account of the team, in legal: its referral, a document and the case."""
+    account = owing_account(team, assigned_to=specialist)
+    referral = LegalReferral.objects.create(
+        account=account,
+        reasons=["wilful"],
+        balance=account.total_balance,
+        currency=account.currency,
+        referred_by=specialist,
+        status="approved",
+    )
+    document = ReferralDocument(
+        referral=referral, name="agreement.pdf", sha256="0" * 64, size=9, uploaded_by=specialist
+    )
+    document.file.save("agreement.pdf", SimpleUploadedFile("a.pdf", b"%PDF-1.4\n"), save=False)
+    document.save()
+    case = LegalCase.objects.create(
+        account=account,
+        referral=referral,
+        claim_amount=account.total_balance,
+        currency=account.currency,
+        stage_before="late",
+    )
+    return {"legal_referral": referral, "legal_document": document, "legal_case": case}
 
 
 def _pending(plan):
@@ -329,6 +365,8 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
         return reverse(name, args=[objects["account"].pk, "no-such-token"])
     if obj == "provider":
         return reverse(name, kwargs={"provider": "fake"})
+    if obj == "strategy_version":
+        return reverse(name, kwargs={"pk": StrategyVersion.objects.get(number=1).pk})
     if obj == "checkout_session":
         return reverse(name, kwargs={"token": objects[obj].token})
     target = objects[obj]

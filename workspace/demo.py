@@ -30,6 +30,7 @@ from faker.providers.person.zh_CN import Provider as ChineseNames
 from accounts import delinquency, risk
 from accounts.assignment import distribute
 from accounts.models import (
+    COLLECTION_STAGES,
     OPEN_STAGES,
     Account,
     BucketHistory,
@@ -41,8 +42,11 @@ from accounts.models import (
     User,
 )
 from accounts.services import specialists_by_load
-from contacts.models import ContactLog
+from contacts.models import ContactLog, MessageTemplate, StrategyVersion, StrategyVersionStatus
+from contacts.services import challenger_start, strategy_steps_update, strategy_version_copy
 from core.bulk_copy import copy_from_stream
+from core.conflicts import DomainConflict
+from legal.services import cost_add, referral_create, step_add
 from outreach.services import dispute_open
 from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
 
@@ -325,7 +329,8 @@ class PortfolioBuilder:
         past_due = min(principal + interest + fees, minimum * months_late + fees)
         delinquent_since = as_of - timedelta(days=dpd) if dpd else None
         if dpd >= 180 and rng.random() < 0.25:
-            stage = rng.choice([Stage.LEGAL, Stage.PLACED, Stage.WRITTEN_OFF])
+            # Legal cases are opened through the referral service (``seed_activity``).
+            stage = rng.choice([Stage.LATE, Stage.PLACED, Stage.WRITTEN_OFF])
         else:
             stage = Stage.EARLY if dpd < 60 else Stage.LATE
         last_paid = (
@@ -729,6 +734,7 @@ def seed_activity(
     plans: int = 40,
     promises: int = 60,
     disputes: int = 8,
+    legal: int = 12,
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Some plans, promises and disputes on the demo portfolio, made through the real services.
@@ -742,9 +748,8 @@ def seed_activity(
     now = now or datetime.now(UTC)
     today = delinquency.business_date()
     candidates = list(
-        Account.objects.open()
+        Account.objects.filter(stage__in=COLLECTION_STAGES)
         .exclude(assigned_to=None)
-        .exclude(stage=Stage.ON_PLAN)
         .select_related("assigned_to", "customer")
         .order_by("id")[:5000]
     )
@@ -795,4 +800,84 @@ def seed_activity(
                     break
         except (ValidationError, ConflictError):
             continue
+    made["legal"] = _legal_cases(rng, legal, now=now, today=today)
+    made["challengers"] = _challenger(now=now)
+    return made
+
+
+def _challenger(*, now: datetime) -> int:
+    """A challenger running for four weeks on 30 % of the accounts: email before SMS for
+    M1 and M2, so the strategy lab has both arms' results to show."""
+    champion = StrategyVersion.objects.filter(status=StrategyVersionStatus.CHAMPION).first()
+    if (
+        champion is None
+        or StrategyVersion.objects.filter(status=StrategyVersionStatus.CHALLENGER).exists()
+    ):
+        return 0
+    draft = strategy_version_copy(
+        source=champion,
+        by=None,
+        name="Email before SMS (demo)",
+        note="M1 and M2: an email where the champion sends an SMS.",
+    )
+    emails = set(
+        MessageTemplate.objects.filter(channel="email", is_active=True).values_list(
+            "code", flat=True
+        )
+    )
+    changes = {
+        step.pk: {"channel": "email"}
+        for step in draft.steps.filter(channel="sms", bucket_code__in=["M1", "M2"])
+        if step.template_code in emails
+    }
+    strategy_steps_update(version=draft, by=None, changes=changes)
+    challenger_start(version=draft, by=None, share=Decimal("0.30"), now=now - timedelta(days=28))
+    return 1
+
+
+def _legal_cases(rng: random.Random, count: int, *, now: datetime, today: date) -> int:
+    """Refer some long-delinquent accounts to legal through the service, as their team's lead
+    would: within the lead's authority the case opens (with a hearing and a court fee), above
+    it the referral waits on the approvals of the legal page."""
+    from django.core.exceptions import ValidationError
+
+    leads = {u.team_id: u for u in User.objects.filter(username__endswith="-lead")}
+    accounts = list(
+        Account.objects.filter(stage=Stage.LATE, team_id__in=leads)
+        .filter(delinquent_since__lte=today - timedelta(days=150))
+        .order_by("id")[:500]
+    )
+    rng.shuffle(accounts)
+    made = 0
+    for account in accounts:
+        if made >= count:
+            break
+        lead = leads[account.team_id]
+        try:
+            referral = referral_create(
+                account=account,
+                by=lead,
+                reasons=rng.sample(["wilful", "unreachable", "broken", "assets"], 2),
+                note="Demo: no payment for five months despite every channel.",
+                now=now,
+            )
+            if referral.status == "approved":
+                case = referral.case
+                step_add(
+                    case=case,
+                    by=lead,
+                    kind="hearing",
+                    due_on=today + timedelta(days=rng.randint(1, 30)),
+                )
+                cost_add(
+                    case=case,
+                    by=lead,
+                    kind="court_fee",
+                    amount=Decimal(rng.choice(["95.00", "150.00", "300.00"])),
+                    incurred_on=today,
+                    recoverable=True,
+                )
+        except (ValidationError, DomainConflict):
+            continue
+        made += 1
     return made

@@ -21,9 +21,10 @@ from datetime import date, datetime
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import COLLECTION_STAGES, Account, Role, User
+from accounts.models import COLLECTION_STAGES, QUEUE_STAGES, Account, Role, Stage, User
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk
+from contacts import arms
 from contacts.models import CallbackTask, ContactLog, TreatmentStrategy
 from workspace import urgency
 
@@ -32,6 +33,7 @@ class Reason:
     """The queue's reasons: ``workspace.urgency``'s flags, in its order, with their labels."""
 
     CALLBACK_DUE = "callback_due"
+    LEGAL_DATE = "legal_date"
     CUSTOMER_REPLIED = "customer_replied"
     PROMISE_DUE = "promise_due"
     INSTALLMENT_MISSED = "installment_missed"
@@ -41,6 +43,7 @@ class Reason:
 
     LABELS = {
         CALLBACK_DUE: _("Callback due"),
+        LEGAL_DATE: _("Legal date"),
         CUSTOMER_REPLIED: _("Customer replied"),
         PROMISE_DUE: _("Promise due today"),
         INSTALLMENT_MISSED: _("Plan installment missed"),
@@ -62,11 +65,13 @@ class QueueFilters:
 
 
 def queue_scope(user: User) -> QuerySet[Account]:
-    """Open cases a user works: a specialist's own; a supervisor's or admin's visible ones."""
-    accounts = Account.objects.visible_to(user).open()
+    """The cases a user works: a specialist's own in collections or on a plan; a supervisor's
+    or admin's visible ones, and those in legal too (their legal dates come to the front).
+    An account placed with an agency is in no one's queue: the agency works it."""
+    accounts = Account.objects.visible_to(user)
     if user.has_role(Role.SUPERVISOR, Role.ADMIN):
-        return accounts
-    return accounts.filter(assigned_to=user)
+        return accounts.filter(stage__in=(*QUEUE_STAGES, Stage.LEGAL))
+    return accounts.filter(stage__in=QUEUE_STAGES, assigned_to=user)
 
 
 def with_urgency(accounts: QuerySet[Account], *, as_of: date) -> QuerySet[Account]:
@@ -204,20 +209,22 @@ def row_reasons(account: Account) -> list[tuple[str, str]]:
 
 
 def recommended_actions(accounts: list[Account]) -> dict[int, str]:
-    """The treatment strategy's channel per account (tier × bucket × stage), one query. As in
-    reminder generation, strategies reach only accounts in a collection stage: an account on a
-    plan is worked by its plan."""
-    strategies: dict[tuple[str, str, str, str], str] = {}
+    """The treatment strategy's channel per account (tier × bucket × stage, of the version of
+    the account's arm), one query. As in reminder generation, strategies reach only accounts in
+    a collection stage: an account on a plan is worked by its plan."""
+    live = arms.live_versions()
+    strategies: dict[tuple, str] = {}
     labels = dict(TreatmentStrategy.Channel.choices)
-    for row in TreatmentStrategy.objects.filter(is_active=True).values_list(
-        "jurisdiction", "risk_tier", "bucket_code", "stage", "channel"
+    for row in TreatmentStrategy.objects.filter(live.steps(), is_active=True).values_list(
+        "version_id", "jurisdiction", "risk_tier", "bucket_code", "stage", "channel"
     ):
-        strategies.setdefault(row[:4], labels.get(row[4], row[4]))
+        version = row[0] if row[0] is not None else live.champion_id
+        strategies.setdefault((version, *row[1:5]), labels.get(row[5], row[5]))
     out: dict[int, str] = {}
     for a in accounts:
         if a.stage not in COLLECTION_STAGES:
             continue
-        key = (a.customer.jurisdiction, a.risk_tier, a.bucket_code)
+        key = (live.version_for(a.pk), a.customer.jurisdiction, a.risk_tier, a.bucket_code)
         action = strategies.get((*key, a.stage)) or strategies.get((*key, ""))
         if action:
             out[a.pk] = action

@@ -12,7 +12,10 @@ these are the department's choices):
   ``SETTLE_SETTLEMENT_EXPIRING_DAYS`` (default 7) from today;
 - a hardship review due: an active hardship arrangement whose review date has come;
 - the customer replied: an SMS or email from the customer (an inbound contact-log entry, written
-  by ``outreach.inbound``) with no contact logged by a member of staff on the account since.
+  by ``outreach.inbound``) with no contact logged by a member of staff on the account since;
+- a legal date: an open step of the account's legal case (a hearing, a filing, an enforcement
+  application) due within ``legal.services.LEGAL_DATE_DAYS`` days or overdue. Only supervisors'
+  queues hold accounts in legal (``workspace.queue.queue_scope``).
 Each reason is one set of rows (``_reasons``) read two ways: as an ``Exists`` per account (the
 live queue annotates these flags on the rows of the page it shows, and the nightly run folds the
 same expressions into ``Account.queue_priority``), and as the ids of the accounts it names
@@ -28,6 +31,8 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 
 from contacts.models import CallbackTask, ContactLog
+from legal.models import LegalStep
+from legal.services import LEGAL_DATE_DAYS
 from plans.models import (
     HardshipArrangement,
     HardshipStatus,
@@ -41,6 +46,7 @@ from plans.models import (
 from plans.reage import unpaid_past_due
 
 CALLBACK_DUE_POINTS = 500
+LEGAL_DATE_POINTS = 450  # a court's date does not move
 CUSTOMER_REPLIED_POINTS = 400  # the customer is waiting for an answer
 PROMISE_DUE_TODAY_POINTS = 300
 INSTALLMENT_MISSED_POINTS = 250
@@ -52,6 +58,7 @@ BROKEN_PROMISE_RECENT_DAYS = 14
 #: flag name → points, in the order the queue shows the reasons.
 URGENCY_POINTS = {
     "callback_due": CALLBACK_DUE_POINTS,
+    "legal_date": LEGAL_DATE_POINTS,
     "customer_replied": CUSTOMER_REPLIED_POINTS,
     "promise_due": PROMISE_DUE_TODAY_POINTS,
     "installment_missed": INSTALLMENT_MISSED_POINTS,
@@ -88,6 +95,14 @@ def _reasons(as_of: date) -> dict[str, tuple[QuerySet, str]]:
     expiring_by = as_of + timedelta(days=settlement_expiring_days())
     return {
         "callback_due": (CallbackTask.objects.due(as_of).order_by(), "account"),
+        "legal_date": (
+            LegalStep.objects.filter(
+                done_on__isnull=True,
+                due_on__lte=as_of + timedelta(days=LEGAL_DATE_DAYS),
+                case__closed_at__isnull=True,
+            ).order_by(),
+            "case__account",
+        ),
         "customer_replied": (unanswered_replies(), "account"),
         "promise_due": (promises.filter(status=PromiseStatus.PENDING, due_date=as_of), "account"),
         "installment_missed": (

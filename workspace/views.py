@@ -23,6 +23,7 @@ from compliance.models import CommunicationRestriction
 from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Complaint, Dispute
 from core.bounds import id_or_none
 from core.client_ip import client_ip
+from legal.services import REFERABLE_STAGES
 from outreach.forms import ContactLogForm
 from plans.models import PromiseStatus
 from workspace import case_forms, queue
@@ -190,6 +191,11 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
     held = {d.restriction_id for d in open_disputes if d.restriction_id}
     promises = list(account.promises.order_by("-due_date")[:10])
     contact_points = list(account.customer.contact_points.all())
+    legal_case = (
+        account.legal_cases.filter(closed_at__isnull=True).first()
+        if account.stage == Stage.LEGAL
+        else None
+    )
     return render(
         request,
         "accounts/account_detail.html",
@@ -220,6 +226,8 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "timeline": timeline_page(account, request.GET.get("page")),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
             "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
+            "legal_case": legal_case,
+            "referable": account.stage in REFERABLE_STAGES,
             "form": ContactLogForm(account=account),
             "check": None,
             **case_forms.blank_forms(account, contact_points),

@@ -57,6 +57,7 @@ from compliance.rules.checks import (
     check_letter_items,
     check_wording,
     evaluate,
+    time_barred,
 )
 from compliance.rules.letters import (
     COLLECTION_NOTICE,
@@ -180,6 +181,7 @@ __all__ = [
     "check_letter_items",
     "check_wording",
     "evaluate",
+    "time_barred",
     "find_prohibited_wording",
     "pattern_error",
     "required_literals",

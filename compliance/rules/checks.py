@@ -548,13 +548,19 @@ def check_letter_items(ctx: ContactContext, profile: Profile | None = None) -> l
     return out
 
 
+def time_barred(statute_of_limitations_date: date | None, day: date) -> bool:
+    """Whether a debt is time-barred on ``day``: its statute of limitations ran before it.
+    The one rule for the letters, the wording check and legal referral (12 CFR 1006.26(b))."""
+    return statute_of_limitations_date is not None and day > statute_of_limitations_date
+
+
 def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -> list[Violation]:
     """No threat of suit once the statute of limitations date has passed. 12 CFR 1006.26(b).
 
     A legal-review letter is such a threat whatever its words: refused outright where the
     profile has the rule (it cites it)."""
     sol = ctx.statute_of_limitations_date
-    if sol is None or not ctx.message or ctx.at.astimezone(tz).date() <= sol:
+    if sol is None or not ctx.message or not time_barred(sol, ctx.at.astimezone(tz).date()):
         return []
     out: list[Violation] = []
     citation = profile.citation(TIME_BARRED_THREAT)

@@ -16,6 +16,7 @@ from typing import Any
 
 from accounts import delinquency
 from accounts.models import COLLECTION_STAGES, Account
+from contacts import arms
 from contacts.models import ContactPoint, MessageTemplate, Reminder, TreatmentStrategy
 from outreach.reminders.conf import setting
 from plans.models import Installment, InstallmentStatus, PlanStatus, PromiseStatus, PromiseToPay
@@ -122,8 +123,11 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
             due_date__lte=as_of + timedelta(days=1),
         ).select_related("account__customer")
     )
+    live = arms.live_versions()
     strategies = [
-        s for s in TreatmentStrategy.objects.filter(is_active=True) if s.channel in MESSAGE_CHANNELS
+        s
+        for s in TreatmentStrategy.objects.filter(live.steps(), is_active=True)
+        if s.channel in MESSAGE_CHANNELS
     ]
     buckets = delinquency.configured_buckets()
     strategy_accounts: list[tuple[TreatmentStrategy, Any]] = []
@@ -141,6 +145,8 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
             as_of=as_of,
             buckets=buckets,
         ).filter(bucket_code=strategy.bucket_code)
+        # With a challenger running, each version's steps reach only its own arm.
+        accounts = live.in_arm_of(accounts, strategy.version_id)
         strategy_accounts.extend((strategy, a) for a in accounts)
 
     customer_ids = {i.plan.account.customer_id for i in installments}

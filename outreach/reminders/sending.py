@@ -161,8 +161,10 @@ def reminders_send_batch(
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "account closed"}
             continue
         if r.kind == Reminder.Kind.STRATEGY and r.stage not in COLLECTION_STAGES:
-            # On a plan since it was generated: the plan's own reminders take over.
-            changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": "account on plan"}
+            # On a plan since it was generated (the plan's own reminders take over), or gone to
+            # legal or to an agency (they work it now).
+            cancelled = {"status": Reminder.Status.CANCELLED, "last_error": f"account {r.stage}"}
+            changes[r.pk] = cancelled
             continue
         if r.pk in settled:  # paid or resolved since it was generated
             changes[r.pk] = {"status": Reminder.Status.CANCELLED, "last_error": settled[r.pk]}

@@ -112,18 +112,35 @@ def test_new_rows_after_seeding_get_fresh_ids():
 
 def test_demo_activity_goes_through_the_real_services(settings):
     from datetime import UTC, datetime
+    from importlib import import_module
 
-    from contacts.models import Dispute
+    from django.apps import apps
+
+    from contacts.models import Dispute, StrategyVersion
+    from legal.models import LegalReferral
     from plans.models import Plan, PlanEvent, PromiseToPay
     from workspace.demo import seed_activity
 
     settings.BUSINESS_DATE = AS_OF.isoformat()
     seed(n=300)
+    # The seeded strategies and their champion (data migrations a flush may have removed).
+    import_module("contacts.migrations.0008_reminder_defaults").strategies_create(apps, None)
+    import_module("contacts.migrations.0018_strategy_versions").forwards(apps, None)
     made = seed_activity(
-        seed=1, plans=5, promises=5, disputes=2, now=datetime(2026, 11, 23, 15, tzinfo=UTC)
+        seed=1,
+        plans=5,
+        promises=5,
+        disputes=2,
+        legal=3,
+        now=datetime(2026, 11, 23, 15, tzinfo=UTC),
     )
-    assert made == {"plans": 5, "promises": 5, "disputes": 2}
+    assert made == {"plans": 5, "promises": 5, "disputes": 2, "legal": 3, "challengers": 1}
+    referrals = LegalReferral.objects.select_related("account")
+    assert referrals.count() == 3
+    assert all(r.status == "pending" or r.account.stage == "legal" for r in referrals)
     assert Plan.objects.exclude(status="draft").count() == 5
     assert PlanEvent.objects.filter(to_status="active").exists()
     assert PromiseToPay.objects.filter(status="pending").count() == 5
     assert all(d.restriction_id for d in Dispute.objects.all())
+    challenger = StrategyVersion.objects.get(status="challenger")
+    assert challenger.started_at < datetime(2026, 11, 23, tzinfo=UTC)

@@ -20,6 +20,7 @@ def navigation(request):
             (_("Approvals"), reverse("dashboards:approvals")),
             (_("Workload"), reverse("dashboards:workload")),
             (_("Exceptions"), reverse("dashboards:exceptions")),
+            (_("Agencies"), reverse("agencies:list")),
         ]
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:

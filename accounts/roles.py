@@ -75,6 +75,10 @@ _SUPERVISOR = (
     "compliance.change_communicationrestriction",
     "compliance.view_compliancedecision",
     "checkout.view_providerevent",
+    # agencies: placements and commissions (batches span teams: admins)
+    "agencies.view_agency",
+    "agencies.view_placement",
+    "agencies.view_agencycommission",
     # dashboards: monthly targets of the team and its specialists
     "dashboards.view_target",
     "dashboards.add_target",
@@ -111,6 +115,10 @@ _ADMIN = (
     "plans.add_settlementauthority",
     "plans.change_settlementauthority",
     "plans.delete_settlementauthority",
+    "agencies.add_agency",
+    "agencies.change_agency",
+    "agencies.view_placementbatch",
+    "agencies.view_exportdownload",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

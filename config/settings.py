@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "compliance",
     "plans",
     "outreach",
+    "agencies",
     "checkout",
     "portal",
     "workspace",

@@ -86,6 +86,7 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("compliance/", include("compliance.urls")),
     path("checkout/", include("checkout.urls")),
+    path("agencies/", include("agencies.urls")),
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

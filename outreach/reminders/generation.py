@@ -15,12 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from accounts import delinquency
-from accounts.models import COLLECTION_STAGES, Account
+from accounts.models import COLLECTION_STAGES, Account, Stage
 from contacts.models import ContactPoint, MessageTemplate, Reminder, TreatmentStrategy
 from outreach.reminders.conf import setting
 from plans.models import Installment, InstallmentStatus, PlanStatus, PromiseStatus, PromiseToPay
 
 MESSAGE_CHANNELS = tuple(Reminder.Channel.values)
+#: The collection stages Settle's own strategies work: an account placed with an agency is the
+#: agency's to contact, so Settle sends it no reminders of its own while placed.
+OWN_COLLECTION_STAGES = tuple(s for s in COLLECTION_STAGES if s != Stage.PLACED)
 POINT_KIND = {"sms": "phone", "email": "email", "letter": "address"}
 #: Channels tried for installment and promise reminders, in order; each needs a usable point.
 SCHEDULE_CHANNELS = ("sms", "email")
@@ -120,7 +123,9 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
             status=PromiseStatus.PENDING,
             due_date__gte=as_of,
             due_date__lte=as_of + timedelta(days=1),
-        ).select_related("account__customer")
+        )
+        .exclude(account__stage=Stage.PLACED)
+        .select_related("account__customer")
     )
     strategies = [
         s for s in TreatmentStrategy.objects.filter(is_active=True) if s.channel in MESSAGE_CHANNELS
@@ -130,8 +135,9 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
     for strategy in strategies:
         # Collection strategies never reach an account on a plan (nor a closed one): the plan's
         # installment reminders are its only automatic messages.
-        wanted = [strategy.stage] if strategy.stage else COLLECTION_STAGES
-        stages = [s for s in wanted if s in COLLECTION_STAGES]
+        # Nor one placed with an agency: the agency works it.
+        wanted = [strategy.stage] if strategy.stage else OWN_COLLECTION_STAGES
+        stages = [s for s in wanted if s in OWN_COLLECTION_STAGES]
         accounts = delinquency.annotate(
             Account.objects.filter(
                 stage__in=stages,

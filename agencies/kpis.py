@@ -78,14 +78,14 @@ def agency_figures(accounts=None, *, agency_ids=None) -> dict[int, list[AgencyFi
     during = Q(account__payments__received_at__gte=F("placed_at")) & (
         Q(recalled_at__isnull=True) | Q(account__payments__received_at__lt=F("recalled_at"))
     )
-    for r in placements.values("agency_id", "currency").annotate(
+    for c in placements.values("agency_id", "currency").annotate(
         collected=Sum("account__payments__amount", filter=during)
     ):
-        row(r["agency_id"], r["currency"]).collected = r["collected"] or ZERO
-    for r in commissions.values(
+        row(c["agency_id"], c["currency"]).collected = c["collected"] or ZERO
+    for m in commissions.values(
         agency_id=F("placement__agency_id"), currency=F("placement__currency")
     ).annotate(total=Sum("amount")):
-        row(r["agency_id"], r["currency"]).commission = r["total"] or ZERO
+        row(m["agency_id"], m["currency"]).commission = m["total"] or ZERO
     result: dict[int, list[AgencyFigures]] = {}
     for (agency_id, _currency), f in sorted(figures.items()):
         result.setdefault(agency_id, []).append(f)

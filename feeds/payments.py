@@ -314,6 +314,13 @@ def _post(row: PaymentRow, account: Account, *, by, now: datetime, file_name: st
             now=now,
         )
         if row.placement is not None and posted.created:
+            # Recalled since the file was checked? Then the agency no longer holds it.
+            held = Placement.objects.filter(pk=row.placement.pk, status=PlacementStatus.PLACED)
+            if not held.select_for_update().exists():
+                raise _RowFailed(
+                    f"line {row.line}: agency: {row.placement.agency.code} no longer holds this"
+                    " account"
+                )
             agency_commission_record(
                 payment=posted.payment, placement=row.placement, amount=row.commission, by=by
             )

@@ -133,3 +133,19 @@ def test_the_agency_columns_are_optional(tmp_path, placed):
         tmp_path, "reference,account_number,amount,received_at\nX-1,ACC-1,5.00,2026-11-24\n"
     )
     assert result.errors == [] and result.posted == 1
+
+
+def test_a_placement_recalled_while_the_file_is_posted_posts_nothing(tmp_path, placed, monkeypatch):
+    from agencies.models import Placement
+    from feeds import payments
+
+    real = payments.payment_post
+
+    def recalled_meanwhile(**kwargs):
+        Placement.objects.filter(account=kwargs["account"]).update(status="recalled")
+        return real(**kwargs)
+
+    monkeypatch.setattr(payments, "payment_post", recalled_meanwhile)
+    result = _run(tmp_path, HEADER + "A-1,ACC-1,100.00,2026-11-24,acme,\n")
+    assert result.errors == ["line 2: agency: acme no longer holds this account"]
+    assert not Payment.objects.exists() and not AgencyCommission.objects.exists()

@@ -22,6 +22,7 @@ def navigation(request):
             (_("Exceptions"), reverse("dashboards:exceptions")),
             (_("Strategies"), reverse("dashboards:strategies")),
             (_("Legal"), reverse("legal:index")),
+            (_("Agencies"), reverse("agencies:list")),
         ]
         items.append((_("API docs"), reverse("api-docs")))
     if user.is_staff:

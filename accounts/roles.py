@@ -80,6 +80,10 @@ _SUPERVISOR = (
     "legal.view_legalauthority",
     "legal.view_legalreferral",
     "legal.view_legalcase",
+    # agencies: placements and commissions (batches span teams: admins)
+    "agencies.view_agency",
+    "agencies.view_placement",
+    "agencies.view_agencycommission",
     # dashboards: monthly targets of the team and its specialists
     "dashboards.view_target",
     "dashboards.add_target",
@@ -116,6 +120,10 @@ _ADMIN = (
     "plans.add_settlementauthority",
     "plans.change_settlementauthority",
     "plans.delete_settlementauthority",
+    "agencies.add_agency",
+    "agencies.change_agency",
+    "agencies.view_placementbatch",
+    "agencies.view_exportdownload",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "plans",
     "outreach",
     "legal",
+    "agencies",
     "checkout",
     "portal",
     "workspace",

@@ -87,6 +87,7 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("checkout/", include("checkout.urls")),
     path("legal/", include("legal.urls")),
+    path("agencies/", include("agencies.urls")),
     path("", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

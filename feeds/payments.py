@@ -8,6 +8,11 @@ UTF-8 CSV with a header row; columns in any order, values trimmed:
 ``amount``          Positive, no thousands separators, at most the currency's decimal places.
 ``received_at``     ISO 8601 with a UTC offset (``2026-12-05T10:30:00+08:00``, ``…Z``), or
                     ``YYYY-MM-DD`` meaning midnight UTC. Not in the future.
+``agency``          Optional. The code of the collection agency that collected the payment; the
+                    account must be placed with that agency since before ``received_at``.
+``commission``      Optional, only with ``agency``: the agency's commission on the payment (from
+                    0 to the amount, the currency's places). Empty: the agency's rate × amount,
+                    rounded half up to the currency.
 ==================  =============================================================================
 
 The whole file is checked before anything is posted. Every bad row is reported as
@@ -31,11 +36,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
+from agencies.models import Agency, Placement, PlacementStatus
+from agencies.services import agency_commission_record
 from core.money import display_places
 from plans.models import Payment
 from plans.services import CLOCK_SKEW, ConflictError, payment_post
 
 COLUMNS = ("reference", "account_number", "amount", "received_at")
+#: Columns a collection agency's payments add (agencies: a placed account's payments).
+OPTIONAL_COLUMNS = ("agency", "commission")
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 
 
@@ -46,6 +55,8 @@ class PaymentRow:
     account_number: str
     amount: Decimal
     received_at: datetime
+    placement: Placement | None = None
+    commission: Decimal | None = None
 
 
 @dataclass
@@ -87,7 +98,21 @@ def payments_import(
     result.rows = len(raw_rows)
     numbers = {row["account_number"] for _, row in raw_rows}
     accounts = {a.number: a for a in Account.objects.filter(number__in=numbers)}
-    rows = [r for line, raw in raw_rows if (r := _parse(line, raw, accounts, now, result))]
+    agencies = {
+        a.code: a
+        for a in Agency.objects.filter(code__in={row.get("agency", "") for _, row in raw_rows})
+    }
+    placements = {
+        p.account_id: p
+        for p in Placement.objects.filter(
+            status=PlacementStatus.PLACED, account__in=accounts.values()
+        ).select_related("agency")
+    }
+    rows = [
+        r
+        for line, raw in raw_rows
+        if (r := _parse(line, raw, accounts, now, result, agencies, placements))
+    ]
 
     first_seen: dict[str, PaymentRow] = {}
     to_post: list[PaymentRow] = []
@@ -155,7 +180,7 @@ def _read(path: Path, result: PaymentImportResult) -> list[tuple[int, dict[str, 
         return None
     header = [name.strip().lower() for name in records[0]]
     for name in header:
-        if name not in COLUMNS:
+        if name not in COLUMNS + OPTIONAL_COLUMNS:
             result.errors.append(f"line 1: {name or '(empty)'}: unknown column")
     for name in COLUMNS:
         if name not in header:
@@ -183,6 +208,8 @@ def _parse(
     accounts: dict[str, Account],
     now: datetime,
     result: PaymentImportResult,
+    agencies: dict[str, Agency],
+    placements: dict[int, Placement],
 ) -> PaymentRow | None:
     errors = []
     reference = raw["reference"]
@@ -221,24 +248,82 @@ def _parse(
     else:
         if received_at > now + CLOCK_SKEW:
             errors.append("received_at: in the future")
+    placement, commission = _agency(raw, account, amount, received_at, agencies, placements, errors)
     if errors:
         result.errors += [f"line {line}: {error}" for error in errors]
         return None
-    return PaymentRow(line, reference, raw["account_number"], amount, received_at)
+    return PaymentRow(
+        line, reference, raw["account_number"], amount, received_at, placement, commission
+    )
+
+
+def _agency(
+    raw: dict[str, str],
+    account: Account | None,
+    amount: Decimal | None,
+    received_at: datetime | None,
+    agencies: dict[str, Agency],
+    placements: dict[int, Placement],
+    errors: list[str],
+) -> tuple[Placement | None, Decimal | None]:
+    """The placement an agency's payment is reported under, and its commission (None: the
+    agency's rate)."""
+    code, text = raw.get("agency", ""), raw.get("commission", "")
+    if not code:
+        if text:
+            errors.append("commission: only with an agency")
+        return None, None
+    agency = agencies.get(code)
+    if agency is None:
+        errors.append(f"agency: unknown agency {code}")
+        return None, None
+    commission = None
+    if text:
+        if not _AMOUNT.match(text):
+            errors.append("commission: not an amount like 12.50")
+        else:
+            commission = Decimal(text)
+            if amount is not None and commission > amount:
+                errors.append("commission: more than the amount")
+            elif account is not None and commission != round(
+                commission, display_places(account.currency)
+            ):
+                errors.append(f"commission: more decimal places than {account.currency} allows")
+    if account is None:
+        return None, commission
+    placement = placements.get(account.pk)
+    if placement is None or placement.agency_id != agency.pk:
+        errors.append(f"agency: {code} does not hold this account")
+        return None, commission
+    if received_at is not None and received_at < placement.placed_at:
+        errors.append(f"agency: received before the account was placed with {code}")
+        return None, commission
+    return placement, commission
 
 
 def _post(row: PaymentRow, account: Account, *, by, now: datetime, file_name: str) -> None:
     try:
-        payment_post(
+        posted = payment_post(
             account=account,
             amount=row.amount,
             received_at=row.received_at,
             reference=row.reference,
             by=by,
-            source=Payment.Source.FILE,
+            source=Payment.Source.AGENCY if row.placement else Payment.Source.FILE,
             source_detail=f"{file_name}:{row.line}",
             now=now,
         )
+        if row.placement is not None and posted.created:
+            # Recalled since the file was checked? Then the agency no longer holds it.
+            held = Placement.objects.filter(pk=row.placement.pk, status=PlacementStatus.PLACED)
+            if not held.select_for_update().exists():
+                raise _RowFailed(
+                    f"line {row.line}: agency: {row.placement.agency.code} no longer holds this"
+                    " account"
+                )
+            agency_commission_record(
+                payment=posted.payment, placement=row.placement, amount=row.commission, by=by
+            )
     except ConflictError as error:  # posted through the API since the check above
         raise _RowFailed(f"line {row.line}: reference: {error.message}") from error
     except ValidationError as error:

@@ -575,6 +575,7 @@ class Payment(models.Model):
         API = "api", _("API")
         FILE = "file", _("Payment file")
         PORTAL = "portal", _("Paid online by the customer")
+        AGENCY = "agency", _("Reported by a collection agency")
 
     account = models.ForeignKey(
         "accounts.Account",

@@ -24,6 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.portal_links import link_token
 from accounts.roles import ROLE_PERMISSIONS
+from agencies.models import Agency, Placement, PlacementBatch
 from checkout.models import CheckoutSession
 from contacts.models import CallbackTask, StrategyVersion
 from legal.models import LegalCase, LegalReferral, ReferralDocument
@@ -188,6 +189,14 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "outreach:email_bounce": ("public", None, "POST"),
     # Letters as documents: a letter's PDF, for the account's team (every access recorded).
     "account-letter-pdf": ("team", "letter", "GET"),
+    # Agencies: leads only; a batch or placement of another team's accounts is denied.
+    "agencies:list": ("lead", None, "GET"),
+    "agencies:detail": ("lead", "agency", "GET"),  # agencies serve every team
+    "agencies:place": ("lead", None, "GET"),
+    "agencies:place_submit": ("lead", None, "POST"),
+    "agencies:batch": ("lead_team", "placement_batch", "GET"),
+    "agencies:batch_export": ("lead_team", "placement_batch", "GET"),
+    "agencies:recall": ("lead_team", "placement", "POST"),
 }
 #: Unnamed routes and what they are.
 UNNAMED = {"healthz/": "public", "admin/contacts/contactpoint/": "redirect to the moved admin"}
@@ -317,6 +326,30 @@ def _legal(team, specialist) -> dict:
         stage_before="late",
     )
     return {"legal_referral": referral, "legal_document": document, "legal_case": case}
+        **_placed(account),
+    }
+
+
+def _placed(account) -> dict:
+    """An agency of the team's name with the account placed (stored directly: the world's
+    restriction would stand in the service's way)."""
+    agency = Agency.objects.create(
+        code=f"agency-{account.team.code}",
+        name="Agency",
+        jurisdictions=["US"],
+        commission_rate=Decimal("20.00"),
+    )
+    batch = PlacementBatch.objects.create(agency=agency, placed_at=NOW, count=1)
+    placement = Placement.objects.create(
+        account=account,
+        agency=agency,
+        batch=batch,
+        placed_at=NOW,
+        recall_on=NOW.date() + timedelta(days=90),
+        currency=account.currency,
+        balance_at_placement=account.total_balance,
+    )
+    return {"agency": agency, "placement_batch": batch, "placement": placement}
 
 
 def _pending(plan):

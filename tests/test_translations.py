@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path("locale/zh_Hans/LC_MESSAGES/django.po")
 SOURCES = (
     "accounts",
+    "agencies",
     "checkout",
     "compliance",
     "config",
@@ -27,6 +28,7 @@ SOURCES = (
     "core",
     "dashboards",
     "feeds",
+    "legal",
     "outreach",
     "plans",
     "portal",

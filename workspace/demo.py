@@ -881,3 +881,67 @@ def _legal_cases(rng: random.Random, count: int, *, now: datetime, today: date) 
             continue
         made += 1
     return made
+
+
+#: The demo's agencies: (code, name, jurisdictions, commission %, longest placement in days).
+DEMO_AGENCIES = (
+    ("liberty", "Liberty Recovery Partners", ["US"], Decimal("18.00"), 180),
+    ("huaxin", "华信资产管理", ["CN"], Decimal("15.00"), 120),
+)
+
+
+def seed_agencies(*, now: datetime | None = None) -> dict[str, int]:
+    """Two agencies (one per jurisdiction), and the demo's accounts in the ``placed`` stage
+    placed with the one of their customer's jurisdiction: one batch per agency, with its file.
+
+    The portfolio's placed accounts are stored in that stage already, so their placements are
+    written as rows here (the service places early and late accounts); idempotent.
+    """
+    from agencies import export
+    from agencies.models import Agency, Placement, PlacementBatch, PlacementStatus
+
+    now = now or datetime.now(UTC)
+    today = delinquency.business_date()
+    made = {"agencies": 0, "placements": 0}
+    with transaction.atomic():
+        for code, name, jurisdictions, rate, days in DEMO_AGENCIES:
+            agency, created = Agency.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "jurisdictions": jurisdictions,
+                    "commission_rate": rate,
+                    "max_placement_days": days,
+                    "contact_email": f"placements@{code}.example",
+                },
+            )
+            made["agencies"] += created
+            accounts = list(
+                Account.objects.filter(stage=Stage.PLACED, customer__jurisdiction__in=jurisdictions)
+                .exclude(placements__status=PlacementStatus.PLACED)
+                .select_related("customer")
+                .order_by("id")
+            )
+            if not accounts:
+                continue
+            batch = PlacementBatch.objects.create(agency=agency, placed_at=now, count=len(accounts))
+            placements = Placement.objects.bulk_create(
+                Placement(
+                    account=account,
+                    agency=agency,
+                    batch=batch,
+                    placed_at=now,
+                    recall_on=today + timedelta(days=days),
+                    stage_before=Stage.LATE,
+                    currency=account.currency,
+                    balance_at_placement=account.total_balance,
+                )
+                for account in accounts
+            )
+            for placement, account in zip(placements, accounts, strict=True):
+                placement.account = account
+            batch.export_content = export.export_csv(placements)
+            batch.export_sha256 = export.sha256(batch.export_content)
+            batch.save(update_fields=["export_content", "export_sha256"])
+            made["placements"] += len(placements)
+    return made

@@ -15,13 +15,16 @@ from decimal import Decimal
 from typing import Any
 
 from accounts import delinquency
-from accounts.models import COLLECTION_STAGES, Account
+from accounts.models import COLLECTION_STAGES, Account, Stage
 from contacts import arms
 from contacts.models import ContactPoint, MessageTemplate, Reminder, TreatmentStrategy
 from outreach.reminders.conf import setting
 from plans.models import Installment, InstallmentStatus, PlanStatus, PromiseStatus, PromiseToPay
 
 MESSAGE_CHANNELS = tuple(Reminder.Channel.values)
+#: Worked by others: the agency holding a placed account, the legal case of one in legal.
+#: Settle sends them no reminders of its own (strategies already skip them: COLLECTION_STAGES).
+WORKED_ELSEWHERE = (Stage.PLACED, Stage.LEGAL)
 POINT_KIND = {"sms": "phone", "email": "email", "letter": "address"}
 #: Channels tried for installment and promise reminders, in order; each needs a usable point.
 SCHEDULE_CHANNELS = ("sms", "email")
@@ -121,7 +124,9 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
             status=PromiseStatus.PENDING,
             due_date__gte=as_of,
             due_date__lte=as_of + timedelta(days=1),
-        ).select_related("account__customer")
+        )
+        .exclude(account__stage__in=WORKED_ELSEWHERE)
+        .select_related("account__customer")
     )
     live = arms.live_versions()
     strategies = [
@@ -134,6 +139,7 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
     for strategy in strategies:
         # Collection strategies never reach an account on a plan (nor a closed one): the plan's
         # installment reminders are its only automatic messages.
+        # Nor one placed with an agency or in legal (COLLECTION_STAGES: early and late).
         wanted = [strategy.stage] if strategy.stage else COLLECTION_STAGES
         stages = [s for s in wanted if s in COLLECTION_STAGES]
         accounts = delinquency.annotate(

@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account
+from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account, Stage
 from compliance.models import Purpose
 from compliance.rules import letter_kind_for
 from compliance.services import CheckRequest, contact_check_bulk
@@ -159,6 +159,10 @@ def reminders_send_batch(
             continue
         if r.stage not in OPEN_STAGES:  # paid, settled, written off or closed since
             changes[r.pk] = {"status": Reminder.Status.BLOCKED, "last_error": "account closed"}
+            continue
+        if r.stage in (Stage.PLACED, Stage.LEGAL):  # the agency or the legal case works it now
+            cancelled = {"status": Reminder.Status.CANCELLED, "last_error": f"account {r.stage}"}
+            changes[r.pk] = cancelled
             continue
         if r.kind == Reminder.Kind.STRATEGY and r.stage not in COLLECTION_STAGES:
             # On a plan since it was generated (the plan's own reminders take over), or gone to

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import Account
-from workspace.demo import seed_activity, seed_portfolio
+from workspace.demo import seed_activity, seed_agencies, seed_portfolio
 
 
 class Command(BaseCommand):
@@ -62,6 +62,7 @@ class Command(BaseCommand):
         if not no_activity and as_of is None:
             # Through the real services, so only on a demo-sized portfolio's business date.
             counts.update(seed_activity(seed=seed))
+        counts.update(seed_agencies())
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Seeded {summary} in {elapsed:.1f}s"))

@@ -47,6 +47,8 @@ _SPECIALIST = (
     "plans.view_settlementauthority",
     "plans.view_settlement",
     "plans.view_hardshiparrangement",
+    "plans.view_writeoffpolicy",
+    "plans.view_writeoff",
     # checkout
     "checkout.view_checkoutsession",
 )
@@ -111,6 +113,8 @@ _ADMIN = (
     "plans.add_settlementauthority",
     "plans.change_settlementauthority",
     "plans.delete_settlementauthority",
+    "plans.add_writeoffpolicy",
+    "plans.change_writeoffpolicy",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

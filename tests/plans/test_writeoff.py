@@ -88,9 +88,7 @@ def portfolio(team, specialist):
         "owes_nothing": make(
             team, delinquent_since=dpd(300), principal="0", interest="0", fees="0"
         ),
-        "bank_charged_off": make(
-            team, delinquent_since=dpd(300), charge_off_date=date(2027, 1, 1)
-        ),
+        "bank_charged_off": make(team, delinquent_since=dpd(300), charge_off_date=date(2027, 1, 1)),
     }
     on_plan = make(team, delinquent_since=dpd(10))
     started = NOW - timedelta(days=200)
@@ -110,9 +108,7 @@ def charged_off(portfolio) -> set[str]:
 
 # --- By policy -----------------------------------------------------------------------------------
 def test_the_seeded_policies_follow_the_ffiec_policy_and_the_cn_default():
-    days = dict(
-        ((p.jurisdiction, p.product), p.days_past_due) for p in WriteOffPolicy.objects.all()
-    )
+    days = {(p.jurisdiction, p.product): p.days_past_due for p in WriteOffPolicy.objects.all()}
     assert days[("US", "credit_card")] == 180
     assert days[("US", "personal_loan")] == days[("US", "auto_loan")] == 120
     assert days[("US", "consumer_installment")] == 120

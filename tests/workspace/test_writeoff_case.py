@@ -128,3 +128,24 @@ def test_a_written_off_account_that_stopped_collecting_leaves_the_queue(
     assert case.stage == Stage.WRITTEN_OFF
     client.force_login(specialist)
     assert "Collections stopped" in page(client, case)
+
+
+def test_the_nightly_run_charges_off_by_policy_once(team, specialist):
+    from workspace import nightly
+
+    as_of = date(2027, 6, 1)
+    now = datetime(2027, 6, 1, 2, 0, tzinfo=UTC)
+    late = owing_account(team, delinquent_since=as_of - timedelta(days=180))
+    early = owing_account(team, delinquent_since=as_of - timedelta(days=179))
+    with time_machine.travel(now, tick=False):
+        first = nightly.nightly_run(as_of=as_of, now=now, chunk_size=1)
+        second = nightly.nightly_run(as_of=as_of, now=now, chunk_size=1)
+    assert first.step("write_off").changed == 1
+    assert second.step("write_off").changed == 0
+    late.refresh_from_db()
+    early.refresh_from_db()
+    assert (late.charge_off_date, early.charge_off_date) == (as_of, None)
+    assert late.stage == Stage.EARLY  # collections go on
+    # The write-off runs before the bucket moves: the night's moves are recorded as usual.
+    names = [step.name for step in first.steps]
+    assert names.index("write_off") < names.index("bucket_moves")

@@ -1008,6 +1008,20 @@ class WriteOffPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.jurisdiction} {self.product}: {self.days_past_due} DPD"
 
+    @classmethod
+    def in_force(cls) -> list[WriteOffPolicy]:
+        """The active stored policies, and the defaults (unsaved) for each jurisdiction and
+        product without a row (a flushed test database, a product added later); an admin
+        turns a policy off by deactivating its row, never by deleting it."""
+        stored = list(cls.objects.all())
+        have = {(p.jurisdiction, p.product) for p in stored}
+        defaults = [
+            cls(jurisdiction=j, product=p, days_past_due=days)
+            for (j, p), days in DEFAULT_WRITE_OFF_DAYS.items()
+            if (j, p) not in have
+        ]
+        return [p for p in stored if p.active] + defaults
+
 
 class WriteOffKind(models.TextChoices):
     POLICY = "policy", _("By policy (days past due)")

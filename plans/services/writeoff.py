@@ -36,6 +36,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -268,7 +269,8 @@ def _policy_candidates(as_of: date, policies: list[WriteOffPolicy]) -> models.Qu
             customer__jurisdiction=policy.jurisdiction, product=policy.product
         ) & charge_off_due_q(as_of, policy.days_past_due)
         due |= condition
-        which.append(When(condition, then=Value(policy.pk)))
+        if policy.pk is not None:  # a default has no row to name
+            which.append(When(condition, then=Value(policy.pk)))
     return (
         Account.objects.filter(stage__in=COLLECTION_STAGES, charge_off_date__isnull=True)
         .filter(due)
@@ -278,7 +280,13 @@ def _policy_candidates(as_of: date, policies: list[WriteOffPolicy]) -> models.Qu
         )
         .alias(owed=F("principal_balance") + F("interest_balance") + F("fee_balance"))
         .filter(owed__gt=0)
-        .annotate(w_policy=Case(*which, output_field=models.IntegerField()))
+        # Typed: a CASE of nothing but NULLs would be text to PostgreSQL.
+        .annotate(
+            w_policy=Cast(
+                Case(*which, default=Value(None), output_field=models.BigIntegerField()),
+                models.BigIntegerField(),
+            )
+        )
     )
 
 
@@ -359,7 +367,7 @@ def write_offs_apply_policy(
     audit entries bulk-inserted. Returns how many accounts were charged off; a second run for
     the same date charges off none."""
     now = now or timezone.now()
-    policies = list(WriteOffPolicy.objects.filter(active=True))
+    policies = WriteOffPolicy.in_force()
     if not policies:
         return 0
     charged = 0

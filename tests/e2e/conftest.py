@@ -19,6 +19,7 @@ DATA_MIGRATIONS = (
     "accounts.migrations.0002_roles_and_buckets",
     "plans.migrations.0002_policies_and_permissions",
     "plans.migrations.0006_settlement_authority_defaults",
+    "plans.migrations.0009_write_offs",
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from auditlog.models import LogEntry
@@ -33,6 +34,8 @@ from tests.plans.factories import active_plan, owing_account, pay
 
 pytestmark = pytest.mark.django_db
 
+SEED = "plans.migrations.0009_write_offs"
+
 AS_OF = date(2027, 6, 1)
 NOW = datetime(2027, 6, 1, 15, 0, tzinfo=UTC)
 
@@ -52,6 +55,14 @@ def entries(model, pk) -> list[LogEntry]:
             content_type=ContentType.objects.get_for_model(model), object_id=pk
         ).order_by("id")
     )
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """The data migration's policies (a transactional test elsewhere may have flushed them)."""
+    from django.apps import apps
+
+    import_module(SEED).forwards(apps, None)
 
 
 @pytest.fixture
@@ -183,6 +194,14 @@ def test_the_policy_run_is_audited(portfolio):
     assert created.changes["total"] == ["None", "10000.00"]
     [account_entry] = entries(Account, portfolio["card_180"].pk)[-1:]
     assert account_entry.changes == {"charge_off_date": ["None", str(AS_OF)]}
+
+
+def test_a_product_without_a_policy_row_gets_the_default(portfolio):
+    WriteOffPolicy.objects.filter(jurisdiction="US", product="personal_loan").delete()
+    run()
+    assert "loan_120" in charged_off(portfolio)
+    loan = WriteOff.objects.get(account=portfolio["loan_120"])
+    assert loan.policy is None and loan.days_past_due == 120
 
 
 def test_an_inactive_policy_charges_off_nothing(portfolio):

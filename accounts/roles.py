@@ -47,6 +47,8 @@ _SPECIALIST = (
     "plans.view_settlementauthority",
     "plans.view_settlement",
     "plans.view_hardshiparrangement",
+    "plans.view_writeoffpolicy",
+    "plans.view_writeoff",
     # checkout
     "checkout.view_checkoutsession",
 )
@@ -124,6 +126,8 @@ _ADMIN = (
     "agencies.change_agency",
     "agencies.view_placementbatch",
     "agencies.view_exportdownload",
+    "plans.add_writeoffpolicy",
+    "plans.change_writeoffpolicy",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {

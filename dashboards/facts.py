@@ -52,7 +52,15 @@ from compliance.models import ComplianceDecision
 from contacts.models import Complaint, ContactLog
 from core.business_calendar import business_zone, start_of_business_day
 from dashboards.models import DailyActivity, PortfolioSnapshot, RefreshRun, RollFact
-from plans.models import AcceptanceChannel, Payment, Plan, PlanStatus, PromiseToPay
+from plans.models import (
+    AcceptanceChannel,
+    Payment,
+    Plan,
+    PlanStatus,
+    PromiseToPay,
+    WriteOff,
+    WriteOffStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +260,26 @@ def activity_rows(first: date, last: date) -> list[DailyActivity]:
     # What customers did themselves, online (the portal): its share of each.
     rows += _activity_rows(
         payments.filter(source=Payment.Source.PORTAL), metric="collected_self_service", **payment_kw
+    )
+    # Post-write-off recoveries: received on or after the business day the account was charged
+    # off (by Settle's policy or decision, or the bank's own date from its feed or the API).
+    rows += _activity_rows(
+        payments.alias(d_received=TruncDate("received_at", tzinfo=business_zone())).filter(
+            account__charge_off_date__lte=F("d_received")
+        ),
+        metric="recovered",
+        **payment_kw,
+    )
+    # Charged off in the range: the balance each write-off recorded, on its charge-off date.
+    rows += _activity_rows(
+        WriteOff.objects.filter(
+            status=WriteOffStatus.APPLIED, charge_off_date__gte=first, charge_off_date__lte=last
+        ),
+        on="charge_off_date",
+        metric="written_off",
+        amount="total",
+        prefix="account__",
+        specialist="account__assigned_to_id",
     )
     rows += _activity_rows(
         PromiseToPay.objects.filter(self_service=True, **within("created_at")),

@@ -89,6 +89,16 @@ DEFINITIONS: dict[str, tuple] = {
             "bucket but the first) on the first snapshot day in the range, per currency."
         ),
     ),
+    "write_offs": (
+        _("Written off and post-write-off recoveries"),
+        _(
+            "Written off: the balances (principal + interest + fees) of the accounts charged "
+            "off in the range (by policy or by an approved decision), by the charge-off date, "
+            "per currency. Post-write-off recoveries: payments received in the range on or after "
+            "the charge-off date of their account (the day received), their number and amount "
+            "per currency; they are also part of the amount collected."
+        ),
+    ),
     "plans": (
         _("Plans active, completed and broken rate"),
         _(
@@ -348,15 +358,22 @@ def promise_rates(f: Filters) -> dict:
     }
 
 
-def collections(f: Filters) -> list[dict]:
-    """Per currency: collected, delinquent balance at the start, recovery rate."""
-    collected = {
+def _per_currency(f: Filters, metric: str) -> dict[str, tuple[int, Decimal]]:
+    return {
         r["currency"]: (r["n"], r["total"])
-        for r in f.activity("collected")
+        for r in f.activity(metric)
         .values("currency")
         .annotate(n=Sum("count"), total=Sum("amount"))
         .order_by()
     }
+
+
+def collections(f: Filters) -> list[dict]:
+    """Per currency: collected, delinquent balance at the start, recovery rate; written off and
+    the post-write-off recoveries (``DEFINITIONS["write_offs"]``)."""
+    collected = _per_currency(f, "collected")
+    recovered = _per_currency(f, "recovered")
+    written_off = _per_currency(f, "written_off")
     first_day = _snapshot_day(f, first=True)
     base: dict[str, Decimal] = {}
     if first_day is not None:
@@ -370,8 +387,11 @@ def collections(f: Filters) -> list[dict]:
             .order_by()
         }
     rows = []
-    for currency in sorted(set(collected) | set(base)):
-        payments, amount = collected.get(currency, (0, Decimal("0")))
+    nothing = (0, Decimal("0"))
+    for currency in sorted(set(collected) | set(base) | set(recovered) | set(written_off)):
+        payments, amount = collected.get(currency, nothing)
+        recoveries, recovered_amount = recovered.get(currency, nothing)
+        charged_off, written_off_amount = written_off.get(currency, nothing)
         rows.append(
             {
                 "currency": currency,
@@ -380,6 +400,10 @@ def collections(f: Filters) -> list[dict]:
                 "delinquent_balance": base.get(currency, Decimal("0")),
                 "base_day": first_day,
                 "recovery_rate": ratio(amount, base.get(currency)),
+                "written_off_accounts": charged_off,
+                "written_off": written_off_amount,
+                "recoveries": recoveries,
+                "recovered": recovered_amount,
             }
         )
     return rows

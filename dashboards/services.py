@@ -10,7 +10,7 @@ from django.db import transaction
 
 from accounts.models import User
 from plans import services as plan_services
-from plans.models import Plan, Settlement
+from plans.models import Plan, Settlement, WriteOff
 
 Decided = TypeVar("Decided")
 
@@ -55,4 +55,16 @@ def settlement_decide(*, settlement: Settlement, by: User, action: str, reason: 
         reject=lambda why: plan_services.settlement_reject(
             settlement=settlement, by=by, reason=why
         ),
+    )
+
+
+@transaction.atomic
+def write_off_decide(*, write_off: WriteOff, by: User, action: str, reason: str) -> WriteOff:
+    """Approve (charge the account off) or reject a proposed write-off, with the supervisor's
+    reason; ``plans.services`` checks who may and their authority, and audits it."""
+    return _decide(
+        action,
+        reason,
+        approve=lambda why: plan_services.write_off_approve(write_off=write_off, by=by, note=why),
+        reject=lambda why: plan_services.write_off_reject(write_off=write_off, by=by, reason=why),
     )

@@ -122,6 +122,10 @@ def collections_table(f: kpis.Filters):
             _("Collected"),
             _("Delinquent balance at start"),
             _("Recovery rate"),
+            _("Accounts written off"),
+            _("Written off"),
+            _("Post-write-off recoveries"),
+            _("Recovered after write-off"),
         ],
         [
             [
@@ -130,6 +134,10 @@ def collections_table(f: kpis.Filters):
                 f"{r['collected']:.2f}",
                 f"{r['delinquent_balance']:.2f}",
                 _pct(r["recovery_rate"]),
+                r["written_off_accounts"],
+                f"{r['written_off']:.2f}",
+                r["recoveries"],
+                f"{r['recovered']:.2f}",
             ]
             for r in kpis.collections(f)
         ],

@@ -13,6 +13,11 @@ urlpatterns = [
         views.settlement_approval_decide,
         name="settlement_approval_decide",
     ),
+    path(
+        "approvals/write-offs/<int:pk>/decide/",
+        views.write_off_approval_decide,
+        name="write_off_approval_decide",
+    ),
     path("workload/", views.workload_page, name="workload"),
     path("workload/reassign/", views.workload_reassign, name="reassign"),
     path("workload/rebalance/", views.workload_rebalance, name="rebalance"),

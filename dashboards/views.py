@@ -30,7 +30,7 @@ from dashboards import charts, kpis, selectors, services, targets, trends
 from dashboards.forms import DashboardFilterForm, DecisionForm, ExceptionFilterForm
 from dashboards.models import RefreshRun
 from dashboards.tables import TABLES
-from plans.models import Plan, PlanStatus, Settlement, SettlementStatus
+from plans.models import Plan, PlanStatus, Settlement, SettlementStatus, WriteOff, WriteOffStatus
 from plans.services import ConflictError
 from workspace import views as workspace_views
 
@@ -250,6 +250,13 @@ def _visible_settlements(user):
     return offers
 
 
+def _visible_write_offs(user):
+    proposals = WriteOff.objects.filter(status=WriteOffStatus.PROPOSED)
+    if not user.sees_all_teams:
+        proposals = proposals.filter(account__team_id=user.team_id)
+    return proposals
+
+
 @login_required
 def approvals(
     request: HttpRequest,
@@ -257,8 +264,9 @@ def approvals(
     failed: tuple[str, int] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Plans and settlement offers waiting for a decision, oldest first, each list paged.
-    ``failed`` names the row whose decision was refused: ``("plan", 3)``, ``("settlement", 5)``."""
+    """Plans, settlement offers and write-offs waiting for a decision, oldest first, each list
+    paged. ``failed`` names the row whose decision was refused: ``("plan", 3)``,
+    ``("settlement", 5)``, ``("write_off", 7)``."""
     _require_supervisor(request)
     plans = (
         _visible_plans(request.user)
@@ -270,12 +278,21 @@ def approvals(
         .select_related("account__customer", "account__team", "proposed_by")
         .order_by("created_at", "id")
     )
+    write_offs = (
+        _visible_write_offs(request.user)
+        .select_related("account__customer", "account__team", "proposed_by")
+        .order_by("proposed_at", "id")
+    )
     return render(
         request,
         "dashboards/approvals.html",
         {
             "page": Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page")),
             "offers": Paginator(offers, PAGE_SIZE).get_page(request.GET.get("offers_page")),
+            "write_offs": Paginator(write_offs, PAGE_SIZE).get_page(
+                request.GET.get("write_offs_page")
+            ),
+            "failed_write_off": failed[1] if failed and failed[0] == "write_off" else None,
             "query": _query_without_page(request),
             "form": form or DecisionForm(),
             "failed_plan": failed[1] if failed and failed[0] == "plan" else None,
@@ -342,6 +359,22 @@ def settlement_approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         approved=_("Settlement %(id)s approved and offered to the customer."),
         rejected=_("Settlement %(id)s rejected."),
+    )
+
+
+@login_required
+@require_POST
+def write_off_approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request,
+        pk,
+        kind="write_off",
+        waiting=_visible_write_offs,
+        decide=lambda write_off, action, reason: services.write_off_decide(
+            write_off=write_off, by=request.user, action=action, reason=reason
+        ),
+        approved=_("Write-off %(id)s approved: the account is charged off."),
+        rejected=_("Write-off %(id)s rejected."),
     )
 
 

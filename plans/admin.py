@@ -17,6 +17,8 @@ from plans.models import (
     PromiseToPay,
     Settlement,
     SettlementAuthority,
+    WriteOff,
+    WriteOffPolicy,
 )
 
 
@@ -188,3 +190,40 @@ class HardshipArrangementAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
     list_select_related = ["account"]
     date_hierarchy = "starts_on"
+
+
+@admin.register(WriteOffPolicy)
+class WriteOffPolicyAdmin(admin.ModelAdmin):
+    list_display = ["jurisdiction", "product", "days_past_due", "active", "citation"]
+    list_filter = ["jurisdiction", "product", "active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: write-offs name the policy that applied
+
+
+@admin.register(WriteOff)
+class WriteOffAdmin(TeamScopedAdmin, ReadOnlyAdmin):
+    """Read-only: write-offs are applied by the nightly policy run or approved on the approvals
+    page (``plans.services.writeoff``), never edited."""
+
+    team_scope = TeamScope(team="account__team")
+    list_display = [
+        "id",
+        "account",
+        "kind",
+        "status",
+        "charge_off_date",
+        "principal",
+        "interest",
+        "fees",
+        "total",
+        "currency",
+        "days_past_due",
+        "stop_collecting",
+        "proposed_by",
+        "decided_by",
+    ]
+    list_filter = ["kind", "status", "currency", "stop_collecting"]
+    search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
+    list_select_related = ["account", "proposed_by", "decided_by"]
+    date_hierarchy = "proposed_at"

@@ -21,3 +21,5 @@ class PlansConfig(AppConfig):
         auditlog.register(models.SettlementAuthority)
         auditlog.register(models.Settlement, exclude_fields=["updated_at"])
         auditlog.register(models.HardshipArrangement, exclude_fields=["updated_at"])
+        auditlog.register(models.WriteOffPolicy, exclude_fields=["updated_at"])
+        auditlog.register(models.WriteOff, exclude_fields=["updated_at"])

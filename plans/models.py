@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Jurisdiction, Role
+from accounts.models import Jurisdiction, Product, Role
 from accounts.validators import validate_currency
 from compliance.models import JurisdictionProfile
 from plans.schedule import DayCount, Frequency, Method, Rounding
@@ -952,3 +952,180 @@ class HardshipArrangement(models.Model):
     @property
     def interest_frozen(self) -> bool:
         return self.kind == HardshipKind.INTEREST_FREEZE and self.status == HardshipStatus.ACTIVE
+
+
+# --- Write-off (charge-off) --------------------------------------------------------------------
+# Days past due at which an account is charged off, per jurisdiction and product: what the data
+# migration stores. US: the FFIEC Uniform Retail Credit Classification and Account Management
+# Policy (65 Fed. Reg. 36903, June 12, 2000): open-end credit (cards) at 180 days past due,
+# closed-end retail loans (installment, personal, auto) at 120. CN: 180 days past due for every
+# product, the bank's default (bucket M6, 180+); which losses may be written off (核销) and how is
+# set by 《金融企业呆账核销管理办法》 (财金〔2017〕90号), which the bank's policy applies.
+FFIEC_CITATION = (
+    "FFIEC Uniform Retail Credit Classification and Account Management Policy, "
+    "65 Fed. Reg. 36903 (June 12, 2000)"
+)
+CN_CITATION = "Bank policy (M6, 180+); 《金融企业呆账核销管理办法》 (财金〔2017〕90号)"
+DEFAULT_WRITE_OFF_DAYS: dict[tuple[str, str], int] = {
+    (Jurisdiction.US, Product.CREDIT_CARD): 180,
+    (Jurisdiction.US, Product.PERSONAL_LOAN): 120,
+    (Jurisdiction.US, Product.AUTO_LOAN): 120,
+    (Jurisdiction.US, Product.CONSUMER_INSTALLMENT): 120,
+    **{(Jurisdiction.CN, product): 180 for product in Product},
+}
+
+
+class WriteOffPolicy(models.Model):
+    """When the nightly run charges an account off by policy: at ``days_past_due`` days past due
+    (the DPD rule of ``accounts.aging``) for an account of ``product`` whose customer is under
+    ``jurisdiction``. Admin-edited; an inactive policy charges off nothing."""
+
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=2, choices=Jurisdiction.choices)
+    product = models.CharField(_("product"), max_length=30, choices=Product.choices)
+    days_past_due = models.PositiveSmallIntegerField(
+        _("charge off at days past due"),
+        validators=[MinValueValidator(30), MaxValueValidator(3650)],
+        help_text=_(
+            "US: the FFIEC Uniform Retail Credit Classification and Account Management Policy "
+            "(65 Fed. Reg. 36903, 2000) charges off open-end credit (cards) at 180 days past due "
+            "and closed-end loans (installment, personal, auto) at 120. CN: 180, the bank's "
+            "policy under 《金融企业呆账核销管理办法》."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    citation = models.CharField(_("source"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "product"]
+        verbose_name = _("write-off policy")
+        verbose_name_plural = _("write-off policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "product"], name="one_write_off_policy_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.product}: {self.days_past_due} DPD"
+
+    @classmethod
+    def in_force(cls) -> list[WriteOffPolicy]:
+        """The active stored policies, and the defaults (unsaved) for each jurisdiction and
+        product without a row (a flushed test database, a product added later); an admin
+        turns a policy off by deactivating its row, never by deleting it."""
+        stored = list(cls.objects.all())
+        have = {(p.jurisdiction, p.product) for p in stored}
+        defaults = [
+            cls(jurisdiction=j, product=p, days_past_due=days)
+            for (j, p), days in DEFAULT_WRITE_OFF_DAYS.items()
+            if (j, p) not in have
+        ]
+        return [p for p in stored if p.active] + defaults
+
+
+class WriteOffKind(models.TextChoices):
+    POLICY = "policy", _("By policy (days past due)")
+    DECISION = "decision", _("By decision")
+
+
+class WriteOffStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class WriteOff(models.Model):
+    """An account charged off (``applied``), or a write-off proposed for a supervisor's decision.
+
+    Charging off is accounting, not forgiveness: the account keeps owing its balances and may
+    still be collected (``stop_collecting`` moves it to ``written_off`` instead); the amounts
+    here are what the account owed on ``charge_off_date``, the day it was charged off. Payments
+    received from that day on are post-write-off recoveries (``dashboards.facts``). See
+    ``plans.services.writeoff``.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="write_offs",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=WriteOffKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=WriteOffStatus.choices, db_index=True
+    )
+    reason = models.TextField(_("reason"))
+    stop_collecting = models.BooleanField(
+        _("stop collecting"),
+        default=False,
+        help_text=_("Move the account out of collections (stage written off) when applied."),
+    )
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    principal = _money(_("principal written off"))
+    interest = _money(_("interest written off"))
+    fees = _money(_("fees written off"))
+    total = _money(_("total written off"))
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    charge_off_date = models.DateField(
+        _("charge-off date"), null=True, blank=True, help_text=_("Set when applied.")
+    )
+    policy = models.ForeignKey(
+        WriteOffPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the nightly policy run."),
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or rejected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("approver's reason"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("write-off")
+        verbose_name_plural = _("write-offs")
+        constraints = [
+            # An account is charged off once; a second policy run finds it charged off.
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="applied"),
+                name="one_applied_write_off_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="proposed"),
+                name="one_proposed_write_off_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("principal") + F("interest") + F("fees")),
+                name="write_off_total_is_its_parts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="applied") | Q(charge_off_date__isnull=False),
+                name="applied_write_off_has_a_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["charge_off_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"Write-off {self.pk} ({self.status})"

@@ -30,7 +30,7 @@ from contacts.models import CallbackTask, StrategyVersion
 from legal.models import LegalCase, LegalReferral, ReferralDocument
 from outreach.letters.store import letter_store
 from outreach.services import complaint_open, dispute_open
-from plans.models import HardshipArrangement, PromiseToPay, Settlement
+from plans.models import HardshipArrangement, PromiseToPay, Settlement, WriteOff
 from tests.compliance.factories import ContactLogFactory, RestrictionFactory
 from tests.factories import ContactPointFactory, TeamFactory, UserFactory
 from tests.plans.factories import draft_plan, owing_account
@@ -70,6 +70,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "accounts:contact_recording": ("team", "contact", "POST"),
     "accounts:hardship_add": ("team", "account", "POST"),
     "accounts:hardship_end": ("team", "hardship", "POST"),
+    "accounts:write_off_propose": ("team", "account", "POST"),
     "accounts:callback_complete": ("team", "callback", "POST"),  # its owner or a lead
     "accounts:callback_reschedule": ("team", "callback", "POST"),
     "plans:new": ("team", "account", "GET"),
@@ -88,6 +89,7 @@ ROUTES: dict[str, tuple[str, str | None, str]] = {
     "dashboards:approvals": ("lead", None, "GET"),
     "dashboards:approval_decide": ("lead_team", "pending_plan", "POST"),
     "dashboards:settlement_approval_decide": ("lead_team", "settlement", "POST"),
+    "dashboards:write_off_approval_decide": ("lead_team", "write_off", "POST"),
     "dashboards:workload": ("lead", None, "GET"),
     "dashboards:reassign": ("lead", None, "POST"),
     "dashboards:rebalance": ("lead", None, "POST"),
@@ -272,6 +274,19 @@ def _world(team, specialist) -> dict:
             discount=account.total_balance - Decimal("9000.00"),
             first_due_date=NOW.date(),
             expires_on=NOW.date(),
+            proposed_by=specialist,
+        ),
+        # Stored directly too: the account's open plan would refuse the proposal.
+        "write_off": WriteOff.objects.create(
+            account=account,
+            kind="decision",
+            status="proposed",
+            reason="Uncollectable.",
+            currency=account.currency,
+            principal=account.principal_balance,
+            interest=account.interest_balance,
+            fees=account.fee_balance,
+            total=account.total_balance,
             proposed_by=specialist,
         ),
         "hardship": HardshipArrangement.objects.create(

@@ -39,7 +39,13 @@ from core.conflicts import DomainConflict
 from outreach.callbacks import callback_complete, callback_may_change, callback_reschedule
 from outreach.services import case_transition
 from plans.models import HardshipArrangement, Plan
-from plans.services import PlanStateError, hardship_create, hardship_end, plan_cancel
+from plans.services import (
+    PlanStateError,
+    hardship_create,
+    hardship_end,
+    plan_cancel,
+    write_off_propose,
+)
 from workspace import case_forms
 from workspace.views import case_page
 
@@ -355,6 +361,24 @@ def hardship_finish(request: HttpRequest, pk: int, item: int) -> HttpResponse:
         done=_("Hardship arrangement ended."),
         anchor="hardship",
         context={"h": arrangement, **case_forms.hardship_end_choices()},
+    )
+
+
+# --- Write-off ------------------------------------------------------------------------------
+@login_required
+@require_POST
+def write_off_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose charging the account off, any role; a supervisor or admin other than the proposer
+    decides it on the approvals page (``plans.services.write_off_propose``)."""
+    account = account_for_page(request.user, pk)
+    return _act(
+        request,
+        account,
+        form=case_forms.WriteOffForm(request.POST, prefix="write_off"),
+        template="accounts/actions/_write_off_propose.html",
+        call=lambda data: write_off_propose(account=account, by=request.user, **data),
+        done=_("Write-off proposed; a supervisor decides it on the approvals page."),
+        anchor="write-off",
     )
 
 

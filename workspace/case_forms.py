@@ -102,6 +102,24 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
+class WriteOffForm(forms.Form):
+    """Propose charging the account off; a supervisor other than the proposer approves it."""
+
+    reason = forms.CharField(
+        label=_("Why it should be written off"),
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    stop_collecting = forms.BooleanField(
+        label=_("Stop collecting"),
+        required=False,
+        help_text=_(
+            "Take the account out of collections when it is charged off (stage written off). "
+            "Otherwise collections go on: the customer still owes the balance."
+        ),
+    )
+
+
 class CaseTransitionForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Move to"), choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.OPEN]
@@ -217,5 +235,6 @@ def blank_forms(account: Account, contact_points: list[ContactPoint]) -> dict:
         "point_form": ContactPointAddForm(prefix="point"),
         "restriction_form": restriction,
         "hardship_form": HardshipForm(prefix="hardship"),
+        "write_off_form": WriteOffForm(prefix="write_off"),
         **hardship_end_choices(),
     }

@@ -8,22 +8,25 @@
    an installment that fell past due ages the account again;
 3. ``paid_off`` — an open account the feed reports as owing nothing (and with no open plan or
    offer) closes as ``paid`` (``plans.services.accounts_paid_off_close``);
-4. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
+4. ``write_off`` — charge off the accounts at or past their write-off policy's days past due
+   (``plans.services.write_offs_apply_policy``: one INSERT … SELECT and one UPDATE per chunk;
+   the account keeps owing and stays in its stage, so collections go on);
+5. ``bucket_moves`` — a history row per account whose derived bucket changed, and an exit for
    each account that left the open stages (``delinquency.bucket_moves_record``);
-5. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
-6. ``settlements`` — lapse settlement offers not accepted by their expiry date or with an
+6. ``promises`` — resolve pending promises to pay (``plans.services.promises_resolve``);
+7. ``settlements`` — lapse settlement offers not accepted by their expiry date or with an
    installment missed (``plans.services.settlements_lapse``);
-7. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
+8. ``risk`` — recompute risk tiers from DPD, balance, payments in 90 days, promises broken in
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
    through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
-8. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
+9. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
 promises, plans and settlements before risk and queue so tonight's broken promises and plans
 and lapsed offers count tonight. Every write happens only where a value differs (``IS DISTINCT
-FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 4, 7 and 8 work
+FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 4, 5, 8 and 9 work
 in ranges of ``chunk_size`` account ids, one transaction per chunk, so a failure loses one
 chunk and a rerun finishes it.
 """
@@ -125,6 +128,10 @@ def nightly_run(
     run("plans", lambda: len(plan_services.plans_break_overdue(as_of=as_of, now=now)))
     run("re_age", lambda: plan_services.plans_reage(as_of=as_of, now=now))
     run("paid_off", lambda: plan_services.accounts_paid_off_close(as_of=as_of, now=now))
+    run(
+        "write_off",
+        lambda: plan_services.write_offs_apply_policy(as_of=as_of, now=now, chunk_size=chunk_size),
+    )
     run("bucket_moves", moves)
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
     run("settlements", lambda: plan_services.settlements_lapse(as_of=as_of, now=now))

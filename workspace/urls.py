@@ -37,6 +37,7 @@ urlpatterns = [
     path("<int:pk>/plans/<int:item>/cancel/", case_actions.plan_cancel_view, name="plan_cancel"),
     path("<int:pk>/hardship/", case_actions.hardship_add, name="hardship_add"),
     path("<int:pk>/hardship/<int:item>/end/", case_actions.hardship_finish, name="hardship_end"),
+    path("<int:pk>/write-off/", case_actions.write_off_add, name="write_off_propose"),
     path(
         "<int:pk>/contacts/<int:item>/recording/",
         case_actions.contact_recording,

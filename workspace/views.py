@@ -25,7 +25,8 @@ from core.bounds import id_or_none
 from core.client_ip import client_ip
 from legal.services import REFERABLE_STAGES
 from outreach.forms import ContactLogForm
-from plans.models import PromiseStatus
+from plans.models import OPEN_PLAN_STATUSES, PromiseStatus, WriteOffStatus
+from plans.services import write_off_refusal
 from workspace import case_forms, queue
 from workspace.timeline import timeline_page
 
@@ -190,6 +191,13 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
     # An open dispute's hold ends with the dispute, never by hand (compliance.services).
     held = {d.restriction_id for d in open_disputes if d.restriction_id}
     promises = list(account.promises.order_by("-due_date")[:10])
+    plans = list(account.plans.order_by("-created_at")[:10])
+    # One query: the account's write-offs (one applied at most, one proposed at most).
+    write_offs = list(
+        account.write_offs.select_related("proposed_by", "decided_by").order_by("-proposed_at")[:5]
+    )
+    applied = next((w for w in write_offs if w.status == WriteOffStatus.APPLIED), None)
+    proposed = next((w for w in write_offs if w.status == WriteOffStatus.PROPOSED), None)
     contact_points = list(account.customer.contact_points.all())
     legal_case = (
         account.legal_cases.filter(closed_at__isnull=True).first()
@@ -208,7 +216,15 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
             "contact_points": [(cp, cp.pk in closed_points) for cp in contact_points],
             "restrictions": [(r, r.pk in held) for r in restrictions],
-            "plans": account.plans.order_by("-created_at")[:10],
+            "plans": plans,
+            "write_off": applied,
+            "write_off_proposed": proposed,
+            "write_offs": write_offs,
+            # Why no write-off may be proposed (the plans on the page tell an open one).
+            "write_off_refusal": write_off_refusal(
+                account,
+                open_plan=next((p for p in plans if p.status in OPEN_PLAN_STATUSES), None),
+            ),
             "promises": promises,
             "open_promises": [p for p in promises if p.status == PromiseStatus.PENDING],
             "settlements": account.settlements.order_by("-created_at", "-id")[:5],

@@ -2,8 +2,8 @@
 
 ``plans.py`` holds the plan lifecycle, ``reschedule.py`` rescheduling, ``payments.py`` posting
 and allocation, ``promises.py`` promises to pay, ``settlements.py`` settlement offers,
-``hardship.py`` hardship arrangements; ``errors.py`` and ``inputs.py`` what they share.
-Callers import from here.
+``hardship.py`` hardship arrangements, ``writeoff.py`` write-offs (charge-off); ``errors.py``
+and ``inputs.py`` what they share. Callers import from here.
 """
 
 from core.business_calendar import business_day
@@ -43,6 +43,15 @@ from plans.services.settlements import (
     settlement_withdraw,
     settlements_lapse,
 )
+from plans.services.writeoff import (
+    WriteOffStateError,
+    open_write_off,
+    write_off_approve,
+    write_off_propose,
+    write_off_refusal,
+    write_off_reject,
+    write_offs_apply_policy,
+)
 
 __all__ = [
     "CLOCK_SKEW",
@@ -54,6 +63,7 @@ __all__ = [
     "PostedPayment",
     "PromiseConflict",
     "SettlementStateError",
+    "WriteOffStateError",
     "business_day",
     "hardship_create",
     "hardship_end",
@@ -86,4 +96,10 @@ __all__ = [
     "settlement_withdraw",
     "settlements_lapse",
     "schedule_build",
+    "open_write_off",
+    "write_off_approve",
+    "write_off_propose",
+    "write_off_refusal",
+    "write_off_reject",
+    "write_offs_apply_policy",
 ]

@@ -127,6 +127,11 @@ def test_amount_collected_and_recovery_rate(refreshed, team):
             "delinquent_balance": Decimal("2150.00"),  # a2 + a3 on the snapshot of 23 Nov
             "base_day": TODAY,
             "recovery_rate": Decimal("0.0698"),  # 150 / 2150 = 0.06977
+            # Nothing charged off here (tests/dashboards/test_writeoff.py has the cases).
+            "written_off_accounts": 0,
+            "written_off": Decimal("0"),
+            "recoveries": 0,
+            "recovered": Decimal("0"),
         }
     ]
     both = kpis.collections(f())

@@ -20,6 +20,7 @@ DATA_MIGRATIONS = (
     "plans.migrations.0002_policies_and_permissions",
     "plans.migrations.0006_settlement_authority_defaults",
     "legal.migrations.0001_legal_referral_and_cases",
+    "plans.migrations.0010_write_offs",
 )
 
 

@@ -164,6 +164,7 @@ def test_a_second_run_for_the_same_date_writes_nothing(portfolio):
         "plans": 0,
         "re_age": 0,
         "paid_off": 0,
+        "write_off": 0,
         "bucket_moves": 0,
         "promises": 0,
         "settlements": 0,

@@ -259,7 +259,7 @@ def challenger_start(
     if not StrategyVersion.objects.filter(status=StrategyVersionStatus.CHAMPION).exists():
         raise DomainConflict(_("There is no champion to challenge."))
     if not (Decimal("0.01") <= share <= Decimal("0.50")):
-        raise ValidationError({"share": _("The challenger takes between 1 % and 50 %.")})
+        raise ValidationError({"share": _("The challenger takes between 1 and 50 per cent.")})
     version.status = StrategyVersionStatus.CHALLENGER
     version.challenger_share = share
     version.started_at = now

@@ -236,6 +236,9 @@ PAID_STAGES = (Stage.PAID, Stage.SETTLED)
 #: The stages Settle's own strategies work: a plan's account gets the plan's own reminders, an
 #: account in legal is worked by the legal case and one placed by the agency.
 COLLECTION_STAGES = (Stage.EARLY, Stage.LATE)
+#: In collections, by anyone: Settle's strategies, the legal case or an agency (what may be
+#: written off).
+IN_COLLECTIONS = (Stage.EARLY, Stage.LATE, Stage.LEGAL, Stage.PLACED)
 #: The stages of the specialists' work queue: legal and placed accounts leave it.
 QUEUE_STAGES = (Stage.EARLY, Stage.LATE, Stage.ON_PLAN)
 

@@ -21,7 +21,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account, ContactPoint, Role, User
+from accounts.models import COLLECTION_STAGES, OPEN_STAGES, Account, ContactPoint, Role, Stage, User
 from checkout.models import CheckoutSession
 from checkout.services import checkout_start
 from compliance.models import RestrictionKind, RestrictionSource
@@ -156,6 +156,8 @@ def plan_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> st
 def _arrangement_refusal(account: Account, policy: SelfServicePolicy, as_of: date) -> str:
     """What stands in the way of any arrangement made online: one already open, or an account
     outside the policy's buckets and tiers."""
+    if account.stage in (Stage.LEGAL, Stage.PLACED):
+        return _("This account is no longer handled online: please call us to arrange payment.")
     if account.stage not in COLLECTION_STAGES:
         return _("This account already has an arrangement.")
     if Plan.objects.filter(account=account, status__in=OPEN_PLAN_STATUSES).exists():

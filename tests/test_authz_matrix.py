@@ -314,6 +314,7 @@ def _world(team, specialist) -> dict:
             cancel_url="https://portal.example/cancelled/",
         ),
         **_legal(team, specialist),
+        **_placed(account),
     }
 
 
@@ -341,8 +342,6 @@ def _legal(team, specialist) -> dict:
         stage_before="late",
     )
     return {"legal_referral": referral, "legal_document": document, "legal_case": case}
-        **_placed(account),
-    }
 
 
 def _placed(account) -> dict:
@@ -414,7 +413,8 @@ def _url(name: str, obj: str | None, objects: dict) -> str:
     if obj == "provider":
         return reverse(name, kwargs={"provider": "fake"})
     if obj == "strategy_version":
-        return reverse(name, kwargs={"pk": StrategyVersion.objects.get(number=1).pk})
+        version, _ = StrategyVersion.objects.get_or_create(number=1, defaults={"name": "v1"})
+        return reverse(name, kwargs={"pk": version.pk})
     if obj == "checkout_session":
         return reverse(name, kwargs={"token": objects[obj].token})
     target = objects[obj]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +26,7 @@ from accounts.models import COLLECTION_STAGES, QUEUE_STAGES, Account, Role, Stag
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk
 from contacts import arms
-from contacts.models import CallbackTask, ContactLog, TreatmentStrategy
+from contacts.models import CallbackTask, ContactLog, StrategyVersionStatus, TreatmentStrategy
 from workspace import urgency
 
 
@@ -212,14 +213,36 @@ def recommended_actions(accounts: list[Account]) -> dict[int, str]:
     """The treatment strategy's channel per account (tier × bucket × stage, of the version of
     the account's arm), one query. As in reminder generation, strategies reach only accounts in
     a collection stage: an account on a plan is worked by its plan."""
-    live = arms.live_versions()
+    live_statuses = (StrategyVersionStatus.CHAMPION, StrategyVersionStatus.CHALLENGER)
+    steps = list(
+        TreatmentStrategy.objects.filter(
+            Q(version__status__in=live_statuses) | Q(version__isnull=True), is_active=True
+        ).values_list(
+            "version_id",
+            "version__status",
+            "version__salt",
+            "version__challenger_share",
+            "jurisdiction",
+            "risk_tier",
+            "bucket_code",
+            "stage",
+            "channel",
+        )
+    )
+    # The live versions, read with their steps (a version without an active step treats no one).
+    versions = {row[1]: row for row in steps if row[1]}
+    champion, challenger = versions.get("champion"), versions.get("challenger")
+    live = arms.LiveVersions(
+        champion[0] if champion else None,
+        challenger[0] if challenger else None,
+        salt=challenger[2] if challenger else 0,
+        share=challenger[3] if challenger else Decimal("0"),
+    )
     strategies: dict[tuple, str] = {}
     labels = dict(TreatmentStrategy.Channel.choices)
-    for row in TreatmentStrategy.objects.filter(live.steps(), is_active=True).values_list(
-        "version_id", "jurisdiction", "risk_tier", "bucket_code", "stage", "channel"
-    ):
-        version = row[0] if row[0] is not None else live.champion_id
-        strategies.setdefault((version, *row[1:5]), labels.get(row[5], row[5]))
+    for version, _status, _salt, _share, *key, channel in steps:
+        version = version if version is not None else live.champion_id
+        strategies.setdefault((version, *key), labels.get(channel, channel))
     out: dict[int, str] = {}
     for a in accounts:
         if a.stage not in COLLECTION_STAGES:

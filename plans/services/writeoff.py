@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import aging
-from accounts.models import COLLECTION_STAGES, Account, Role, Stage, User
+from accounts.models import IN_COLLECTIONS, Account, Role, Stage, User
 from accounts.services import account_stage_set, acting_as
 from core.business_calendar import business_day_or_today
 from plans.models import (
@@ -90,7 +90,7 @@ def write_off_refusal(account: Account, *, open_plan: Plan | None = None) -> str
         return _(
             "The account has plan %(plan)s, which is %(status)s; a write-off waits for it to end."
         ) % {"plan": open_plan.pk, "status": PlanStatus(open_plan.status).label.lower()}
-    if account.stage not in COLLECTION_STAGES:
+    if account.stage not in IN_COLLECTIONS:
         return _("The account is %(stage)s; only an account in collections can be written off.") % {
             "stage": account.get_stage_display().lower()
         }
@@ -272,7 +272,7 @@ def _policy_candidates(as_of: date, policies: list[WriteOffPolicy]) -> models.Qu
         if policy.pk is not None:  # a default has no row to name
             which.append(When(condition, then=Value(policy.pk)))
     return (
-        Account.objects.filter(stage__in=COLLECTION_STAGES, charge_off_date__isnull=True)
+        Account.objects.filter(stage__in=IN_COLLECTIONS, charge_off_date__isnull=True)
         .filter(due)
         .exclude(Exists(Plan.objects.filter(account=OuterRef("pk"), status__in=OPEN_PLAN_STATUSES)))
         .exclude(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 import time_machine
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,6 +37,8 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 @pytest.fixture(autouse=True)
 def _pinned(settings, tmp_path):
+    # The default authorities (a data migration a live-server test's flush may have removed).
+    import_module("legal.migrations.0001_legal_referral_and_cases").forwards(apps, None)
     settings.MEDIA_ROOT = tmp_path
     with time_machine.travel(NOW, tick=False):
         yield
@@ -305,6 +309,8 @@ def test_an_account_in_legal_leaves_the_specialists_queue_and_its_dates_reach_th
 def test_strategies_stop_for_an_account_in_legal_even_a_reminder_already_queued(
     team, specialist, supervisor
 ):
+    import_module("contacts.migrations.0008_reminder_defaults").strategies_create(apps, None)
+    import_module("contacts.migrations.0018_strategy_versions").forwards(apps, None)
     templates_seed()
     account = _account(team, specialist, risk_tier="general", delinquent_since=date(2026, 11, 10))
     ContactPointFactory(customer=account.customer)

@@ -158,6 +158,8 @@ class AccountAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
         "risk_score",
         "risk_factors",
         "risk_scored_at",
+        "propensity",
+        "propensity_inputs",
         "created_at",
         "updated_at",
     ]

@@ -342,3 +342,15 @@ def test_admins_see_the_auc_and_coefficients(client, admin_user, demo):
     assert f"{model.auc:.3f}" in listing
     page = client.get(f"/admin/accounts/propensitymodel/{model.pk}/change/").content.decode()
     assert "payments_90d" in page and f"{model.coefficients[2]:+.4f}" in page
+
+
+def test_the_weekly_task_trains_and_beat_has_its_schedule(demo):
+    from django_celery_beat.models import PeriodicTask
+
+    from workspace.tasks import propensity_train_task
+
+    result = propensity_train_task(AS_OF.isoformat())
+    model = propensity.active_model()
+    assert result == {"version": model.version, "status": "active", "auc": model.auc}
+    beat = PeriodicTask.objects.get(task="workspace.tasks.propensity_train_task")
+    assert (beat.crontab.day_of_week, beat.crontab.hour, beat.enabled) == ("0", "1", True)

@@ -354,3 +354,23 @@ def test_the_weekly_task_trains_and_beat_has_its_schedule(demo):
     assert result == {"version": model.version, "status": "active", "auc": model.auc}
     beat = PeriodicTask.objects.get(task="workspace.tasks.propensity_train_task")
     assert (beat.crontab.day_of_week, beat.crontab.hour, beat.enabled) == ("0", "1", True)
+
+
+def test_the_chance_costs_the_case_page_one_query(client, specialist, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    model = hand_model(payments_90d=0.9)
+    model.save()
+    account = AccountFactory(team=team, assigned_to=specialist)
+    client.force_login(specialist)
+    url = reverse("accounts:detail", args=[account.pk])
+    client.get(url)  # warm caches (session, content types)
+    with CaptureQueriesContext(connection) as without:
+        client.get(url)
+    Account.objects.filter(pk=account.pk).update(propensity=640, propensity_inputs=EXPECTED)
+    with CaptureQueriesContext(connection) as with_chance:
+        page = client.get(url).content.decode()
+    assert "64% likely to pay within 30 days" in page
+    assert "Paid 1 time in the last 90 days" in page
+    assert len(with_chance) == len(without) + 1

@@ -20,6 +20,7 @@ history there is no active model, accounts have no propensity, and the points ti
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -104,19 +105,18 @@ def _capped(expression: models.Expression, cap: int) -> models.Expression:
 
 
 def _balance_band() -> Case:
-    """The band of a bucket stay's entry balance in the account's currency (accounts.risk's
-    thresholds; an unknown currency uses the US dollar's, as ``risk`` does)."""
+    """The band of a bucket stay's entry balance in the account's currency ``currency``, an
+    annotation of the stay (accounts.risk's thresholds; an unknown currency uses the US
+    dollar's, as ``risk`` does)."""
     whens = []
     for currency, limits in risk.BALANCE_BANDS.items():
         for band in range(len(limits), 0, -1):
-            whens.append(
-                When(account__currency=currency, entry_balance__gte=limits[band - 1], then=band)
-            )
+            whens.append(When(currency=currency, entry_balance__gte=limits[band - 1], then=band))
     default = risk.BALANCE_BANDS["USD"]
     for band in range(len(default), 0, -1):
         whens.append(
             When(
-                ~Q(account__currency__in=list(risk.BALANCE_BANDS)),
+                ~Q(currency__in=list(risk.BALANCE_BANDS)),
                 entry_balance__gte=default[band - 1],
                 then=band,
             )
@@ -145,7 +145,15 @@ def feature_expressions(frame: Frame) -> dict[str, models.Expression]:
             output_field=models.IntegerField(),
         ),
         "balance_band": Coalesce(
-            Subquery(stays.annotate(band=_balance_band()).values("band")[:1]),
+            Subquery(
+                stays.annotate(
+                    currency=models.ExpressionWrapper(
+                        OuterRef(f"{frame.account_prefix}currency"), output_field=models.CharField()
+                    )
+                )
+                .annotate(band=_balance_band())
+                .values("band")[:1]
+            ),
             Value(0),
             output_field=models.IntegerField(),
         ),
@@ -280,8 +288,6 @@ def scores_sql(*, lo: int, hi: int, as_of: date, now: datetime) -> dict[int, tup
     if model is None:
         return {}
     inner, params = _inner(lo, hi, as_of=as_of, now=now)
-    import json
-
     with connection.cursor() as cursor:
         cursor.execute(_score_sql(model, inner), params)
         rows = cursor.fetchall()

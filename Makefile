@@ -24,6 +24,7 @@ demo: install
 	$(PY) manage.py seed_demo_users
 	$(PY) manage.py send_reminders --seed-templates
 	$(PY) manage.py seed_demo --accounts $(DEMO_ACCOUNTS) --seed 42 --if-empty
+	$(PY) manage.py propensity_train --score
 	$(PY) manage.py refresh_dashboards --activity-days 182
 	@echo "Settle at http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
 	@echo "A customer's portal link: $(PY) manage.py portal_link <account number>"

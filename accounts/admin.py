@@ -4,6 +4,7 @@ audit rows read-only."""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
@@ -13,6 +14,7 @@ from accounts.models import (
     Customer,
     ImportBatch,
     PersonalDataReveal,
+    PropensityModel,
     ReAge,
     Team,
     User,
@@ -156,6 +158,8 @@ class AccountAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
         "risk_score",
         "risk_factors",
         "risk_scored_at",
+        "propensity",
+        "propensity_inputs",
         "created_at",
         "updated_at",
     ]
@@ -240,3 +244,61 @@ class ImportBatchAdmin(ReadOnlyAdmin):
         "accounts_updated",
     ]
     list_filter = ["status"]
+
+
+@admin.register(PropensityModel)
+class PropensityModelAdmin(ReadOnlyAdmin):
+    """Each training of the propensity-to-pay model (``workspace.propensity``): its held-out
+    AUC, sizes and coefficients. Written only by ``manage.py propensity_train`` and beat."""
+
+    list_display = [
+        "version",
+        "status",
+        "trained_at",
+        "holdout_month",
+        "auc_display",
+        "train_samples",
+        "train_positives",
+        "holdout_samples",
+        "holdout_positives",
+    ]
+    list_filter = ["status"]
+    fields = [
+        "version",
+        "status",
+        "note",
+        "trained_at",
+        "as_of",
+        "holdout_month",
+        "auc_display",
+        "train_samples",
+        "train_positives",
+        "holdout_samples",
+        "holdout_positives",
+        "coefficient_table",
+        "intercept",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("held-out AUC"), ordering="auc")
+    def auc_display(self, obj):
+        return "—" if obj.auc is None else f"{obj.auc:.3f}"
+
+    @admin.display(description=_("coefficients (per standardised feature)"))
+    def coefficient_table(self, obj):
+        rows = [
+            (code, f"{coef:+.4f}", f"{mean:.3f}", f"{scale:.3f}")
+            for code, coef, mean, scale in zip(
+                obj.features, obj.coefficients, obj.means, obj.scales, strict=False
+            )
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("feature"),
+            _("coefficient"),
+            _("mean"),
+            _("scale"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )

@@ -33,4 +33,5 @@ class AccountsConfig(AppConfig):
         )
         auditlog.register(models.Team)
         auditlog.register(models.BucketRange)
+        auditlog.register(models.PropensityModel)
         auditlog.register(models.ContactPoint, mask_fields=["value"], exclude_fields=["updated_at"])

@@ -408,6 +408,10 @@ class Account(models.Model):
     risk_scored_at = models.DateTimeField(_("risk scored"), null=True, blank=True)
     # Work-first order of the queue (higher first), refreshed set-based by workspace.nightly.
     queue_priority = models.IntegerField(_("queue priority"), default=0, db_default=0)
+    # Likelihood of a payment within 30 days, per mille (0–1000), and the model inputs it was
+    # computed from (workspace.propensity); empty while no model is active (the tier decides).
+    propensity = models.PositiveSmallIntegerField(_("propensity to pay"), null=True, blank=True)
+    propensity_inputs = models.JSONField(_("propensity inputs"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -695,3 +699,47 @@ class ContactPoint(models.Model):
     @property
     def contactable(self) -> bool:
         return self.kind in CONTACTABLE_KINDS and self.usable
+
+
+class PropensityModel(models.Model):
+    """One training of the propensity-to-pay model (``workspace.propensity``): a logistic
+    regression on standardised features, stored as plain numbers (model parameters, not money).
+
+    At most one is ``active``: the nightly run scores open accounts with it. A training with too
+    little history is kept as a record (``too_little_history``) and leaves the active one alone.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Replaced by a newer model")
+        TOO_LITTLE_HISTORY = "too_little_history", _("Too little history")
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    trained_at = models.DateTimeField(_("trained"))
+    as_of = models.DateField(_("business date"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    features = models.JSONField(_("features"), default=list)
+    coefficients = models.JSONField(_("coefficients"), default=list)
+    intercept = models.FloatField(_("intercept"), default=0.0)
+    means = models.JSONField(_("feature means"), default=list)
+    scales = models.JSONField(_("feature scales"), default=list)
+    train_samples = models.PositiveIntegerField(_("training samples"), default=0)
+    train_positives = models.PositiveIntegerField(_("training positives"), default=0)
+    holdout_samples = models.PositiveIntegerField(_("held-out samples"), default=0)
+    holdout_positives = models.PositiveIntegerField(_("held-out positives"), default=0)
+    holdout_month = models.DateField(_("held-out month"), null=True, blank=True)
+    auc = models.FloatField(_("held-out AUC"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("propensity model")
+        verbose_name_plural = _("propensity models")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_propensity_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.get_status_display()}"

@@ -104,6 +104,7 @@ _ADMIN = (
     "accounts.change_user",
     "auditlog.view_logentry",
     "accounts.view_importbatch",
+    "accounts.view_propensitymodel",
     "contacts.delete_messagetemplate",
     "contacts.delete_treatmentstrategy",
     "compliance.change_jurisdictionprofile",

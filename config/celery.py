@@ -15,6 +15,7 @@ app.autodiscover_tasks()
 TASK_KINDS = {
     "contacts.tasks.reminders_": "reminders",
     "accounts.tasks.nightly_run_task": "nightly",
+    "workspace.tasks.propensity_train_task": "nightly",
     "dashboards.tasks.": "dashboards",
     "feeds.tasks.": "imports",
 }

@@ -2,9 +2,12 @@
 
 US and CN customers with local names, time zones and phone numbers, balances and DPD spread over
 every bucket, the bucket history each account went through, and contact points (some opted out,
-some invalid, some phones in another zone than the address). Rows are generated as tuples with
-explicit ids and written with COPY on PostgreSQL (``executemany`` on SQLite), so a million
-accounts build in minutes; sequences are moved past the ids afterwards.
+some invalid, some phones in another zone than the address). Four in five accounts that have been
+past due for over a month also get six months of weekly contacts and the payments that followed
+some of them (``_payment_history``: more often for a customer who is reached, pays regularly and
+is less far behind), the history the propensity-to-pay model learns from. Rows are generated
+as tuples with explicit ids and written with COPY on PostgreSQL (``executemany`` on SQLite), so
+a million accounts build in minutes; sequences are moved past the ids afterwards.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import csv
 import io
 import json
 import logging
+import math
 import queue
 import random
 import threading
@@ -48,6 +52,7 @@ from core.bulk_copy import copy_from_stream
 from core.conflicts import DomainConflict
 from legal.services import cost_add, referral_create, step_add
 from outreach.services import dispute_open
+from plans.models import Payment
 from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
 
 logger = logging.getLogger(__name__)
@@ -115,6 +120,7 @@ class Tables:
     contact_points: list[tuple] = field(default_factory=list)
     history: list[tuple] = field(default_factory=list)
     contacts: list[tuple] = field(default_factory=list)
+    payments: list[tuple] = field(default_factory=list)
 
 
 CUSTOMER_COLUMNS = [
@@ -201,6 +207,18 @@ CONTACT_LOG_COLUMNS = [
     "corrects_id",
     "created_at",
 ]
+PAYMENT_COLUMNS = [
+    "id",
+    "account_id",
+    "reference",
+    "amount",
+    "received_at",
+    "source",
+    "source_detail",
+    "plan_id",
+    "created_by_id",
+    "created_at",
+]
 CALL_OUTCOMES = ["no_answer", "voicemail", "conversation", "not_connected", "wrong_number"]
 CALL_OUTCOME_WEIGHTS = [40, 20, 20, 15, 5]
 CONVERSATION_RESULTS = ["promise_to_pay", "refused", "hardship", "callback_requested", ""]
@@ -242,6 +260,9 @@ class PortfolioBuilder:
         specialists: dict[int, list[tuple[int, int]]],
     ):
         self.rng = random.Random(seed)
+        # The payment history draws from its own stream: the rest of the portfolio is the same
+        # with or without it.
+        self.history_rng = random.Random(f"history-{seed}")
         self.as_of = as_of
         self.now = datetime.now(UTC)
         self.buckets = delinquency.configured_buckets()
@@ -450,6 +471,99 @@ class PortfolioBuilder:
             self._contact_history(
                 ids, tables, account_id, customer_id, phone_point, zone, language, assigned, dpd
             )
+        self._payment_history(
+            ids,
+            tables,
+            account_id,
+            customer_id,
+            phone_point,
+            zone,
+            language,
+            assigned,
+            dpd,
+            minimum,
+        )
+
+    def _payment_history(  # noqa: PLR0913 - the account's parts the history needs
+        self,
+        ids,
+        tables,
+        account_id,
+        customer_id,
+        phone_point,
+        zone,
+        language,
+        user_id,
+        dpd,
+        minimum,
+    ) -> None:
+        """Weekly contacts from six months to a month ago while the account was past due, and a
+        payment within 30 days after some: likelier for a customer who is reached, paid
+        recently and is less far behind, around a willingness drawn per account."""
+        hrng, local = self.history_rng, self.zones.setdefault(zone, ZoneInfo(zone))
+        if dpd <= 31 or hrng.random() >= 0.8:
+            return
+        willingness = hrng.gauss(0, 1)
+        paid_on: list[date] = []
+        for days_ago in range(182 - hrng.randrange(7), 30, -7):
+            if dpd - days_ago < 1 or hrng.random() >= 0.6:
+                continue
+            day = self.as_of - timedelta(days=days_ago)
+            at = datetime.combine(
+                day, time(hrng.randint(9, 17), hrng.randrange(0, 60, 5)), tzinfo=local
+            ).astimezone(UTC)
+            by_call = hrng.random() < 0.7
+            reached = by_call and hrng.random() < 1 / (1 + math.exp(0.6 - willingness))
+            ids["contact"] += 1
+            tables.contacts.append(
+                (
+                    ids["contact"],
+                    account_id,
+                    customer_id,
+                    phone_point,
+                    "call" if by_call else "sms",
+                    "outbound",
+                    at,
+                    ("conversation" if reached else hrng.choice(["no_answer", "voicemail"]))
+                    if by_call
+                    else "delivered",
+                    hrng.choice(CONVERSATION_RESULTS) if reached else "",
+                    hrng.choice(REASONS) if reached else "",
+                    "",
+                    "" if by_call else REMINDER_TEXT[language],
+                    "",
+                    user_id if by_call else None,
+                    "history",
+                    None,
+                    self.now,
+                )
+            )
+            recent = any(0 < (day - d).days <= 90 for d in paid_on)
+            logit = (
+                -1.4
+                + willingness
+                - 0.006 * (dpd - days_ago)
+                + (1.0 if reached else 0.0)
+                + (0.7 if recent else 0.0)
+            )
+            if hrng.random() < 1 / (1 + math.exp(-logit)):
+                received = at + timedelta(days=hrng.randint(1, 28), hours=hrng.randint(0, 8))
+                paid_on.append(received.date())
+                ids["payment"] = ids.get("payment", 0) + 1
+                tables.payments.append(
+                    (
+                        ids["payment"],
+                        account_id,
+                        f"HIST-{account_id}-{ids['payment']}",
+                        max(minimum, Decimal("10.00")),
+                        received,
+                        "file",
+                        "demo history",
+                        None,
+                        None,
+                        self.now,
+                    )
+                )
 
     def _contact_history(
         self, ids, tables, account_id, customer_id, phone_point, zone, language, user_id, dpd
@@ -518,6 +632,7 @@ def _next_ids() -> dict[str, int]:
         "contact_point": top(ContactPoint),
         "history": top(BucketHistory),
         "contact": top(ContactLog),
+        "payment": top(Payment),
     }
 
 
@@ -570,6 +685,7 @@ SEEDED_TABLES = (
     "contacts_contactpoint",
     "accounts_buckethistory",
     "contacts_contactlog",
+    "plans_payment",
 )
 
 
@@ -632,6 +748,7 @@ def _produce(builder, ids, accounts, chunk_size, chunks, as_csv) -> None:
                 tables.contact_points,
                 tables.history,
                 tables.contacts,
+                tables.payments,
             )
             sizes = tuple(len(rows) for rows in parts)
             chunks.put(
@@ -686,6 +803,7 @@ def seed_portfolio(
         "contact_points": 0,
         "bucket_history": 0,
         "contact_log": 0,
+        "payments": 0,
     }
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
@@ -709,12 +827,13 @@ def seed_portfolio(
         while (item := chunks.get()) is not None:
             if isinstance(item, str):
                 raise RuntimeError(f"generating the portfolio failed: {item}")
-            batch, sizes, (customers, accounts_rows, points, history, contacts) = item
+            batch, sizes, (customers, accounts_rows, points, history, contacts, payments) = item
             _copy("accounts_customer", CUSTOMER_COLUMNS, customers, CUSTOMER_TEXT)
             _copy("accounts_account", ACCOUNT_COLUMNS, accounts_rows)
             _copy("contacts_contactpoint", CONTACT_POINT_COLUMNS, points, CONTACT_POINT_TEXT)
             _copy("accounts_buckethistory", HISTORY_COLUMNS, history, HISTORY_TEXT)
             _copy("contacts_contactlog", CONTACT_LOG_COLUMNS, contacts, CONTACT_LOG_TEXT)
+            _copy("plans_payment", PAYMENT_COLUMNS, payments, ("source_detail",))
             for key, size in zip(counts, sizes, strict=True):
                 counts[key] += size
             if progress:

@@ -20,14 +20,17 @@
    180 days, broken plans, contactability and hardship. On PostgreSQL one set-based UPDATE per
    chunk with ``risk.score_sql`` (the same tables ``risk.score`` reads); elsewhere in Python
    through ``risk_refresh.risk_histories``/``risk.risk_inputs``/``risk.score``;
-9. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
+9. ``propensity`` — score open accounts with the active propensity-to-pay model
+   (``workspace.propensity.propensity_refresh``: one set-based UPDATE per chunk), or clear the
+   scores when there is none (the points tier then orders alone);
+10. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
 promises, plans and settlements before risk and queue so tonight's broken promises and plans
 and lapsed offers count tonight. Every write happens only where a value differs (``IS DISTINCT
-FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 4, 5, 8 and 9 work
-in ranges of ``chunk_size`` account ids, one transaction per chunk, so a failure loses one
+FROM`` on PostgreSQL), so a second run for the same date writes nothing. Steps 4, 5, 8, 9 and 10
+work in ranges of ``chunk_size`` account ids, one transaction per chunk, so a failure loses one
 chunk and a rerun finishes it.
 """
 
@@ -43,6 +46,7 @@ from datetime import time as dt_time
 
 from django.db import connection, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import delinquency, risk
@@ -50,6 +54,7 @@ from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contac
 from contacts.models import ContactLog
 from core.business_calendar import start_of_business_day
 from plans import services as plan_services
+from workspace.propensity import propensity_refresh
 from workspace.risk_refresh import risk_histories
 from workspace.urgency import urgency_flags, urgency_points
 
@@ -65,6 +70,9 @@ BUCKET_POINTS_STEP = 10  # per bucket above M0: M1 10 … M6 60
 # (no contact for at least this many days, points); never contacted scores NEVER_CONTACTED.
 NO_CONTACT_POINTS: tuple[tuple[int, int], ...] = ((7, 30), (3, 15))
 NEVER_CONTACTED_POINTS = 40
+# A point per this many per mille of propensity to pay (0–10 points): among otherwise equal
+# cases, the likelier payer first. No propensity (no active model): no points.
+PROPENSITY_PER_POINT = 100
 
 
 @dataclass
@@ -136,6 +144,10 @@ def nightly_run(
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
     run("settlements", lambda: plan_services.settlements_lapse(as_of=as_of, now=now))
     run("risk", lambda: risk_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say))
+    run(
+        "propensity",
+        lambda: propensity_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say),
+    )
     run("queue", lambda: queue_refresh(as_of=as_of, chunk_size=chunk_size, say=say))
     for line in summary.lines():
         say(line)
@@ -337,7 +349,8 @@ def queue_priority_expression(as_of: date) -> models.Expression:
         ),
         default=Value(0),
     )
-    total = urgency_points(urgency_flags(as_of)) + tier + bucket + recency
+    propensity = Coalesce(F("propensity"), Value(0)) / Value(PROPENSITY_PER_POINT)
+    total = urgency_points(urgency_flags(as_of)) + tier + bucket + recency + propensity
     return Case(
         When(stage__in=OPEN_STAGES, then=total),
         default=Value(0),

@@ -3,8 +3,8 @@
 ``Account.queue_priority`` is refreshed by the nightly run (``workspace.nightly``). What has
 happened since — a callback booked this morning, a promise falling due today, a promise broken
 last night — is read live. Order: live urgency (the same points the nightly run gives those
-signals), then the nightly priority, then days past due (the oldest ``delinquent_since`` first),
-then the id.
+signals), in the urgent head then the propensity to pay (``workspace.propensity``; none last),
+then the nightly priority, then days past due (the oldest ``delinquent_since`` first), then the id.
 
 A page costs what it shows, not the scope (``WorkQueue``): the urgent head is found from the
 reasons' own small tables (``urgency.urgent_account_ids``) and ordered; the rest of the queue is
@@ -135,7 +135,7 @@ class WorkQueue:
         ids = list(urgency.urgent_account_ids(self.as_of, self.scope))
         rows = (
             with_urgency(Account.objects.filter(pk__in=ids), as_of=self.as_of)
-            .order_by(F("urgency").desc(), *REST_ORDER)
+            .order_by(F("urgency").desc(), F("propensity").desc(nulls_last=True), *REST_ORDER)
             .values_list("pk", *Reason.codes)
         )
         counts = dict.fromkeys(Reason.codes, 0)

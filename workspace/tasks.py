@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from django.utils import timezone
 
 from accounts import delinquency
 from core.tasks import TASK_RETRY_POLICY, time_limits
-from workspace import followups
+from workspace import followups, propensity
 from workspace.nightly import nightly_run
 
 
@@ -44,3 +45,16 @@ def contact_followup_task(followup_id: int) -> bool:
 def contact_followups_sweep_task() -> int:
     """Every minute: the follow-ups whose task could not be queued (broker down)."""
     return followups.followups_sweep()
+
+
+@shared_task(
+    name="workspace.tasks.propensity_train_task",
+    **TASK_RETRY_POLICY,
+    **time_limits(2 * 3600, grace=300),
+)
+def propensity_train_task(as_of: str | None = None) -> dict:
+    """Weekly: retrain the propensity-to-pay model (``workspace.propensity``); the nightly run
+    scores with whichever model is active."""
+    day = date.fromisoformat(as_of) if as_of else delinquency.business_date()
+    model = propensity.propensity_train(as_of=day, now=timezone.now()).model
+    return {"version": model.version, "status": model.status, "auc": model.auc}

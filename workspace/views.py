@@ -27,7 +27,7 @@ from legal.services import REFERABLE_STAGES
 from outreach.forms import ContactLogForm
 from plans.models import OPEN_PLAN_STATUSES, PromiseStatus, WriteOffStatus
 from plans.services import write_off_refusal
-from workspace import case_forms, queue
+from workspace import case_forms, propensity, queue
 from workspace.timeline import timeline_page
 
 QUEUE_PAGE_SIZE = 25
@@ -213,6 +213,7 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "as_of": as_of,
             "dpd": dpd,
             "bucket": delinquency.bucket_for(dpd),
+            "propensity": propensity.account_propensity(account),
             "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
             "contact_points": [(cp, cp.pk in closed_points) for cp in contact_points],
             "restrictions": [(r, r.pk in held) for r in restrictions],

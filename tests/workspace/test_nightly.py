@@ -169,6 +169,7 @@ def test_a_second_run_for_the_same_date_writes_nothing(portfolio):
         "promises": 0,
         "settlements": 0,
         "risk": 0,
+        "propensity": 0,
         "queue": 0,
     }
     assert BucketHistory.objects.count() == history_rows

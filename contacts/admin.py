@@ -135,6 +135,8 @@ class TreatmentStrategyAdmin(admin.ModelAdmin):
         "channel",
         "template_code",
         "cadence_days",
+        "propensity_from",
+        "propensity_below",
         "is_active",
     ]
     list_filter = ["version", "jurisdiction", "risk_tier", "bucket_code", "channel", "is_active"]

@@ -632,6 +632,23 @@ class TreatmentStrategy(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     template_code = models.SlugField(_("template code"), max_length=60, blank=True)
     cadence_days = models.PositiveSmallIntegerField(_("every (days)"), default=7)
+    # A band of the propensity to pay (``Account.propensity``, per mille): the step treats only
+    # accounts scored inside it; an account without a score (no model yet) matches only steps
+    # without a band, so the tier × bucket table stays the fallback.
+    propensity_from = models.PositiveSmallIntegerField(
+        _("propensity from (‰)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1000)],
+        help_text=_("Only accounts whose chance to pay (per mille) is at least this."),
+    )
+    propensity_below = models.PositiveSmallIntegerField(
+        _("propensity below (‰)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1000)],
+        help_text=_("Only accounts whose chance to pay (per mille) is below this."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -643,6 +660,29 @@ class TreatmentStrategy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction} {self.risk_tier} {self.bucket_code}: {self.channel}"
+
+    def propensity_filter(self) -> Q:
+        """The accounts the step's propensity band admits, as a filter on ``Account``; the
+        same rule as ``propensity_covers`` (tested together)."""
+        return propensity_band_q(self.propensity_from, self.propensity_below)
+
+
+def propensity_band_q(start: int | None, below: int | None) -> Q:
+    band = Q()
+    if start is not None:
+        band &= Q(propensity__gte=start)
+    if below is not None:
+        band &= Q(propensity__lt=below)
+    return band
+
+
+def propensity_covers(start: int | None, below: int | None, propensity: int | None) -> bool:
+    """Whether an account scored ``propensity`` (per mille, or None) is in the band."""
+    if start is None and below is None:
+        return True
+    if propensity is None:
+        return False
+    return (start is None or propensity >= start) and (below is None or propensity < below)
 
 
 class DeliveryStatus(models.TextChoices):

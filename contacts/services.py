@@ -303,7 +303,14 @@ def challenger_promote(
     return version
 
 
-STEP_FIELDS = ("channel", "template_code", "cadence_days", "is_active")
+STEP_FIELDS = (
+    "channel",
+    "template_code",
+    "cadence_days",
+    "is_active",
+    "propensity_from",
+    "propensity_below",
+)
 
 
 @transaction.atomic
@@ -332,6 +339,17 @@ def strategy_steps_update(
                 raise ValidationError({"channel": _("Choose one of the listed channels.")})
             if step.cadence_days < 1:
                 raise ValidationError({"cadence_days": _("Every step waits at least one day.")})
+            band = [v for v in (step.propensity_from, step.propensity_below) if v is not None]
+            if any(not 0 <= v <= 1000 for v in band) or (
+                len(band) == 2 and step.propensity_from >= step.propensity_below
+            ):
+                raise ValidationError(
+                    {
+                        "propensity_from": _(
+                            "A propensity band is per mille, 0 to 1000, its start below its end."
+                        )
+                    }
+                )
             messages = step.channel in ("sms", "email", "letter")
             if messages and (step.template_code, step.channel) not in templates:
                 raise ValidationError(

@@ -90,7 +90,17 @@ def _steps_changes(request: HttpRequest, version: StrategyVersion) -> dict[int, 
             raise ValidationError(
                 {"cadence_days": _("The cadence is a whole number of days.")}
             ) from None
+        band = {}
+        for name in ("propensity_from", "propensity_below"):
+            raw = request.POST.get(f"{prefix}{name}", "").strip()
+            try:
+                band[name] = int(raw) if raw else None
+            except ValueError:
+                raise ValidationError(
+                    {name: _("A propensity band is a whole number per mille.")}
+                ) from None
         changes[step.pk] = {
+            **band,
             "channel": request.POST[f"{prefix}channel"],
             "template_code": request.POST.get(f"{prefix}template_code", "").strip(),
             "cadence_days": cadence,

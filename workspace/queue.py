@@ -26,7 +26,13 @@ from accounts.models import COLLECTION_STAGES, QUEUE_STAGES, Account, Role, Stag
 from compliance.models import Purpose
 from compliance.services import CheckRequest, contact_check_bulk
 from contacts import arms
-from contacts.models import CallbackTask, ContactLog, StrategyVersionStatus, TreatmentStrategy
+from contacts.models import (
+    CallbackTask,
+    ContactLog,
+    StrategyVersionStatus,
+    TreatmentStrategy,
+    propensity_covers,
+)
 from workspace import urgency
 
 
@@ -226,6 +232,8 @@ def recommended_actions(accounts: list[Account]) -> dict[int, str]:
             "risk_tier",
             "bucket_code",
             "stage",
+            "propensity_from",
+            "propensity_below",
             "channel",
         )
     )
@@ -238,17 +246,26 @@ def recommended_actions(accounts: list[Account]) -> dict[int, str]:
         salt=challenger[2] if challenger else 0,
         share=challenger[3] if challenger else Decimal("0"),
     )
-    strategies: dict[tuple, str] = {}
+    strategies: dict[tuple, list[tuple[int | None, int | None, str]]] = {}
     labels = dict(TreatmentStrategy.Channel.choices)
-    for version, _status, _salt, _share, *key, channel in steps:
+    for version, _status, _salt, _share, *key, start, below, channel in steps:
         version = version if version is not None else live.champion_id
-        strategies.setdefault((version, *key), labels.get(channel, channel))
+        strategies.setdefault((version, *key), []).append(
+            (start, below, labels.get(channel, channel))
+        )
+
+    def channel_for(key: tuple, propensity: int | None) -> str | None:
+        for start, below, label in strategies.get(key, ()):
+            if propensity_covers(start, below, propensity):
+                return label
+        return None
+
     out: dict[int, str] = {}
     for a in accounts:
         if a.stage not in COLLECTION_STAGES:
             continue
         key = (live.version_for(a.pk), a.customer.jurisdiction, a.risk_tier, a.bucket_code)
-        action = strategies.get((*key, a.stage)) or strategies.get((*key, ""))
+        action = channel_for((*key, a.stage), a.propensity) or channel_for((*key, ""), a.propensity)
         if action:
             out[a.pk] = action
     return out

@@ -151,8 +151,11 @@ def reminders_generate(*, as_of: date, now: datetime) -> GenerateSummary:
             as_of=as_of,
             buckets=buckets,
         ).filter(bucket_code=strategy.bucket_code)
-        # With a challenger running, each version's steps reach only its own arm.
-        accounts = live.in_arm_of(accounts, strategy.version_id)
+        # With a challenger running, each version's steps reach only its own arm; a step with a
+        # propensity band only the accounts scored inside it.
+        accounts = live.in_arm_of(accounts, strategy.version_id).filter(
+            strategy.propensity_filter()
+        )
         strategy_accounts.extend((strategy, a) for a in accounts)
 
     customer_ids = {i.plan.account.customer_id for i in installments}

@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from accounts.models import Account, BucketHistory
 from contacts import arms
-from contacts.models import Reminder, StrategyVersion, TreatmentStrategy
+from contacts.models import (
+    Reminder,
+    StrategyVersion,
+    TreatmentStrategy,
+    propensity_band_q,
+    propensity_covers,
+)
 from contacts.services import (
     challenger_promote,
     challenger_start,
@@ -228,3 +234,57 @@ def test_the_strategy_pages(client, supervisor, specialist, experiment):
     client.post(reverse("dashboards:strategy", args=[experiment.pk]), {"action": "promote"})
     assert champion() == experiment
     assert TreatmentStrategy.objects.filter(version=experiment).exists()
+
+
+# --- The propensity to pay in strategy rules ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "below"), [(None, None), (500, None), (None, 500), (200, 700), (0, 1000)]
+)
+def test_a_propensity_band_is_one_rule_in_python_and_sql(team, start, below):
+    scores = [None, 0, 199, 200, 499, 500, 699, 700, 1000]
+    accounts = [AccountFactory(team=team, propensity=score) for score in scores]
+    admitted = set(
+        Account.objects.filter(pk__in=[a.pk for a in accounts])
+        .filter(propensity_band_q(start, below))
+        .values_list("pk", flat=True)
+    )
+    if start is None and below is None:
+        assert admitted == {a.pk for a in accounts}
+    for account in accounts:
+        in_python = propensity_covers(start, below, account.propensity)
+        assert in_python == (account.pk in admitted), account.propensity
+
+
+def test_a_step_with_a_band_reaches_only_the_accounts_scored_inside_it(team, supervisor):
+    scored = {
+        score: AccountFactory(
+            team=team,
+            risk_tier="general",
+            delinquent_since=date(2026, 11, 10),
+            propensity=score,
+        )
+        for score in (None, 150, 650)
+    }
+    for account in scored.values():
+        ContactPointFactory(customer=account.customer)
+        ContactPointFactory(
+            customer=account.customer, kind="email", value=f"p{account.pk}@example.com"
+        )
+    sms = TreatmentStrategy.objects.get(code="us-m1-sms-general")
+    # likely payers get the SMS; the unlikely ones an email instead
+    TreatmentStrategy.objects.filter(pk=sms.pk).update(propensity_from=500)
+    sms.pk = None
+    sms.code, sms.channel, sms.propensity_from, sms.propensity_below = (
+        "us-m1-email-unlikely",
+        "email",
+        None,
+        500,
+    )
+    sms.save()
+
+    reminders_generate(as_of=date(2026, 11, 23), now=NOW)
+
+    sent = {(r.account_id, r.channel) for r in Reminder.objects.filter(kind="strategy")}
+    assert sent == {(scored[650].pk, "sms"), (scored[150].pk, "email")}  # unscored: neither

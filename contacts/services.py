@@ -339,9 +339,10 @@ def strategy_steps_update(
                 raise ValidationError({"channel": _("Choose one of the listed channels.")})
             if step.cadence_days < 1:
                 raise ValidationError({"cadence_days": _("Every step waits at least one day.")})
-            band = [v for v in (step.propensity_from, step.propensity_below) if v is not None]
+            start, below = step.propensity_from, step.propensity_below
+            band = [v for v in (start, below) if v is not None]
             if any(not 0 <= v <= 1000 for v in band) or (
-                len(band) == 2 and step.propensity_from >= step.propensity_below
+                start is not None and below is not None and start >= below
             ):
                 raise ValidationError(
                     {

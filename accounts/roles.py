@@ -82,6 +82,9 @@ _SUPERVISOR = (
     "legal.view_legalauthority",
     "legal.view_legalreferral",
     "legal.view_legalcase",
+    "legal.view_legalstep",
+    "legal.view_legalcost",
+    "legal.view_referraldocument",
     # agencies: placements and commissions (batches span teams: admins)
     "agencies.view_agency",
     "agencies.view_placement",

@@ -21,15 +21,22 @@ class LegalAuthorityAdmin(admin.ModelAdmin):
     list_filter = ["role", "currency"]
 
 
-class ReferralDocumentInline(admin.TabularInline):
-    model = ReferralDocument
-    fields = ["name", "sha256", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """A record's rows as they were written: nothing added, changed or deleted here."""
+
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReferralDocumentInline(ReadOnlyInline):
+    model = ReferralDocument
+    fields = ["name", "sha256", "size", "uploaded_by", "uploaded_at"]
 
 
 @admin.register(LegalReferral)
@@ -43,26 +50,14 @@ class LegalReferralAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     inlines = [ReferralDocumentInline]
 
 
-class LegalStepInline(admin.TabularInline):
+class LegalStepInline(ReadOnlyInline):
     model = LegalStep
     fields = ["kind", "due_on", "done_on", "note", "created_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class LegalCostInline(admin.TabularInline):
+class LegalCostInline(ReadOnlyInline):
     model = LegalCost
     fields = ["kind", "incurred_on", "amount", "currency", "recoverable", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(LegalCase)

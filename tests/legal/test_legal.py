@@ -327,3 +327,17 @@ def test_strategies_stop_for_an_account_in_legal_even_a_reminder_already_queued(
     assert queued.status == Reminder.Status.CANCELLED and queued.last_error == "account legal"
     assert Reminder.objects.filter(account=account).count() == 1
     assert MessageTemplate.objects.exists()
+
+
+def test_the_admin_shows_a_case_with_its_steps_and_costs_read_only(
+    team, specialist, supervisor, admin_user, client
+):
+    case = _refer(_account(team, specialist), supervisor).case
+    services.step_add(case=case, by=supervisor, kind=StepKind.HEARING, due_on=TODAY)
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:legal_legalcase_change", args=[case.pk]))
+
+    assert page.status_code == 200
+    assert "Hearing" in page.content.decode()
+    assert b'name="steps-0-due_on"' not in page.content  # shown, not editable

@@ -31,6 +31,7 @@ from scipy import stats
 from accounts.models import PAID_STAGES, BucketHistory
 from contacts import arms
 from contacts.models import Complaint, ContactLog, Reminder, StrategyVersion
+from dashboards.facts import stays_on
 from plans.models import Payment, PromiseStatus, PromiseToPay
 
 #: Fewer accounts than this in an arm: "not enough data yet".
@@ -101,19 +102,18 @@ def _window(version: StrategyVersion, now: datetime) -> tuple[datetime, datetime
     return start, max(start, end)
 
 
+def _delinquent_on(day: date):
+    """The bucket stays covering ``day`` outside M0: the experiment's population."""
+    return stays_on(day).exclude(bucket="M0")
+
+
 def population(version: StrategyVersion, start: date, currency: str) -> dict[int, str]:
     """Account id → arm for every account in ``currency`` delinquent on ``start`` (its bucket
     stay covering that day)."""
-    delinquent = (
-        BucketHistory.objects.filter(entered_on__lte=start, account__currency=currency)
-        .filter(Q(exited_on__isnull=True) | Q(exited_on__gt=start))
-        .exclude(bucket="M0")
-        .values_list("account_id", "bucket")
-    )
-    cut = arms.threshold(version.challenger_share)
+    delinquent = _delinquent_on(start).filter(account__currency=currency)
     return {
-        pk: arms.CHALLENGER if arms.bucket(pk, version.salt) < cut else arms.CHAMPION
-        for pk, _bucket in delinquent
+        pk: arms.arm(pk, salt=version.salt, share=version.challenger_share)
+        for pk in delinquent.values_list("account_id", flat=True)
     }
 
 
@@ -231,9 +231,7 @@ def currencies(version: StrategyVersion, *, now: datetime | None = None) -> list
     """The currencies of the experiment's population, the largest first."""
     start, _end = _window(version, now or timezone.now())
     rows = (
-        BucketHistory.objects.filter(entered_on__lte=start.date())
-        .filter(Q(exited_on__isnull=True) | Q(exited_on__gt=start.date()))
-        .exclude(bucket="M0")
+        _delinquent_on(start.date())
         .values("account__currency")
         .annotate(n=Count("id"))
         .order_by("-n", "account__currency")

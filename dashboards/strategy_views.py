@@ -14,19 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
 from contacts import services
 from contacts.models import StrategyVersion, StrategyVersionStatus, TreatmentStrategy
 from core.conflicts import DomainConflict
 from dashboards import experiments
+from dashboards.views import _require_supervisor
 
 REFUSALS = (ValidationError, DomainConflict)
 CHANGE = "contacts.change_treatmentstrategy"
-
-
-def _require_supervisor(request: HttpRequest) -> None:
-    if not request.user.has_role(Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied(_("Only supervisors and admins may open this page."))
 
 
 def _require_change(request: HttpRequest) -> None:

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Role, Stage, User
+from accounts.models import Account, PersonalDataReveal, Role, Stage, User
 from accounts.services import account_stage_set, stage_after_plan
 from compliance.models import CommunicationRestriction, RestrictionKind
 from compliance.rules import time_barred
@@ -359,6 +359,21 @@ def case_close(
                 stage = stage_after_plan(account, as_of=business_date())
             account_stage_set(account=account, stage=stage, by=by)
     return case
+
+
+def document_access_record(
+    *, user: User, document: ReferralDocument, account: Account, remote_addr: str | None
+) -> None:
+    """Record who opened a referral's document (it names the customer and the debt), as
+    ``contacts.services.letter_access_record`` records a letter's PDF."""
+    PersonalDataReveal.objects.create(
+        user=user,
+        customer_id=account.customer_id,
+        account_id=account.pk,
+        fields=[f"legal_document:{document.pk}"],
+        channel="web",
+        remote_addr=remote_addr,
+    )
 
 
 def cost_totals(case: LegalCase) -> dict[str, Decimal]:

@@ -18,7 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, PersonalDataReveal
+from accounts.models import Account
 from accounts.permissions import account_for_page
 from core.business_calendar import business_date
 from core.client_ip import client_ip
@@ -290,12 +290,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     _require_lead(request)
     doc = get_object_or_404(ReferralDocument.objects.select_related("referral__account"), pk=pk)
     account = account_for_page(request.user, doc.referral.account_id)
-    PersonalDataReveal.objects.create(
-        user=request.user,
-        customer_id=account.customer_id,
-        account_id=account.pk,
-        fields=[f"legal_document:{doc.pk}"],
-        channel="web",
-        remote_addr=client_ip(request),
+    services.document_access_record(
+        user=request.user, document=doc, account=account, remote_addr=client_ip(request)
     )
     return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.name)

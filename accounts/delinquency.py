@@ -10,13 +10,13 @@ and works the same on PostgreSQL and SQLite. Only a change of bucket is written,
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, FilteredRelation, Max, Min, OuterRef, Q, Subquery
 
 from accounts import aging
 from accounts.aging import (  # noqa: F401  (the rules, re-exported for callers)
@@ -57,6 +57,16 @@ class MovesSummary:
     exited: int = 0
 
 
+def account_id_ranges(chunk_size: int) -> Iterator[tuple[int, int]]:
+    """Account ids in consecutive ranges of ``chunk_size`` (inclusive bounds), for set-based
+    steps that work one bounded range, one transaction, at a time."""
+    bounds = Account.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return
+    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
+        yield lo, lo + chunk_size - 1
+
+
 def _total_balance_expr():
     return F("principal_balance") + F("interest_balance") + F("fee_balance")
 
@@ -71,35 +81,38 @@ def bucket_moves_record(*, as_of: date, chunk_size: int = 20_000) -> MovesSummar
     """
     buckets = configured_buckets()
     summary = MovesSummary(as_of=as_of)
-    open_stay = BucketHistory.objects.filter(account=OuterRef("pk"), exited_on__isnull=True)
+    # One LEFT JOIN to the open stay (at most one per account: one_open_bucket_stay_per_account)
+    # instead of a correlated subquery per account and column.
     base = (
         Account.objects.filter(stage__in=OPEN_STAGES)
         .annotate(
+            open_stay=FilteredRelation(
+                "bucket_history", condition=Q(bucket_history__exited_on__isnull=True)
+            )
+        )
+        .annotate(
             bucket_code=bucket_case(as_of, buckets),
-            current_bucket=Subquery(open_stay.values("bucket")[:1]),
-            current_stay_id=Subquery(open_stay.values("id")[:1]),
+            current_bucket=F("open_stay__bucket"),
+            current_stay_id=F("open_stay__id"),
             balance=_total_balance_expr(),
         )
         .filter(Q(current_bucket__isnull=True) | ~Q(current_bucket=F("bucket_code")))
         .order_by("id")
     )
-    last_id = 0
-    while True:
+    for lo, hi in account_id_ranges(chunk_size):
         with transaction.atomic():
             rows = list(
-                base.filter(id__gt=last_id).values(
+                base.filter(id__gte=lo, id__lte=hi).values(
                     "id",
                     "bucket_code",
                     "current_bucket",
                     "current_stay_id",
                     "balance",
                     "delinquent_since",
-                )[:chunk_size]
+                )
             )
-            if not rows:
-                break
-            last_id = rows[-1]["id"]
-            _apply_moves(rows, as_of, summary)
+            if rows:
+                _apply_moves(rows, as_of, summary)
     summary.exited = _exits_record(as_of)
     logger.info(
         "bucket moves for %s: %s moved, %s first stays, %s exits",
@@ -184,6 +197,7 @@ __all__ = [
     "DEFAULT_BUCKETS",
     "Bucket",
     "BucketConfigurationError",
+    "account_id_ranges",
     "annotate",
     "bucket_for",
     "bucket_moves_record",

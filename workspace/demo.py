@@ -54,6 +54,7 @@ from legal.services import cost_add, referral_create, step_add
 from outreach.services import dispute_open
 from plans.models import Payment
 from plans.services import ConflictError, plan_accept, plan_create, plan_submit, promise_create
+from workspace.nightly import queue_refresh, risk_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -844,6 +845,11 @@ def seed_portfolio(
         with connection.cursor() as cursor:
             for table in SEEDED_TABLES:
                 cursor.execute(f"ANALYZE {table}")
+    # As the account feed does for what it loads: risk (now counting the payment history just
+    # generated) and the queue order are stored for the load's date, so the first nightly run
+    # after it writes only what the new date changes.
+    risk_refresh(as_of=as_of, now=datetime.now(UTC), chunk_size=chunk_size)
+    queue_refresh(as_of=as_of, chunk_size=chunk_size)
     return counts
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import risk
+from accounts.delinquency import account_id_ranges
 from accounts.models import OPEN_STAGES, Account, BucketHistory, PropensityModel
 from contacts.models import ContactLog
 from core.business_calendar import start_of_business_day
@@ -318,14 +319,6 @@ def _score_chunk(model: PropensityModel, lo: int, hi: int, *, as_of: date, now: 
     return changed + cleared
 
 
-def _id_ranges(chunk_size: int) -> Iterator[tuple[int, int]]:
-    bounds = Account.objects.aggregate(lo=models.Min("id"), hi=models.Max("id"))
-    if bounds["lo"] is None:
-        return
-    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
-        yield lo, lo + chunk_size - 1
-
-
 def active_model() -> PropensityModel | None:
     return PropensityModel.objects.filter(status=PropensityModel.Status.ACTIVE).first()
 
@@ -346,7 +339,7 @@ def propensity_refresh(
             propensity=None, propensity_inputs=None
         )
     changed = 0
-    for lo, hi in _id_ranges(chunk_size):
+    for lo, hi in account_id_ranges(chunk_size):
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import aging
+from accounts.delinquency import account_id_ranges
 from accounts.models import IN_COLLECTIONS, Account, Role, Stage, User
 from accounts.services import account_stage_set, acting_as
 from core.business_calendar import business_day_or_today
@@ -349,14 +350,6 @@ def _insert_select(candidates: models.QuerySet, *, as_of: date, now: datetime) -
         return cursor.rowcount
 
 
-def _id_ranges(chunk_size: int):
-    bounds = Account.objects.aggregate(lo=models.Min("id"), hi=models.Max("id"))
-    if bounds["lo"] is None:
-        return
-    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
-        yield lo, lo + chunk_size - 1
-
-
 def write_offs_apply_policy(
     *, as_of: date, now: datetime | None = None, chunk_size: int = 50_000
 ) -> int:
@@ -371,7 +364,7 @@ def write_offs_apply_policy(
     if not policies:
         return 0
     charged = 0
-    for lo, hi in _id_ranges(chunk_size):
+    for lo, hi in account_id_ranges(chunk_size):
         with transaction.atomic():
             chunk = Account.objects.filter(id__range=(lo, hi))
             inserted = _insert_select(

@@ -743,3 +743,31 @@ class PropensityModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} {self.get_status_display()}"
+
+
+class NightlyMark(models.Model):
+    """Where a nightly step's change detection starts next time (PostgreSQL).
+
+    A step that looks only at what changed (``accounts.changes``) stores, when it has finished
+    for ``as_of``, PostgreSQL's snapshot from when it started (``pg_current_snapshot()``): a row
+    written since by any path, ORM, raw SQL or a feed, carries a transaction that snapshot does
+    not see, so the next run finds it without reading the inputs of every account.
+    """
+
+    step = models.CharField(_("step"), max_length=40, unique=True)
+    as_of = models.DateField(_("business date"))
+    snapshot = models.TextField(_("snapshot at the start"))
+    full = models.BooleanField(_("looked at every account"), default=False)
+    rules = models.CharField(
+        _("rules fingerprint"),
+        max_length=64,
+        help_text=_("A hash of the step's rules: when they change, the next run looks at all."),
+    )
+    finished_at = models.DateTimeField(_("finished"))
+
+    class Meta:
+        verbose_name = _("nightly step mark")
+        verbose_name_plural = _("nightly step marks")
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.as_of}"

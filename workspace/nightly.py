@@ -26,6 +26,13 @@
 10. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
+Bucket moves and risk look only at the accounts whose inputs were written since the step last
+ran or that the date carried across an edge of the rule (``accounts.changes``: PostgreSQL's
+row versions say what was written, by any path); every account on the first run, after a
+change of rule, on ``SETTLE_NIGHTLY_FULL_WEEKDAY`` and with ``full=True``
+(``run_nightly --full``). The queue step evaluates every open account, each chunk reading only
+its own contacts.
+
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
 promises, plans and settlements before risk and queue so tonight's broken promises and plans
 and lapsed offers count tonight. Every write happens only where a value differs (``IS DISTINCT
@@ -39,7 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -49,7 +56,7 @@ from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts import delinquency, risk
+from accounts import changes, delinquency, risk
 from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contactable_sql
 from contacts.models import ContactLog
 from core.business_calendar import start_of_business_day
@@ -111,8 +118,10 @@ def nightly_run(
     now: datetime | None = None,
     chunk_size: int = 50_000,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> NightlySummary:
-    """Run the nightly steps for business date ``as_of``; idempotent per date."""
+    """Run the nightly steps for business date ``as_of``; idempotent per date. ``full`` makes
+    the bucket-move and risk steps look at every account, not only the changed ones."""
     now = now or timezone.now()
     summary = NightlySummary(as_of=as_of)
 
@@ -130,7 +139,9 @@ def nightly_run(
         say(f"{as_of} {name}: {changed} changed in {result.seconds:.2f}s")
 
     def moves() -> int:
-        moved = delinquency.bucket_moves_record(as_of=as_of, chunk_size=chunk_size)
+        moved = delinquency.bucket_moves_record(
+            as_of=as_of, chunk_size=chunk_size, incremental=not full
+        )
         return moved.moved + moved.opened + moved.exited
 
     run("plans", lambda: len(plan_services.plans_break_overdue(as_of=as_of, now=now)))
@@ -143,7 +154,12 @@ def nightly_run(
     run("bucket_moves", moves)
     run("promises", lambda: plan_services.promises_resolve(as_of=as_of, now=now))
     run("settlements", lambda: plan_services.settlements_lapse(as_of=as_of, now=now))
-    run("risk", lambda: risk_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say))
+    run(
+        "risk",
+        lambda: risk_refresh(
+            as_of=as_of, now=now, chunk_size=chunk_size, say=say, incremental=not full
+        ),
+    )
     run(
         "propensity",
         lambda: propensity_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say),
@@ -156,19 +172,77 @@ def nightly_run(
 
 # --- Risk ----------------------------------------------------------------------------------
 def risk_refresh(
-    *, as_of: date, now: datetime, chunk_size: int = 50_000, say: Progress | None = None
+    *,
+    as_of: date,
+    now: datetime,
+    chunk_size: int = 50_000,
+    say: Progress | None = None,
+    incremental: bool = False,
 ) -> int:
     """Rescore open accounts; write score, tier, factors and ``risk_scored_at`` only where the
-    score or its factors changed. Returns how many accounts were rewritten."""
+    score or its factors changed. Returns how many accounts were rewritten.
+
+    ``incremental`` (the nightly run, PostgreSQL): rescore only the accounts whose inputs were
+    written since the step last ran or whose windows the date moved (``_risk_changed_sql``,
+    ``accounts.changes``)."""
     changed = 0
-    refresh = _risk_refresh_sql if connection.vendor == "postgresql" else _risk_refresh_python
-    for lo, hi in delinquency.account_id_ranges(chunk_size):
+    postgres = connection.vendor == "postgresql"
+    window = changes.window_open(
+        "risk",
+        as_of=as_of,
+        rules=changes.rules_fingerprint(_risk_select_sql()),
+        full=not incremental,
+    )
+    only = None
+    if postgres and not window.full:
+        previous = _risk_windows(window.previous or as_of)
+        only = changes.account_ids_to_look_at(
+            window,
+            _risk_changed_sql(),
+            {
+                **_risk_windows(as_of),
+                "previous_paid_from": previous["paid_from"],
+            },
+        )
+    chunks: Iterable[tuple[int, int, list[int] | None]] = (
+        [(lo, hi, None) for lo, hi in delinquency.account_id_ranges(chunk_size)]
+        if only is None
+        else changes.id_chunks(only, chunk_size)
+    )
+    for lo, hi, ids in chunks:
         with transaction.atomic():
             _jit_off()
-            changed += refresh(lo, hi, as_of=as_of, now=now)
+            if postgres:
+                changed += _risk_refresh_sql(lo, hi, as_of=as_of, now=now, only=ids)
+            else:
+                changed += _risk_refresh_python(lo, hi, as_of=as_of, now=now)
         if say is not None:
             say(f"{as_of} risk: ids up to {hi}, {changed} changed")
+    changes.window_close(window)
     return changed
+
+
+def _risk_changed_sql() -> list[str]:
+    """SELECTs of the accounts whose risk inputs may differ from the last run's: a row the score
+    reads written since (the account, its payments, promises, plans, its customer's contact
+    points), or a date edge crossed (a days-past-due limit of the points or the bands, a
+    payment or the feed's last payment date leaving the 90 days, a promise's due date leaving
+    the 180)."""
+    edges = {0, *(limit for limit, _ in risk.DPD_POINTS)}
+    edges |= {limit for limit, _text, _params in risk.DPD_BAND_LABELS if limit is not None}
+    written, crossed = changes.written_since, changes.crossed
+    # Fixed SQL; every value is a parameter.
+    return [
+        f"SELECT a.id FROM accounts_account a WHERE {written('a')} "  # noqa: S608
+        f"OR {crossed('a.delinquent_since', edges)} OR {crossed('a.last_payment_date', [90])}",
+        f"SELECT p.account_id FROM plans_payment p WHERE {written('p')} "  # noqa: S608
+        "OR (p.received_at >= %(previous_paid_from)s AND p.received_at < %(paid_from)s)",
+        f"SELECT pr.account_id FROM plans_promisetopay pr WHERE {written('pr')} "  # noqa: S608
+        f"OR {crossed('pr.due_date', [180])}",
+        f"SELECT pl.account_id FROM plans_plan pl WHERE {written('pl')}",  # noqa: S608
+        f"SELECT a.id FROM accounts_account a JOIN {ContactPoint._meta.db_table} cp "  # noqa: S608
+        f"ON cp.customer_id = a.customer_id WHERE {written('cp')}",
+    ]
 
 
 def _risk_windows(as_of: date) -> dict[str, object]:
@@ -186,8 +260,9 @@ def _risk_windows(as_of: date) -> dict[str, object]:
     }
 
 
-def _risk_select_sql() -> str:
-    """SELECT id, score, tier, factors for open accounts with ids in %(lo)s..%(hi)s."""
+def _risk_select_sql(*, only: bool = False) -> str:
+    """SELECT id, score, tier, factors for open accounts with ids in %(lo)s..%(hi)s (and, with
+    ``only``, in the array %(only)s)."""
     rk = risk.score_sql(
         dpd="CASE WHEN s.delinquent_since IS NULL OR s.delinquent_since >= %(as_of)s THEN 0 "
         "ELSE %(as_of)s - s.delinquent_since END",
@@ -225,6 +300,7 @@ def _risk_select_sql() -> str:
                                 AND broken_at IS NOT NULL
                               GROUP BY account_id) pl ON pl.account_id = a.id
                  WHERE a.id BETWEEN %(lo)s AND %(hi)s AND a.stage = ANY(%(open_stages)s)
+                       {"AND a.id = ANY(%(only)s)" if only else ""}
                 OFFSET 0) s
          CROSS JOIN {rk}
     """  # noqa: S608 - fixed SQL; every value is a parameter
@@ -237,18 +313,20 @@ def _jit_off() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
-def _risk_refresh_sql(lo: int, hi: int, *, as_of: date, now: datetime) -> int:
+def _risk_refresh_sql(
+    lo: int, hi: int, *, as_of: date, now: datetime, only: list[int] | None = None
+) -> int:
     sql = f"""
         UPDATE accounts_account a
            SET risk_score = n.score, risk_tier = n.tier, risk_factors = n.factors,
                risk_scored_at = %(now)s
-          FROM ({_risk_select_sql()}) n
+          FROM ({_risk_select_sql(only=only is not None)}) n
          WHERE a.id = n.id
            AND (a.risk_score IS DISTINCT FROM n.score OR a.risk_tier IS DISTINCT FROM n.tier
                 OR a.risk_factors IS DISTINCT FROM n.factors)
     """  # noqa: S608 - fixed SQL; every value is a parameter
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**_risk_windows(as_of), "lo": lo, "hi": hi, "now": now})
+        cursor.execute(sql, {**_risk_windows(as_of), "lo": lo, "hi": hi, "now": now, "only": only})
         return cursor.rowcount
 
 

@@ -1,4 +1,4 @@
-"""``manage.py run_nightly [--date YYYY-MM-DD] [--chunk-size N] [--quiet]``.
+"""``manage.py run_nightly [--date YYYY-MM-DD] [--chunk-size N] [--full] [--quiet]``.
 
 Thin: the steps are in ``workspace.nightly`` (its docstring is the reference).
 """
@@ -30,6 +30,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="Business date YYYY-MM-DD (default: today's).")
         parser.add_argument("--chunk-size", type=int, default=50_000)
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Bucket moves and risk look at every account, not only the changed ones.",
+        )
         parser.add_argument("--quiet", action="store_true", help="Only print the summary.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,5 +42,10 @@ class Command(BaseCommand):
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be at least 1")
         progress = None if options["quiet"] else (lambda m: self.stderr.write(m))
-        summary = nightly_run(as_of=as_of, chunk_size=options["chunk_size"], progress=progress)
+        summary = nightly_run(
+            as_of=as_of,
+            chunk_size=options["chunk_size"],
+            progress=progress,
+            full=options["full"],
+        )
         self.stdout.write("\n".join(summary.lines()))

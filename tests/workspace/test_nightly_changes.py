@@ -1,0 +1,170 @@
+"""The nightly run's bucket-move and risk steps look only at what changed (``accounts.changes``)
+and end where a full run would.
+
+Each write here commits on its own (``transaction=True``): change detection reads the
+transaction that wrote each row, so one test transaction around everything would make every
+row "written since".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from accounts import changes, delinquency, risk
+from accounts.models import Account, BucketHistory, ContactPoint, NightlyMark
+from plans.models import Payment
+from tests.factories import AccountFactory, ContactPointFactory, TeamFactory
+from workspace import nightly
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+DAY = date(2027, 3, 2)  # a Tuesday
+NEXT = DAY + timedelta(days=1)
+NOW = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)
+NEVER = -1  # no weekly full sweep in these tests
+
+
+def stored(account: Account) -> tuple:
+    account.refresh_from_db()
+    return account.risk_score, account.risk_tier, account.risk_factors
+
+
+def recomputed(ids: list[int], as_of: date) -> dict[int, tuple]:
+    return nightly.risk_scores_sql(lo=min(ids), hi=max(ids), as_of=as_of)
+
+
+def risk_window(as_of: date) -> changes.Window:
+    return changes.window_open(
+        "risk", as_of=as_of, rules=changes.rules_fingerprint(nightly._risk_select_sql())
+    )
+
+
+def risk_candidates(as_of: date) -> list[int] | None:
+    window = risk_window(as_of)
+    previous = nightly._risk_windows(window.previous or as_of)
+    return changes.account_ids_to_look_at(
+        window,
+        nightly._risk_changed_sql(),
+        {**nightly._risk_windows(as_of), "previous_paid_from": previous["paid_from"]},
+    )
+
+
+@pytest.fixture
+def accounts():
+    """Four open accounts, each with a usable phone, scored tonight by a first (full) run."""
+    team = TeamFactory(code="us-east", jurisdiction="US")
+    made = {}
+    # quiet stays at 45 days past due, far from every edge; edge turns 60 tomorrow (a points
+    # limit is 59); paid has a payment about to leave the 90 days; phone will opt out.
+    for name, since in [
+        ("quiet", DAY - timedelta(days=45)),
+        ("edge", DAY - timedelta(days=59)),
+        ("paid", DAY - timedelta(days=40)),
+        ("phone", DAY - timedelta(days=45)),
+    ]:
+        account = AccountFactory(team=team, delinquent_since=since)
+        ContactPointFactory(customer=account.customer)
+        made[name] = account
+    Payment.objects.create(
+        account=made["paid"],
+        reference="P-1",
+        amount=Decimal("25.00"),
+        received_at=datetime.combine(DAY - timedelta(days=90), datetime.min.time(), tzinfo=UTC)
+        + timedelta(hours=12),
+        source="file",
+    )
+    return made
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_the_first_run_looks_at_everything_and_leaves_a_mark(accounts):
+    assert risk_window(DAY).full
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    mark = NightlyMark.objects.get(step="risk")
+    assert (mark.as_of, mark.full) == (DAY, True)
+    assert not risk_window(NEXT).full
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_the_next_night_looks_only_at_written_rows_and_crossed_edges(accounts):
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    # What a run wrote is looked at once more by the next; it writes nothing this time …
+    assert risk_candidates(DAY) == sorted(a.pk for a in accounts.values())
+    assert nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True) == 0
+    # … so the one after has nothing to look at on the same date.
+    assert risk_candidates(DAY) == []
+
+    # Tomorrow: edge crosses a days-past-due limit and paid's payment leaves the window, with
+    # nothing written; phone's number opts out through a bare UPDATE (no save(), no signal).
+    ContactPoint.objects.filter(customer=accounts["phone"].customer).update(opted_out=True)
+    expected = sorted(accounts[n].pk for n in ("edge", "paid", "phone"))
+    assert risk_candidates(NEXT) == expected
+
+    before = stored(accounts["quiet"])
+    nightly.risk_refresh(as_of=NEXT, now=NOW + timedelta(days=1), incremental=True)
+    ids = [a.pk for a in accounts.values()]
+    # Every account ends where a full rescoring puts it …
+    assert {pk: stored(Account(pk=pk)) for pk in ids} == recomputed(ids, NEXT)
+    # … the ones that changed did, and the quiet one was not rewritten.
+    assert stored(accounts["quiet"]) == before
+    codes = {f["code"] for f in stored(accounts["phone"])[2]}
+    assert "contactability" in codes
+    payment = next(f for f in stored(accounts["paid"])[2] if f["code"] == "payment_history")
+    assert payment["params"]["count"] == 0
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_a_balance_written_by_any_path_is_seen(accounts):
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    with connection.cursor() as cursor:  # as a feed's raw SQL would
+        cursor.execute(
+            "UPDATE accounts_account SET principal_balance = 40000 WHERE id = %s",
+            [accounts["quiet"].pk],
+        )
+    assert risk_candidates(DAY) == [accounts["quiet"].pk]
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    balance = next(f for f in stored(accounts["quiet"])[2] if f["code"] == "balance")
+    assert balance["params"]["amount"] == "40075.00"  # with interest 50 and fees 25
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_a_changed_rule_a_long_gap_an_earlier_date_or_the_weekly_backstop_look_at_all(
+    accounts, monkeypatch
+):
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    assert not risk_window(NEXT).full
+    assert risk_window(DAY - timedelta(days=1)).full
+    assert risk_window(DAY + timedelta(days=changes.MAX_GAP_DAYS + 1)).full
+    with override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEXT.weekday()):
+        assert risk_window(NEXT).full
+    monkeypatch.setattr(risk, "DPD_POINTS_BEYOND", risk.DPD_POINTS_BEYOND + 1)
+    assert risk_window(NEXT).full
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_bucket_moves_look_only_at_edges_and_writes_and_match_a_full_run(accounts):
+    delinquency.bucket_moves_record(as_of=DAY, incremental=True)
+    delinquency.bucket_moves_record(as_of=DAY, incremental=True)  # (stays are not account rows)
+    assert BucketHistory.objects.filter(exited_on__isnull=True).count() == 4
+    buckets = delinquency.configured_buckets()
+    # The first day of M3 (60 days past due): edge, untouched, moves tomorrow.
+    m3 = next(b for b in buckets if b.code == "M3")
+    assert (NEXT - accounts["edge"].delinquent_since).days == m3.min_days
+    # cured by a bare UPDATE: leaves its bucket for M0.
+    Account.objects.filter(pk=accounts["paid"].pk).update(delinquent_since=None)
+
+    summary = delinquency.bucket_moves_record(as_of=NEXT, incremental=True)
+    assert summary.examined == 2
+    stays = dict(
+        BucketHistory.objects.filter(exited_on__isnull=True).values_list("account_id", "bucket")
+    )
+    assert stays[accounts["edge"].pk] == "M3"
+    assert stays[accounts["paid"].pk] == "M0"
+    # A full run for the same date finds nothing left to move.
+    assert delinquency.bucket_moves_record(as_of=NEXT).examined == 0

@@ -39,6 +39,8 @@ from accounts.models import NightlyMark
 
 #: Past this many days since the last run, the date windows would be wide: look at every account.
 MAX_GAP_DAYS = 31
+#: When more than this share of the accounts were written since, look at every account.
+MOSTLY_WRITTEN = 0.25
 # age() wraps at 2^31; well before that, look at everything.
 _MAX_SPAN = 1 << 30
 
@@ -149,6 +151,15 @@ def account_ids_to_look_at(
         )
         current, oldest = cursor.fetchone()
         if current - oldest > _MAX_SPAN:
+            return None
+        # After a feed or a repair that rewrote most accounts, reading every account in id
+        # ranges is cheaper than listing them.
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE age(xmin) <= %s), count(*) FROM accounts_account",
+            [current - oldest],
+        )
+        written, total = cursor.fetchone()
+        if written > total * MOSTLY_WRITTEN:
             return None
         cursor.execute(
             " UNION ".join(f"({s})" for s in selects),

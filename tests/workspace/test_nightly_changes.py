@@ -54,6 +54,12 @@ def risk_candidates(as_of: date) -> list[int] | None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _small_portfolio(monkeypatch):
+    """Four accounts: one written is already a quarter; list them rather than fall back."""
+    monkeypatch.setattr(changes, "MOSTLY_WRITTEN", 1.0)
+
+
 @pytest.fixture
 def accounts():
     """Four open accounts, each with a usable phone, scored tonight by a first (full) run."""
@@ -168,3 +174,15 @@ def test_bucket_moves_look_only_at_edges_and_writes_and_match_a_full_run(account
     assert stays[accounts["paid"].pk] == "M0"
     # A full run for the same date finds nothing left to move.
     assert delinquency.bucket_moves_record(as_of=NEXT).examined == 0
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_when_most_accounts_were_written_it_reads_them_all_in_ranges(accounts, monkeypatch):
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    Account.objects.filter(pk__in=[accounts["quiet"].pk, accounts["edge"].pk]).update(
+        fee_balance=Decimal("30.00")
+    )
+    assert risk_candidates(DAY) == sorted([accounts["quiet"].pk, accounts["edge"].pk])
+    monkeypatch.setattr(changes, "MOSTLY_WRITTEN", 0.25)  # two of four: more than a quarter
+    assert risk_candidates(DAY) is None

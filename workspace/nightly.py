@@ -437,6 +437,35 @@ def queue_priority_expression(
     )
 
 
+def new_account_priority_sql(*, tier: str, delinquent_since: str, stage: str) -> str:
+    """``queue_priority_expression`` for an account with no history yet — no contact, callback,
+    promise, plan, offer, hardship arrangement, legal step or propensity — as PostgreSQL over
+    the given column expressions (parameter ``as_of``). The account feed stores it for the
+    accounts it creates, so the first night after a large load rewrites only what the date
+    changes; built from the same points and buckets (tested equal to the expression)."""
+    tier_points = (
+        "CASE "
+        + " ".join(f"WHEN {tier} = '{t}' THEN {p}" for t, p in TIER_POINTS.items())
+        + " ELSE 0 END"
+    )
+    buckets = delinquency.configured_buckets()
+    bucket_points = (
+        "CASE "
+        + " ".join(
+            f"WHEN {delinquent_since} <= %(as_of)s::date - {b.min_days} "
+            f"THEN {BUCKET_POINTS_STEP * index}"
+            for index, b in reversed(list(enumerate(buckets)))
+            if b.min_days > 0
+        )
+        + " ELSE 0 END"
+    )
+    stages = ", ".join(f"'{s}'" for s in OPEN_STAGES)
+    return (
+        f"(CASE WHEN {stage} IN ({stages}) "
+        f"THEN {tier_points} + {bucket_points} + {NEVER_CONTACTED_POINTS} ELSE 0 END)"
+    )
+
+
 def queue_refresh(*, as_of: date, chunk_size: int = 50_000, say: Progress | None = None) -> int:
     """Store each account's queue priority for ``as_of`` where it changed; returns how many."""
     changed = 0
@@ -459,6 +488,7 @@ __all__ = [
     "NightlySummary",
     "StepResult",
     "nightly_run",
+    "new_account_priority_sql",
     "queue_priority_expression",
     "queue_refresh",
     "risk_refresh",

@@ -186,3 +186,29 @@ def test_when_most_accounts_were_written_it_reads_them_all_in_ranges(accounts, m
     assert risk_candidates(DAY) == sorted([accounts["quiet"].pk, accounts["edge"].pk])
     monkeypatch.setattr(changes, "MOSTLY_WRITTEN", 0.25)  # two of four: more than a quarter
     assert risk_candidates(DAY) is None
+
+
+@pytest.mark.parametrize("stage", ["early", "late", "paid"])
+def test_a_new_accounts_priority_in_sql_is_the_queue_expressions(stage):
+    """What the feed stores for an account it creates equals the nightly expression for it."""
+    team = TeamFactory(code="us-east", jurisdiction="US")
+    made = [
+        AccountFactory(
+            team=team, stage=stage, risk_tier=tier, delinquent_since=since, queue_priority=-1
+        )
+        for tier in ("high", "general", "good")
+        for since in (None, DAY, DAY - timedelta(days=1), DAY - timedelta(days=75))
+        + tuple(DAY - timedelta(days=b.min_days) for b in delinquency.configured_buckets())
+    ]
+    expected = dict(
+        Account.objects.annotate(p=nightly.queue_priority_expression(DAY)).values_list("id", "p")
+    )
+    sql = nightly.new_account_priority_sql(
+        tier="risk_tier", delinquent_since="delinquent_since", stage="stage"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {sql} FROM accounts_account", {"as_of": DAY})  # noqa: S608
+        assert dict(cursor.fetchall()) == expected
+    assert len(expected) == len(made)
+    if stage != "paid":
+        assert len(set(expected.values())) > 5  # tiers and buckets tell them apart

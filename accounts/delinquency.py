@@ -121,6 +121,10 @@ def bucket_moves_record(
     else:
         chunks = [base.filter(id__in=ids) for _, _, ids in changes.id_chunks(only, chunk_size)]
     for chunk in chunks:
+        if connection.vendor == "postgresql":
+            with transaction.atomic():
+                _apply_moves_pg(chunk.annotate(dpd=dpd_expression(as_of)), as_of, summary)
+            continue
         with transaction.atomic():
             rows = list(
                 chunk.values(
@@ -134,7 +138,7 @@ def bucket_moves_record(
             )
             if rows:
                 _apply_moves(rows, as_of, summary)
-    summary.exited = _exits_record(as_of)
+    summary.exited = _exits_record(as_of, only=only)
     changes.window_close(window)
     logger.info(
         "bucket moves for %s: %s moved, %s first stays, %s exits",
@@ -147,37 +151,33 @@ def bucket_moves_record(
 
 
 @transaction.atomic
-def _exits_record(as_of: date) -> int:
+def _exits_record(as_of: date, *, only: Sequence[int] | None = None) -> int:
     """Close the stay of every account that has left the open stages (paid, settled, written
     off, closed): its exit is to that stage, so roll rates stop counting it in its bucket.
-    One set-based UPDATE (the first night after a load may close tens of thousands)."""
+    One set-based UPDATE (the first night after a load may close tens of thousands); ``only``
+    limits it to those accounts (a stage change writes the account row)."""
     account = Account.objects.filter(pk=OuterRef("account_id"))
-    return (
-        BucketHistory.objects.filter(exited_on__isnull=True)
-        .exclude(account__stage__in=OPEN_STAGES)
-        .update(
-            exited_on=as_of,
-            exit_balance=Subquery(account.values(balance=_total_balance_expr())[:1]),
-            exited_to=Subquery(account.values("stage")[:1]),
-        )
+    stays = BucketHistory.objects.filter(exited_on__isnull=True)
+    if only is not None:
+        stays = stays.filter(account_id__in=only)
+    return stays.exclude(account__stage__in=OPEN_STAGES).update(
+        exited_on=as_of,
+        exit_balance=Subquery(account.values(balance=_total_balance_expr())[:1]),
+        exited_to=Subquery(account.values("stage")[:1]),
     )
 
 
 def _apply_moves(rows: Sequence[Mapping[str, Any]], as_of: date, summary: MovesSummary) -> None:
     closing = [r for r in rows if r["current_stay_id"] is not None]
     if closing:
-        # One UPDATE per chunk: the exit balance is the balance on the day of the move.
         by_stay = {r["current_stay_id"]: r for r in closing}
-        if connection.vendor == "postgresql":
-            _close_stays_pg(by_stay, as_of)
-        else:
-            stays = list(BucketHistory.objects.filter(id__in=by_stay))
-            for stay in stays:
-                row = by_stay[stay.id]
-                stay.exited_on = as_of
-                stay.exit_balance = row["balance"]
-                stay.exited_to = row["bucket_code"]
-            BucketHistory.objects.bulk_update(stays, ["exited_on", "exit_balance", "exited_to"])
+        stays = list(BucketHistory.objects.filter(id__in=by_stay))
+        for stay in stays:
+            row = by_stay[stay.id]
+            stay.exited_on = as_of
+            stay.exit_balance = row["balance"]
+            stay.exited_to = row["bucket_code"]
+        BucketHistory.objects.bulk_update(stays, ["exited_on", "exit_balance", "exited_to"])
     BucketHistory.objects.bulk_create(
         [
             BucketHistory(
@@ -195,24 +195,32 @@ def _apply_moves(rows: Sequence[Mapping[str, Any]], as_of: date, summary: MovesS
     summary.opened += len(rows) - len(closing)
 
 
-def _close_stays_pg(by_stay: dict[int, Mapping[str, Any]], as_of: date) -> None:
-    """Close many stays in one statement (``UPDATE … FROM (VALUES …)``)."""
-    from psycopg2.extras import execute_values
-
-    sql = """
-        UPDATE accounts_buckethistory AS h
-           SET exited_on = v.exited_on, exit_balance = v.balance, exited_to = v.bucket
-          FROM (VALUES %s) AS v(id, exited_on, balance, bucket)
-         WHERE h.id = v.id
-    """
+def _apply_moves_pg(chunk, as_of: date, summary: MovesSummary) -> None:
+    """The moves of one chunk in three statements, none of them row by row: the differing
+    accounts into a temporary table, their open stays closed, their new stays opened."""
+    table = BucketHistory._meta.db_table
+    select, params = chunk.values(
+        "id", "bucket_code", "current_stay_id", "balance", "dpd"
+    ).query.sql_with_params()
     with connection.cursor() as cursor:
-        execute_values(
-            cursor.cursor,
-            sql,
-            [(sid, as_of, r["balance"], r["bucket_code"]) for sid, r in by_stay.items()],
-            template="(%s, %s::date, %s::numeric, %s)",
-            page_size=5000,
+        cursor.execute(f"CREATE TEMP TABLE bucket_moves_chunk ON COMMIT DROP AS {select}", params)
+        cursor.execute(
+            f"UPDATE {table} h SET exited_on = %s, exit_balance = m.balance, "  # noqa: S608
+            "exited_to = m.bucket_code FROM bucket_moves_chunk m WHERE h.id = m.current_stay_id",
+            [as_of],
         )
+        moved = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (account_id, bucket, entered_on, entry_balance, "  # noqa: S608
+            "entry_days_past_due, exited_to) "
+            "SELECT m.id, m.bucket_code, %s, m.balance, m.dpd, '' FROM bucket_moves_chunk m",
+            [as_of],
+        )
+        total = cursor.rowcount
+        cursor.execute("DROP TABLE bucket_moves_chunk")
+    summary.examined += total
+    summary.moved += moved
+    summary.opened += total - moved
 
 
 __all__ = [

@@ -176,7 +176,7 @@ def _kill_on_progress(text: str):
 
 KILL_POINTS = {
     "after the first chunk of bucket moves": lambda mp: (
-        _kill_on_call(mp, delinquency, "_apply_moves", call=2),
+        _kill_on_call(mp, delinquency, "_apply_moves_pg", call=2),
         {},
     ),
     "after the first promise resolved": lambda mp: (

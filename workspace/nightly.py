@@ -58,12 +58,22 @@ from django.utils import timezone
 
 from accounts import changes, delinquency, risk
 from accounts.models import OPEN_STAGES, Account, ContactPoint, RiskTier, contactable_sql
-from contacts.models import ContactLog
+from contacts.models import CallbackTask, ContactLog
 from core.business_calendar import start_of_business_day
+from legal.models import LegalCase, LegalStep
+from legal.services import LEGAL_DATE_DAYS
 from plans import services as plan_services
+from plans.models import HardshipArrangement, Installment, Plan, PromiseToPay, Settlement
 from workspace.propensity import propensity_refresh
 from workspace.risk_refresh import risk_histories
-from workspace.urgency import urgency_flags, urgency_points
+from workspace.urgency import (
+    BROKEN_PROMISE_RECENT_DAYS,
+    URGENCY_POINTS,
+    settlement_expiring_days,
+    urgency_flags,
+    urgency_points,
+    urgent_account_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +174,10 @@ def nightly_run(
         "propensity",
         lambda: propensity_refresh(as_of=as_of, now=now, chunk_size=chunk_size, say=say),
     )
-    run("queue", lambda: queue_refresh(as_of=as_of, chunk_size=chunk_size, say=say))
+    run(
+        "queue",
+        lambda: queue_refresh(as_of=as_of, chunk_size=chunk_size, say=say, incremental=not full),
+    )
     for line in summary.lines():
         say(line)
     return summary
@@ -466,22 +479,102 @@ def new_account_priority_sql(*, tier: str, delinquent_since: str, stage: str) ->
     )
 
 
-def queue_refresh(*, as_of: date, chunk_size: int = 50_000, say: Progress | None = None) -> int:
-    """Store each account's queue priority for ``as_of`` where it changed; returns how many."""
+def queue_refresh(
+    *,
+    as_of: date,
+    chunk_size: int = 50_000,
+    say: Progress | None = None,
+    incremental: bool = False,
+) -> int:
+    """Store each account's queue priority for ``as_of`` where it changed; returns how many.
+
+    ``incremental`` (the nightly run, PostgreSQL): evaluate only the accounts whose priority
+    may have moved since the step last ran (``_queue_changed_sql`` and the accounts urgent on
+    either date, ``accounts.changes``)."""
+    window = changes.window_open("queue", as_of=as_of, rules=_queue_rules(), full=not incremental)
+    only = None
+    if connection.vendor == "postgresql" and not window.full:
+        only = changes.account_ids_to_look_at(
+            window, _queue_changed_sql(window.previous or as_of, as_of), {}
+        )
+    if only is not None:
+        urgent = set(urgent_account_ids(as_of, Account.objects.all()))
+        urgent |= set(urgent_account_ids(window.previous or as_of, Account.objects.all()))
+        only = sorted(set(only) | urgent)
+    chunks: Iterable[tuple[int, int, list[int] | None]] = (
+        [(lo, hi, None) for lo, hi in delinquency.account_id_ranges(chunk_size)]
+        if only is None
+        else changes.id_chunks(only, chunk_size)
+    )
     changed = 0
-    for lo, hi in delinquency.account_id_ranges(chunk_size):
+    for lo, hi, ids in chunks:
         expression = queue_priority_expression(as_of, ids=(lo, hi))
+        accounts = Account.objects.filter(id__gte=lo, id__lte=hi)
+        if ids is not None:
+            accounts = accounts.filter(id__in=ids)
         with transaction.atomic():
             _jit_off()
             changed += (
-                Account.objects.filter(id__range=(lo, hi))
-                .alias(priority=expression)
+                accounts.alias(priority=expression)
                 .exclude(queue_priority=F("priority"))
                 .update(queue_priority=expression)
             )
         if say is not None:
             say(f"{as_of} queue: ids up to {hi}, {changed} changed")
+    changes.window_close(window)
     return changed
+
+
+def _queue_rules() -> str:
+    """What the priority is made of, but not the date (the expression's SQL holds dates)."""
+    return changes.rules_fingerprint(
+        TIER_POINTS,
+        BUCKET_POINTS_STEP,
+        NO_CONTACT_POINTS,
+        NEVER_CONTACTED_POINTS,
+        PROPENSITY_PER_POINT,
+        URGENCY_POINTS,
+        BROKEN_PROMISE_RECENT_DAYS,
+        LEGAL_DATE_DAYS,
+        settlement_expiring_days(),
+        delinquency.configured_buckets(),
+    )
+
+
+def _queue_changed_sql(previous: date, as_of: date) -> list[str]:
+    """SELECTs of the accounts whose priority inputs may differ from the last run's: the
+    account row written since (tier, propensity, stage, delinquency), a bucket's edge crossed,
+    a contact logged since or one leaving a "no contact for n days" window, or a row of a
+    reason's own tables written since (callbacks, promises, plans and installments, offers,
+    hardship arrangements, legal cases and steps). Reasons that start or end with the date
+    alone are the accounts urgent on either date (``urgent_account_ids``)."""
+    written, crossed = changes.written_since, changes.crossed
+    edges = [0] + [b.min_days - 1 for b in delinquency.configured_buckets() if b.min_days > 0]
+    windows = " OR ".join(
+        f"(cl.occurred_at >= '{start_of_business_day(previous - timedelta(days=d)).isoformat()}'"
+        f" AND cl.occurred_at < '{start_of_business_day(as_of - timedelta(days=d)).isoformat()}')"
+        for d, _ in NO_CONTACT_POINTS
+    )
+
+    def table(model: type[models.Model]) -> str:
+        return model._meta.db_table
+
+    by_account = [CallbackTask, PromiseToPay, Settlement, HardshipArrangement]
+    # Fixed SQL: table names from the models, timestamps formatted here, the rest parameters.
+    return [
+        f"SELECT a.id FROM accounts_account a WHERE {written('a')} "  # noqa: S608
+        f"OR {crossed('a.delinquent_since', edges)}",
+        f"SELECT cl.account_id FROM {table(ContactLog)} cl "  # noqa: S608
+        f"WHERE {written('cl')} OR {windows}",
+        *(
+            f"SELECT r.account_id FROM {table(m)} r WHERE {written('r')}"  # noqa: S608
+            for m in by_account
+        ),
+        f"SELECT p.account_id FROM {table(Installment)} i "  # noqa: S608
+        f"JOIN {table(Plan)} p ON p.id = i.plan_id WHERE {written('i')} OR {written('p')}",
+        f"SELECT c.account_id FROM {table(LegalStep)} s "  # noqa: S608
+        f"JOIN {table(LegalCase)} c ON c.id = s.case_id WHERE {written('s')} OR {written('c')}",
+    ]
 
 
 __all__ = [

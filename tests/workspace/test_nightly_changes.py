@@ -212,3 +212,35 @@ def test_a_new_accounts_priority_in_sql_is_the_queue_expressions(stage):
     assert len(expected) == len(made)
     if stage != "paid":
         assert len(set(expected.values())) > 5  # tiers and buckets tell them apart
+
+
+@override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
+def test_the_queue_step_looks_only_at_moved_accounts_and_matches_a_full_run(accounts):
+    from contacts.models import ContactLog
+
+    # Contacted four days before tomorrow: leaves the "no contact for 3 days" window tonight.
+    ContactLog.objects.create(
+        account=accounts["quiet"],
+        customer=accounts["quiet"].customer,
+        channel="call",
+        direction="outbound",
+        occurred_at=NOW - timedelta(days=3),
+        outcome="no_answer",
+    )
+    nightly.queue_refresh(as_of=DAY, incremental=True)
+    nightly.queue_refresh(as_of=DAY, incremental=True)
+    Account.objects.filter(pk=accounts["phone"].pk).update(risk_tier="high")
+
+    window = changes.window_open("queue", as_of=NEXT, rules=nightly._queue_rules(), full=False)
+    looked_at = changes.account_ids_to_look_at(window, nightly._queue_changed_sql(DAY, NEXT), {})
+    # quiet (a contact leaves a window), edge (crosses into M3), phone (tier written); not paid.
+    assert looked_at == sorted(accounts[n].pk for n in ("quiet", "edge", "phone"))
+
+    nightly.queue_refresh(as_of=NEXT, incremental=True)
+    ids = [a.pk for a in accounts.values()]
+    expected = dict(
+        Account.objects.filter(pk__in=ids)
+        .annotate(p=nightly.queue_priority_expression(NEXT))
+        .values_list("id", "p")
+    )
+    assert dict(Account.objects.filter(pk__in=ids).values_list("id", "queue_priority")) == expected

@@ -152,11 +152,12 @@ def _month_partition_create(cursor, table: str, column: str, start: datetime) ->
         f'RETURNING *) INSERT INTO "{name}" SELECT * FROM moved',
         [start, end],
     )
+    moved = cursor.rowcount
     cursor.execute(
         f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)',
         [start, end],
     )
-    logger.info("partition %s created; %s rows moved from %s", name, cursor.rowcount, default)
+    logger.info("partition %s created; %s rows moved from %s", name, moved, default)
     return name
 
 
@@ -193,6 +194,9 @@ def partition_drop(partition: Partition, connection: BaseDatabaseWrapper = defau
     if partition.is_default:
         raise ValueError("the default partition is never dropped")
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows changed earlier in this transaction (retention's
+        # redaction, in a caller's transaction) would forbid the drop: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f'ALTER TABLE "{partition.table}" DETACH PARTITION "{partition.name}"')
         cursor.execute(f'DROP TABLE "{partition.name}"')
 
@@ -241,6 +245,7 @@ def _table_rebuild(
     new = f"{table}__new"
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a dropped table holds no pending check
         cursor.execute(
             "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
             [table],

@@ -164,7 +164,7 @@ def partitions_retire(
 
 def _rows(evidence: Evidence, start: datetime | None, end: datetime | None) -> models.QuerySet:
     """The rows of one month: a range on the partition key, so only its partition is read."""
-    return evidence.model.objects.filter(
+    return evidence.model._default_manager.filter(
         **{f"{evidence.column}__gte": start, f"{evidence.column}__lt": end}
     )
 

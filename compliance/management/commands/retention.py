@@ -1,6 +1,7 @@
 """``manage.py retention [--dry-run] [--as-of YYYY-MM-DD]``.
 
-Thin: the policy and the work are in ``compliance.retention`` (its docstring is the reference).
+Thin: the policy and the work are in ``compliance.retention`` and, for whole months of evidence
+on PostgreSQL, ``compliance.retention_partitions`` (their docstrings are the reference).
 """
 
 from __future__ import annotations

@@ -165,12 +165,16 @@ def partitions_ensure(
     *,
     months_ahead: int = MONTHS_AHEAD,
     today: date | None = None,
+    since: date | None = None,
     connection: BaseDatabaseWrapper = default_connection,
 ) -> list[str]:
-    """Create, for every partitioned table, the partitions from this month to ``months_ahead``
-    months later, and one for each month of the rows waiting in the default partition (moving
-    them there). Idempotent: the names created, [] when all existed (and on SQLite)."""
+    """Create, for every partitioned table, the partitions from this month (or ``since``'s,
+    before loading history) to ``months_ahead`` months later, and one for each month of the
+    rows waiting in the default partition (moving them there). Idempotent: the names created,
+    [] when all existed (and on SQLite)."""
     today = today or timezone.now().date()
+    first = month_start(min(since or today, today))
+    last = month_start(today, months_ahead)
     created: list[str] = []
     for table, column in partitioned_tables(connection).items():
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -179,7 +183,11 @@ def partitions_ensure(
                 f'FROM "{default_name(table)}"'
             )
             waiting = [row[0].date() for row in cursor.fetchall()]
-            months = {month_start(today, n) for n in range(months_ahead + 1)}
+            months = set()
+            start = first
+            while start <= last:
+                months.add(start)
+                start = month_start(start.date(), 1)
             months |= {month_start(day) for day in waiting}
             for start in sorted(months):
                 name = _month_partition_create(cursor, table, column, start)

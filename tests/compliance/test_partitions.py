@@ -132,6 +132,14 @@ def test_partitions_ensure_creates_the_coming_months_once():
     assert again == []
 
 
+def test_partitions_can_be_made_before_loading_history(team):
+    created = partitions_ensure(since=date(2025, 9, 10))
+
+    assert {f"{LOG}_p2025_09", f"{LOG}_p2026_10", f"{DECISIONS}_p2025_09"} <= set(created)
+    entry = _contact(AccountFactory(team=team), datetime(2025, 10, 2, tzinfo=UTC))
+    assert _partition_of(LOG, entry.pk) == f"{LOG}_p2025_10"
+
+
 def test_the_partitions_beat_task_runs_nightly_before_retention():
     app.loader.import_default_modules()
     schedule = PeriodicTask.objects.get(task="compliance.tasks.partitions_ensure_task")

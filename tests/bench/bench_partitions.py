@@ -5,7 +5,7 @@ month leaving costs, against deleting the same rows from a plain table.
         .venv/bin/python tests/bench/bench_partitions.py --rows 1000000
 
 Builds a scratch database (``settle_bench_partitions``, dropped afterwards unless ``--keep``)
-with one account and ``--rows`` contact-log rows over the last 36 months (generated inside
+with 200 accounts and ``--rows`` contact-log rows over the last 36 months (generated inside
 PostgreSQL), then prints:
 
 - ``delete_month_plain_seconds``: ``DELETE`` of one month's rows from the plain table (what
@@ -29,23 +29,26 @@ from tests.bench._pg import scratch_database  # noqa: E402
 LOG = "contacts_contactlog"
 
 
-def seed(rows: int) -> None:
+def seed(rows: int, accounts: int = 200) -> None:
     from django.db import connection, transaction
 
     from tests.factories import AccountFactory, TeamFactory
 
-    account = AccountFactory(team=TeamFactory(code="bench", name="Bench", jurisdiction="US"))
+    team = TeamFactory(code="bench", name="Bench", jurisdiction="US")
+    made = [AccountFactory(team=team) for _ in range(accounts)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {LOG}
                 (channel, direction, occurred_at, outcome, disposition, reason, notes, message,
                  source, created_at, account_id, customer_id, attachment)
-            SELECT 'call', 'outbound', now() - make_interval(mins => (r * 1555 %% 1576800)::int),
-                   'no_answer', '', '', '', '', 'history', now(), %s, %s, ''
+            SELECT 'call', 'outbound',
+                   now() - make_interval(mins => (r::bigint * 1555 %% 1576800)::int),
+                   'no_answer', '', '', '', '', 'history', now(),
+                   (%s::bigint[])[1 + r %% %s], (%s::bigint[])[1 + r %% %s], ''
               FROM generate_series(1, %s) r
             """,  # noqa: S608
-            [account.pk, account.customer_id, rows],
+            [[a.pk for a in made], accounts, [a.customer_id for a in made], accounts, rows],
         )
         cursor.execute(f"ANALYZE {LOG}")
 

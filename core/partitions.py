@@ -67,6 +67,15 @@ def default_name(table: str) -> str:
     return f"{table}_default"
 
 
+def _months(first: date, today: date, months_ahead: int) -> set[datetime]:
+    """The starts of the months from ``first``'s to ``months_ahead`` after ``today``'s."""
+    months, start = set(), month_start(first)
+    while start <= month_start(today, months_ahead):
+        months.add(start)
+        start = month_start(start.date(), 1)
+    return months
+
+
 def _on_postgresql(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "postgresql"
 
@@ -173,8 +182,6 @@ def partitions_ensure(
     rows waiting in the default partition (moving them there). Idempotent: the names created,
     [] when all existed (and on SQLite)."""
     today = today or timezone.now().date()
-    first = month_start(min(since or today, today))
-    last = month_start(today, months_ahead)
     created: list[str] = []
     for table, column in partitioned_tables(connection).items():
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -183,11 +190,7 @@ def partitions_ensure(
                 f'FROM "{default_name(table)}"'
             )
             waiting = [row[0].date() for row in cursor.fetchall()]
-            months = set()
-            start = first
-            while start <= last:
-                months.add(start)
-                start = month_start(start.date(), 1)
+            months = _months(min(since or today, today), today, months_ahead)
             months |= {month_start(day) for day in waiting}
             for start in sorted(months):
                 name = _month_partition_create(cursor, table, column, start)
@@ -283,8 +286,13 @@ def _table_rebuild(
         sequence = cursor.fetchone()[0]
         cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
         last_value, is_called = cursor.fetchone()
-        cursor.execute(f'SELECT min("{column}") FROM "{table}"')  # noqa: S608
-        oldest = cursor.fetchone()[0]
+        # The months that hold rows (not every month since the oldest: one mistyped date in
+        # 1900 must not make fifteen hundred partitions).
+        cursor.execute(
+            f"SELECT DISTINCT date_trunc('month', \"{column}\" AT TIME ZONE 'UTC') "  # noqa: S608
+            f'FROM "{table}"'
+        )
+        months = {month_start(row[0].date()) for row in cursor.fetchall()}
 
         cursor.execute(
             f'CREATE TABLE "{new}" (LIKE "{table}" INCLUDING DEFAULTS INCLUDING IDENTITY '
@@ -295,15 +303,13 @@ def _table_rebuild(
             cursor.execute(
                 f'CREATE TABLE "{default_name(table)}__new" PARTITION OF "{new}" DEFAULT'
             )
-            start = month_start(oldest.date() if oldest else today)
-            while start <= month_start(today, months_ahead):
+            for start in sorted(months | _months(today, today, months_ahead)):
                 cursor.execute(
                     f'CREATE TABLE "{partition_name(table, start)}__new" PARTITION OF "{new}" '
                     f"FOR VALUES FROM (%s) TO (%s)",
                     [start, month_start(start.date(), 1)],
                 )
-                start = month_start(start.date(), 1)
-        if oldest is not None:
+        if months:
             cursor.execute(
                 f'INSERT INTO "{new}" OVERRIDING SYSTEM VALUE SELECT * FROM "{table}"'  # noqa: S608
             )

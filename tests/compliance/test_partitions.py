@@ -161,6 +161,7 @@ def test_converting_a_table_with_rows_keeps_rows_ids_indexes_and_the_sequence(te
 
     assert partitioned_tables()[LOG] == "occurred_at"
     assert _partition_of(LOG, rows[0].pk) == f"{LOG}_p2025_01"  # its month, from the data
+    assert f"{LOG}_p2025_02" not in _names(LOG)  # only months that hold rows, and the coming
     assert _partition_of(LOG, rows[1].pk) == f"{LOG}_p2026_11"
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [LOG])

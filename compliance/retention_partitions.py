@@ -15,19 +15,27 @@ A month's partition (``[start, end)``, never the default one) is dropped when, o
 - every row in it belongs to a closed account without a contact or compliance check since
   its jurisdiction's cutoff (``_Policy.closed_accounts``): one open account, or one row of an
   account still within its period, keeps the whole month; and
-- no row outside it refers to one of its rows. Foreign keys to these tables are not database
-  constraints (``contacts.models.ContactLog``), so this check is what keeps every reference
-  pointing at a row: a promise, dispute, callback, reminder, follow-up or inbound message made
-  in one of its contacts, a later correction, or a contact-log entry that passed one of its
-  decisions keeps the month. (The contact log goes first, newest month first, so an entry
-  dropped in the same run no longer holds a decision or an earlier entry.)
+- no row refers to one of its rows that must keep referring. Foreign keys to these tables are
+  not database constraints (``contacts.models.ContactLog``), so this check is what keeps every
+  reference pointing at a row:
+
+  - evidence is never changed, so a later correction in a kept month, or a kept contact-log
+    entry that passed one of its decisions, keeps the month (the contact log goes first,
+    newest month first, so an entry dropped in the same run no longer holds anything);
+  - a working record (a promise, dispute, complaint, callback and its events, reminder,
+    follow-up or inbound message made in one of its contacts or decisions) of an account that
+    is itself closed and past its period is *released*: when the month goes, its reference is
+    cleared (a follow-up, whose only field is the entry, is deleted), one audit entry per row.
+    The record stays; the contact it named has left under the same policy. Such a record of
+    any other account (or of none) keeps the month.
 
 A kept month is reported with what holds it: rows and accounts still within their period,
 references per table. A dropped month writes one django-auditlog entry (actor empty; table,
-partition, range, rows, accounts, evidence files, the years and citation of each jurisdiction
-present), in the transaction that drops it; its evidence files are deleted from storage before
-that commits (as ``retention`` does). ``dry_run`` reports the same verdicts and changes nothing;
-a second run drops nothing. Nothing happens on SQLite, whose tables are not partitioned.
+partition, range, rows, accounts, evidence files, references released, the years and citation
+of each jurisdiction present), in the transaction that drops it and releases its references;
+its evidence files are deleted from storage before that commits (as ``retention`` does).
+``dry_run`` reports the same verdicts and changes nothing; a second run drops nothing. Nothing
+happens on SQLite, whose tables are not partitioned.
 
 A race the check leaves open, knowingly: a row written after the check and before the drop
 that refers to a row of the month. Nothing writes to an account closed and silent for years
@@ -49,8 +57,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from compliance.models import ComplianceDecision
-from compliance.retention import CITATIONS, _Policy
-from contacts.models import ContactLog
+from compliance.retention import CHUNK, CITATIONS, _Policy
+from contacts.models import CallbackEvent, ContactLog
 from core.business_calendar import business_date
 from core.partitions import Partition, partition_drop, partitions_list
 
@@ -70,6 +78,8 @@ EVIDENCE = (
     Evidence(ComplianceDecision, "created_at", "decision"),
 )
 EVIDENCE_MODELS = {e.model: e.column for e in EVIDENCE}
+#: How a working record that refers to evidence reaches its account (default: ``account``).
+ACCOUNT_PATHS: dict[type[models.Model], str] = {CallbackEvent: "callback__account"}
 
 
 @dataclass
@@ -83,8 +93,10 @@ class Verdict:
     #: Rows (and their accounts) of open accounts or accounts still within their period.
     kept_rows: int = 0
     kept_accounts: int = 0
-    #: "table.column" → rows outside the partition that refer to one of its rows.
+    #: "table.column" → rows outside the partition that refer to one of its rows and keep it.
     references: dict[str, int] = field(default_factory=dict)
+    #: "table.column" → working records of accounts past their period whose reference goes.
+    released: dict[str, int] = field(default_factory=dict)
     dropped: bool = False
 
     @property
@@ -93,7 +105,8 @@ class Verdict:
 
     def reason(self) -> str:
         if self.droppable:
-            return "every row past its period, none referred to"
+            released = "".join(f"; releases {n} {name}" for name, n in self.released.items())
+            return "every row past its period, nothing keeps it" + released
         held = []
         if self.kept_rows:
             held.append(
@@ -194,9 +207,8 @@ def _verdict(
         return verdict
     kept = rows.exclude(account__in=policy.closed_accounts(evidence.setting)).aggregate(**counted)
     verdict.kept_rows, verdict.kept_accounts = kept["rows"], kept["accounts"]
-    ids = rows.values("pk")
-    for other, fk in _references(evidence.model):
-        referring = other._default_manager.filter(**{f"{fk.name}__in": ids})
+    for other, fk, referring, releasable in _referring(policy, evidence, partition):
+        name = f"{other._meta.db_table}.{fk.column}"
         if other in EVIDENCE_MODELS:
             column = EVIDENCE_MODELS[other]
             ranges = [*gone.get(other, [])]
@@ -205,9 +217,32 @@ def _verdict(
                 ranges.append((partition.start, partition.end))
             for start, end in ranges:
                 referring = referring.exclude(Q(**{f"{column}__gte": start, f"{column}__lt": end}))
+        elif n := releasable.count():
+            verdict.released[name] = n
+            referring = referring.exclude(pk__in=releasable.values("pk"))
         if n := referring.count():
-            verdict.references[f"{other._meta.db_table}.{fk.column}"] = n
+            verdict.references[name] = n
     return verdict
+
+
+def _referring(
+    policy: _Policy, evidence: Evidence, partition: Partition
+) -> list[tuple[type[models.Model], models.Field, models.QuerySet, models.QuerySet]]:
+    """Per foreign key to the evidence: the rows that refer to one of the month's rows, and
+    those of them that are working records of accounts past their period (see the module
+    docstring; none for evidence)."""
+    ids = _rows(evidence, partition.start, partition.end).values("pk")
+    past = policy.closed_accounts(evidence.setting)
+    found = []
+    for other, fk in _references(evidence.model):
+        referring = other._default_manager.filter(**{f"{fk.name}__in": ids})
+        if other in EVIDENCE_MODELS:
+            releasable = referring.none()
+        else:
+            path = ACCOUNT_PATHS.get(other, "account")
+            releasable = referring.filter(**{f"{path}__in": past})
+        found.append((other, fk, referring, releasable))
+    return found
 
 
 def _drop(policy: _Policy, evidence: Evidence, verdict: Verdict, now: datetime) -> None:
@@ -223,6 +258,16 @@ def _drop(policy: _Policy, evidence: Evidence, verdict: Verdict, now: datetime) 
     if evidence.model is ContactLog:
         storage = ContactLog._meta.get_field("attachment").storage
         files = list(rows.exclude(attachment="").values_list("attachment", flat=True))
+    releases = [
+        (other, fk, list(releasable.values_list("pk", fk.attname)))
+        for other, fk, _, releasable in _referring(policy, evidence, partition)
+        if other not in EVIDENCE_MODELS
+    ]
+    entries = [
+        _release_entry(other, fk, pk, target, partition, policy, now)
+        for other, fk, rows_ in releases
+        for pk, target in rows_
+    ]
     entry = LogEntry(
         content_type=ContentType.objects.get_for_model(evidence.model),
         object_pk=partition.name,
@@ -245,6 +290,11 @@ def _drop(policy: _Policy, evidence: Evidence, verdict: Verdict, now: datetime) 
                 "rows": verdict.rows,
                 "accounts": verdict.accounts,
                 "evidence_files": len(files),
+                "released": {
+                    f"{other._meta.db_table}.{fk.column}": len(rows_)
+                    for other, fk, rows_ in releases
+                    if rows_
+                },
                 "years": {code: policy.years[evidence.setting][code] for code in jurisdictions},
                 "citations": {code: CITATIONS.get(code, "") for code in jurisdictions},
                 "as_of": policy.as_of.isoformat(),
@@ -255,10 +305,49 @@ def _drop(policy: _Policy, evidence: Evidence, verdict: Verdict, now: datetime) 
         },
     )
     with transaction.atomic():
-        LogEntry.objects.bulk_create([entry])
+        for other, fk, rows_ in releases:
+            for start in range(0, len(rows_), CHUNK):
+                pks = [pk for pk, _ in rows_[start : start + CHUNK]]
+                if fk.null:
+                    other._default_manager.filter(pk__in=pks).update(**{fk.attname: None})
+                else:  # a follow-up: nothing left of it without its entry
+                    other._default_manager.filter(pk__in=pks).delete()
+        LogEntry.objects.bulk_create([entry, *entries], batch_size=CHUNK)
         if storage is not None:
             for name in files:  # before the commit, as retention does
                 storage.delete(name)
         partition_drop(partition)
     verdict.dropped = True
     logger.info("retention dropped %s: %s rows", partition.name, verdict.rows)
+
+
+def _release_entry(
+    model: type[models.Model],
+    fk: models.Field,
+    pk: int,
+    target: int,
+    partition: Partition,
+    policy: _Policy,
+    now: datetime,
+) -> LogEntry:
+    """One working record's reference cleared (or, for a follow-up, the record deleted)."""
+    return LogEntry(
+        content_type=ContentType.objects.get_for_model(model),
+        object_pk=str(pk),
+        object_id=pk,
+        object_repr=f"{model._meta.verbose_name} {pk}"[:255],
+        action=LogEntry.Action.UPDATE if fk.null else LogEntry.Action.DELETE,
+        changes={fk.name: [str(target), "None"]},
+        changes_text="",
+        actor=None,
+        timestamp=now,
+        additional_data={
+            "retention": {
+                "kinds": ["partition_reference"],
+                "partition": partition.name,
+                "as_of": policy.as_of.isoformat(),
+                "reason": "the row it referred to left with its month's partition; the account "
+                "is closed and past its retention period",
+            }
+        },
+    )

@@ -25,7 +25,7 @@ from compliance.retention_partitions import partitions_retire
 from compliance.selectors import contact_log_window
 from compliance.tasks import partitions_ensure_task
 from config.celery import app
-from contacts.models import ContactLog, Reminder
+from contacts.models import ContactFollowUp, ContactLog, InboundMessage, Reminder
 from core.partitions import (
     partitioned_tables,
     partitions_ensure,
@@ -214,17 +214,21 @@ def months(team):
         closed, march, decision=decision, attachment=SimpleUploadedFile("call.wav", WAV)
     )
     _contact(closed, march + timedelta(days=2), corrects=entry)  # a correction, same month
-    # April 2022: a closed account's entry beside an open account's.
-    _contact(closed, datetime(2022, 4, 2, tzinfo=UTC))
+    follow_up = ContactFollowUp.objects.create(
+        entry=entry, account=closed, created_at=march, done_at=march
+    )
+    # April 2022: a closed account's entry beside an open account's; the decision it passed.
+    april = datetime(2022, 4, 2, tzinfo=UTC)
+    _contact(closed, april, decision=_decision(closed, april))
     _contact(open_, datetime(2022, 4, 9, tzinfo=UTC))
     # May 2022: a closed account's entry a promise was made in.
     promised = _contact(referred, datetime(2022, 5, 3, tzinfo=UTC))
-    PromiseToPay.objects.create(
+    promise = PromiseToPay.objects.create(
         account=referred, amount=Decimal("50.00"), due_date=date(2022, 5, 10), contact=promised
     )
     # June 2022: a decision a reminder passed.
     held = _decision(referred, datetime(2022, 6, 1, tzinfo=UTC))
-    Reminder.objects.create(
+    reminder = Reminder.objects.create(
         account=referred,
         kind="strategy",
         channel="sms",
@@ -233,10 +237,27 @@ def months(team):
         status="sent",
         decision=held,
     )
-    _contact(closed, datetime(2023, 1, 10, tzinfo=UTC))
+    # January 2023: an entry an inbound message of no known account refers to.
+    replied = _contact(closed, datetime(2023, 1, 10, tzinfo=UTC))
+    InboundMessage.objects.create(
+        channel="sms",
+        provider_message_id="m-1",
+        sender="+12125550142",
+        received_at=datetime(2023, 1, 10, tzinfo=UTC),
+        intent="reply",
+        entry=replied,
+    )
     chinese_entry = _contact(chinese, datetime(2024, 6, 15, tzinfo=UTC))
     partitions_ensure()
-    return {"entry": entry, "chinese_entry": chinese_entry, "decision": decision, "held": held}
+    return {
+        "entry": entry,
+        "follow_up": follow_up,
+        "chinese_entry": chinese_entry,
+        "decision": decision,
+        "held": held,
+        "promise": promise,
+        "reminder": reminder,
+    }
 
 
 def _verdicts(report) -> dict[str, str]:
@@ -248,8 +269,9 @@ def _verdicts(report) -> dict[str, str]:
 
 DROPPED = {
     f"{LOG}_p2024_06",  # China, two years
-    f"{LOG}_p2023_01",
+    f"{LOG}_p2022_05",  # the promise made in it, of an account past its period, lets go
     f"{LOG}_p2022_03",
+    f"{DECISIONS}_p2022_06",  # so does the reminder
     f"{DECISIONS}_p2022_03",  # its only reference was in the contact log's March 2022
 }
 
@@ -261,13 +283,19 @@ def test_the_dry_run_reports_each_month_and_changes_nothing(months):
 
     verdicts = _verdicts(report)
     assert {name for name, reason in verdicts.items() if reason.startswith("drop")} == DROPPED
-    assert verdicts[f"{LOG}_p2022_04"] == ("keep: 1 rows of 1 accounts open or within the period")
-    assert verdicts[f"{LOG}_p2022_05"] == "keep: referred to by 1 plans_promisetopay.contact_id"
-    assert verdicts[f"{DECISIONS}_p2022_06"] == (
-        "keep: referred to by 1 contacts_reminder.decision_id"
+    assert verdicts[f"{LOG}_p2022_04"] == "keep: 1 rows of 1 accounts open or within the period"
+    assert verdicts[f"{LOG}_p2023_01"] == "keep: referred to by 1 contacts_inboundmessage.entry_id"
+    assert verdicts[f"{DECISIONS}_p2022_04"] == (
+        "keep: referred to by 1 contacts_contactlog.decision_id"  # evidence is never changed
+    )
+    assert verdicts[f"{LOG}_p2022_05"] == (
+        "drop: every row past its period, nothing keeps it; "
+        "releases 1 plans_promisetopay.contact_id"
     )
     assert _names(LOG) + _names(DECISIONS) == before
-    assert not LogEntry.objects.filter(object_pk__in=DROPPED).exists()
+    assert not LogEntry.objects.filter(additional_data__has_key="retention").exists()
+    months["promise"].refresh_from_db()
+    assert months["promise"].contact_id is not None
     assert report.dropped == []
 
 
@@ -280,11 +308,11 @@ def test_the_run_drops_the_eligible_months_only_with_an_audit_entry(months):
     assert {v.partition.name for v in report.dropped} == DROPPED
     remaining = set(_names(LOG) + _names(DECISIONS))
     assert not DROPPED & remaining
-    assert {f"{LOG}_p2022_04", f"{LOG}_p2022_05", f"{DECISIONS}_p2022_06"} <= remaining
+    assert {f"{LOG}_p2022_04", f"{LOG}_p2023_01", f"{DECISIONS}_p2022_04"} <= remaining
     assert not ContactLog.objects.filter(pk=months["entry"].pk).exists()
     assert not ComplianceDecision.objects.filter(pk=months["decision"].pk).exists()
-    assert ComplianceDecision.objects.filter(pk=months["held"].pk).exists()
     assert ContactLog.objects.filter(occurred_at__year=2022, occurred_at__month=4).count() == 2
+    assert ContactLog.objects.filter(occurred_at__year=2023).count() == 1
     assert not storage.exists(months["entry"].attachment.name)  # the recording went with it
 
     entry = LogEntry.objects.get(object_pk=f"{LOG}_p2022_03")
@@ -299,6 +327,7 @@ def test_the_run_drops_the_eligible_months_only_with_an_audit_entry(months):
         "rows": 2,
         "accounts": 1,
         "evidence_files": 1,
+        "released": {"contacts_contactfollowup.entry_id": 1},
         "years": {"US": 3},
         "citations": {"US": "12 CFR 1006.100"},
         "as_of": "2026-11-20",
@@ -310,19 +339,54 @@ def test_the_run_drops_the_eligible_months_only_with_an_audit_entry(months):
         "CN": "《商业银行信用卡业务监督管理办法》第68条"
     }
 
+    # The working records that referred to the months stay, without the reference, audited.
+    promise = PromiseToPay.objects.get(pk=months["promise"].pk)
+    reminder = Reminder.objects.get(pk=months["reminder"].pk)
+    assert (promise.contact_id, reminder.decision_id) == (None, None)
+    assert not ContactFollowUp.objects.filter(pk=months["follow_up"].pk).exists()
+    contact_id = months["promise"].contact_id  # as the fixture made it
+    released = LogEntry.objects.get(
+        content_type__model="promisetopay",
+        object_pk=str(promise.pk),
+        additional_data__has_key="retention",
+    )
+    assert released.action == LogEntry.Action.UPDATE
+    assert released.changes == {"contact": [str(contact_id), "None"]}
+    assert released.additional_data["retention"]["partition"] == f"{LOG}_p2022_05"
+    follow_up = LogEntry.objects.get(
+        content_type__model="contactfollowup", additional_data__has_key="retention"
+    )
+    assert follow_up.action == LogEntry.Action.DELETE
+
     again = partitions_retire()
     assert again.dropped == []
-    assert LogEntry.objects.filter(additional_data__retention__kinds=["partition"]).count() == 4
+    assert LogEntry.objects.filter(additional_data__retention__kinds=["partition"]).count() == 5
 
 
-def test_a_month_with_an_account_back_in_contact_is_kept(months, team):
+def test_a_month_with_an_account_back_in_contact_is_kept(months):
     """The Chinese account is contacted again: its period starts over, June 2024 stays."""
     account = months["chinese_entry"].account
     _contact(account, AS_OF - timedelta(days=3))
 
     verdicts = _verdicts(partitions_retire(dry_run=True))
 
-    assert verdicts[f"{LOG}_p2024_06"].startswith("keep: 1 rows of 1 accounts")
+    assert verdicts[f"{LOG}_p2024_06"] == "keep: 1 rows of 1 accounts open or within the period"
+
+
+def test_a_promise_of_an_account_within_its_period_keeps_the_month(months):
+    """The settled account the promise belongs to is contacted again: the promise's account is
+    no longer past its period, so neither May 2022 nor its entry goes."""
+    _contact(months["promise"].account, AS_OF - timedelta(days=3))
+
+    report = partitions_retire()
+
+    verdicts = _verdicts(report)
+    assert verdicts[f"{LOG}_p2022_05"] == (
+        "keep: 1 rows of 1 accounts open or within the period; "
+        "referred to by 1 plans_promisetopay.contact_id"
+    )
+    months["promise"].refresh_from_db()
+    assert ContactLog.objects.filter(pk=months["promise"].contact_id).exists()
 
 
 def test_the_command_and_the_nightly_task_include_the_partitions(months):
@@ -330,9 +394,8 @@ def test_the_command_and_the_nightly_task_include_the_partitions(months):
     call_command("retention", "--dry-run", "--as-of", "2026-11-20", stdout=out)
     text = out.getvalue()
     assert "Partitions past the retention period as of 2026-11-20: would drop" in text
-    line = next(row for row in text.splitlines() if f"{LOG}_p2022_05" in row)
-    assert "keep: referred to by 1 plans_promisetopay.contact_id" in line
-    assert len(_names(LOG)) == len(set(_names(LOG)))
+    line = next(row for row in text.splitlines() if f"{LOG}_p2023_01" in row)
+    assert "keep: referred to by 1 contacts_inboundmessage.entry_id" in line
 
     from compliance.tasks import retention_apply_task
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -183,15 +182,6 @@ def test_a_frequency_window_reads_only_its_months_partition(team):
     assert f"{LOG}_p2026_11" in plan
     for other in (f"{LOG}_p2022_03", f"{LOG}_p2025_06", f"{LOG}_p2026_12", f"{LOG}_default"):
         assert other not in plan
-
-
-def test_on_sqlite_nothing_is_partitioned():
-    sqlite = SimpleNamespace(vendor="sqlite", alias="default")  # no cursor: any SQL would fail
-    assert partitioned_tables(sqlite) == {}
-    assert partitions_list(LOG, sqlite) == []
-    assert partitions_ensure(connection=sqlite) == []
-    table_partition(LOG, "occurred_at", connection=sqlite)
-    table_unpartition(LOG, "occurred_at", connection=sqlite)
 
 
 # --- Retention by partition -------------------------------------------------------------------

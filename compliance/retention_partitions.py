@@ -29,13 +29,14 @@ A month's partition (``[start, end)``, never the default one) is dropped when, o
     The record stays; the contact it named has left under the same policy. Such a record of
     any other account (or of none) keeps the month.
 
-A kept month is reported with what holds it: rows and accounts still within their period,
-references per table. A dropped month writes one django-auditlog entry (actor empty; table,
-partition, range, rows, accounts, evidence files, references released, the years and citation
-of each jurisdiction present), in the transaction that drops it and releases its references;
-its evidence files are deleted from storage before that commits (as ``retention`` does).
-``dry_run`` reports the same verdicts and changes nothing; a second run drops nothing. Nothing
-happens on SQLite, whose tables are not partitioned.
+A kept month is reported with what holds it: rows and accounts still within their period or,
+for a month no row keeps, references per table (looked up only then: some scan a table). A
+dropped month writes one django-auditlog entry (actor empty; table, partition, range, rows,
+accounts, evidence files, references released, the years and citation of each jurisdiction
+present), in the transaction that drops it and releases its references; its evidence files are
+deleted from storage before that commits (as ``retention`` does). ``dry_run`` reports the same
+verdicts and changes nothing; a second run drops nothing. Nothing happens on SQLite, whose
+tables are not partitioned.
 
 A race the check leaves open, knowingly: a row written after the check and before the drop
 that refers to a row of the month. Nothing writes to an account closed and silent for years
@@ -207,6 +208,10 @@ def _verdict(
         return verdict
     kept = rows.exclude(account__in=policy.closed_accounts(evidence.setting)).aggregate(**counted)
     verdict.kept_rows, verdict.kept_accounts = kept["rows"], kept["accounts"]
+    if verdict.kept_rows:
+        # Kept anyway: spare the reference lookups, some of which scan a table (a reminder's
+        # contact and decision are not indexed, to keep the hot write path lean).
+        return verdict
     for other, fk, referring, releasable in _referring(policy, evidence, partition):
         name = f"{other._meta.db_table}.{fk.column}"
         if other in EVIDENCE_MODELS:

@@ -371,10 +371,7 @@ def test_a_promise_of_an_account_within_its_period_keeps_the_month(months):
     report = partitions_retire()
 
     verdicts = _verdicts(report)
-    assert verdicts[f"{LOG}_p2022_05"] == (
-        "keep: 1 rows of 1 accounts open or within the period; "
-        "referred to by 1 plans_promisetopay.contact_id"
-    )
+    assert verdicts[f"{LOG}_p2022_05"] == "keep: 1 rows of 1 accounts open or within the period"
     months["promise"].refresh_from_db()
     assert ContactLog.objects.filter(pk=months["promise"].contact_id).exists()
 

@@ -486,6 +486,9 @@ class ComplianceDecision(models.Model):
 
     Once its retention period has passed on a closed account, the message text in ``inputs`` is
     cleared (its SHA-256 stays; ``redacted_at`` says when; ``compliance.retention``).
+
+    On PostgreSQL the table is partitioned by month of ``created_at``; foreign keys to it are
+    ``db_constraint=False`` (why integrity holds: ``contacts.models.ContactLog``).
     """
 
     #: What retention may clear (``AppendOnlyQuerySet.redact``).

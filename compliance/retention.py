@@ -13,8 +13,9 @@ The policy (README, "Retention"):
   ``STATUTORY_YEARS`` without an active profile).
 
 What goes and what stays. The contact log and the decisions are append-only evidence, so their
-rows are never deleted; only their content is cleared (``AppendOnlyQuerySet.redact``, the one
-change they allow), and ``redacted_at`` says when:
+rows are never deleted one by one; only their content is cleared (``AppendOnlyQuerySet.redact``,
+the one change they allow), and ``redacted_at`` says when (on PostgreSQL a whole month of them
+leaves later, once every row in it is past its period: ``compliance.retention_partitions``):
 
 - a contact-log entry loses its free text (message sent, notes) and its evidence file
   (recording, scan: deleted from storage); who, when, channel, outcome, disposition, reason and

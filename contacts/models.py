@@ -33,6 +33,14 @@ class ContactLog(models.Model):
 
     Once its retention period has passed on a closed account, the free text and the evidence
     file are cleared (``redacted_at`` says when; ``compliance.retention``): the row stays.
+
+    On PostgreSQL the table is partitioned by month of ``occurred_at`` (``core.partitions``;
+    primary key ``(id, occurred_at)``), so a foreign key to it (or to the decisions, partitioned
+    the same way) cannot be a database constraint: every one is declared
+    ``db_constraint=False``. Integrity still holds because these rows are never deleted one by
+    one (``AppendOnlyQuerySet``); the only removal is a whole month's partition past its
+    retention period, and ``compliance.retention_partitions`` drops one only when no row outside
+    it refers to any of its rows.
     """
 
     #: What retention may clear (``AppendOnlyQuerySet.redact``).
@@ -135,6 +143,7 @@ class ContactLog(models.Model):
     )
     corrects = models.ForeignKey(
         "self",
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -149,6 +158,7 @@ class ContactLog(models.Model):
     )
     decision = models.ForeignKey(
         "compliance.ComplianceDecision",
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -282,6 +292,7 @@ class CaseRecord(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     contact = models.ForeignKey(
         ContactLog,
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -399,7 +410,11 @@ class ContactFollowUp(models.Model):
     """
 
     entry = models.OneToOneField(
-        ContactLog, on_delete=models.PROTECT, related_name="follow_up", verbose_name=_("contact")
+        ContactLog,
+        db_constraint=False,
+        on_delete=models.PROTECT,
+        related_name="follow_up",
+        verbose_name=_("contact"),
     )
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
@@ -470,7 +485,12 @@ class CallbackTask(models.Model):
         help_text=_("The number the customer asked to be called on, if they named one."),
     )
     contact = models.ForeignKey(
-        ContactLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContactLog,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.CharField(_("note"), max_length=250, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -510,6 +530,7 @@ class CallbackEvent(models.Model):
     at = models.DateTimeField()
     contact = models.ForeignKey(
         ContactLog,
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -751,6 +772,7 @@ class Reminder(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     decision = models.ForeignKey(
         "compliance.ComplianceDecision",
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -759,6 +781,7 @@ class Reminder(models.Model):
     )
     contact = models.ForeignKey(
         ContactLog,
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -865,6 +888,7 @@ class InboundMessage(models.Model):
     )
     entry = models.ForeignKey(
         ContactLog,
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -876,6 +900,7 @@ class InboundMessage(models.Model):
     )
     reply = models.ForeignKey(
         ContactLog,
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -884,6 +909,7 @@ class InboundMessage(models.Model):
     )
     reply_decision = models.ForeignKey(
         "compliance.ComplianceDecision",
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -687,6 +687,7 @@ class PromiseToPay(models.Model):
     paid_amount = _money(_("paid towards it"))
     contact = models.ForeignKey(
         "contacts.ContactLog",
+        db_constraint=False,  # the contact log is partitioned (contacts.models.ContactLog)
         verbose_name=_("made in contact"),
         null=True,
         blank=True,

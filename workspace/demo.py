@@ -50,6 +50,7 @@ from contacts.models import ContactLog, MessageTemplate, StrategyVersion, Strate
 from contacts.services import challenger_start, strategy_steps_update, strategy_version_copy
 from core.bulk_copy import copy_from_stream
 from core.conflicts import DomainConflict
+from core.partitions import partitions_ensure
 from legal.services import cost_add, referral_create, step_add
 from outreach.services import dispute_open
 from plans.models import Payment
@@ -823,6 +824,9 @@ def seed_portfolio(
             target=_produce, args=(builder, ids, accounts, chunk_size, chunks, False), daemon=True
         )
     producer.start()
+    # The contact history's months get their partitions first (PostgreSQL), so its rows go
+    # straight to them rather than to the default partition.
+    partitions_ensure(since=as_of - timedelta(days=190))
     # One transaction: a failure part-way leaves no half-built portfolio behind.
     with transaction.atomic(), _bulk_load_session():
         while (item := chunks.get()) is not None:

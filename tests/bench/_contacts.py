@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 
 def grow_contact_log(total: int) -> tuple[int, float]:
@@ -20,6 +21,12 @@ def grow_contact_log(total: int) -> tuple[int, float]:
         cursor.execute("SELECT count(*) FROM accounts_account")
         accounts = cursor.fetchone()[0]
         rounds = -(-need // accounts)
+        # Each month its partition (PostgreSQL), as production has them, not the default one.
+        from django.utils import timezone
+
+        from core.partitions import partitions_ensure
+
+        partitions_ensure(since=timezone.now().date() - timedelta(days=735))
         started = time.perf_counter()
         cursor.execute(
             """

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
 from workspace.risk_refresh import accounts_risk_refresh
+from workspace.timeline import account_timeline
 
 BUSINESS_DATE = "2025-06-30"
 COLUMNS = [
@@ -241,6 +242,11 @@ def test_what_an_import_creates_is_traced_to_its_batch_and_line_not_audited(tmp_
     }
     for model in (Customer, Account, ContactPoint):
         assert set(model.objects.values_list("import_batch", flat=True)) == {batch.pk}
+    # The case timeline shows the trail where an auditor reads an account's history.
+    account = Account.objects.get(number="4000002")
+    (event,) = [e for e in account_timeline(account) if e.kind == "import"]
+    assert event.title == f"Created by import batch #{batch.pk}, line 3"
+    assert event.detail == f"feed.csv · SHA-256 {batch.sha256}" and event.by == "ops-jane"
     # The batch is the audit record of what it created: no entry per record.
     assert not LogEntry.objects.filter(
         content_type__in=ContentType.objects.get_for_models(

@@ -211,9 +211,19 @@ class PostgresEngine(Engine):
         self.cursor.execute("DROP VIEW IF EXISTS imp_rows")
         self.cursor.execute("DROP TABLE IF EXISTS " + ", ".join(self.TEMP_TABLES))
 
-    def temp_table(self, name: str, select: str, params: Mapping[str, Any] | None = None) -> None:
+    def temp_table(
+        self,
+        name: str,
+        select: str,
+        params: Mapping[str, Any] | None = None,
+        analyze: Iterable[str] = (),
+    ) -> None:
+        """``CREATE TEMP TABLE name AS select``, then ANALYZE (autovacuum never analyzes temp
+        tables) of the ``analyze`` columns only: the keys and flags later statements join and
+        filter on (statistics of every wide column cost more than they help)."""
         self.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}", params)
-        self.execute(f"ANALYZE {name}")  # autovacuum never analyzes temp tables
+        columns = ", ".join(analyze)
+        self.execute(f"ANALYZE {name} ({columns})" if columns else f"ANALYZE {name}")
 
     def copy(self) -> list[RowError]:
         columns = ", ".join(f"{staging_column(n)} text" for n in self.header)
@@ -233,7 +243,8 @@ class PostgresEngine(Engine):
             self.result.rows = max(line - 1, 0)
             message = getattr(diag, "message_primary", None) or str(exc).strip()
             return [RowError(line, -1, "row", message)]
-        self.cursor.execute("ANALYZE imp_raw")
+        keys = [staging_column(n) for n in ("external_ref", "account_number") if n in self.header]
+        self.cursor.execute(f"ANALYZE imp_raw ({', '.join(keys)})" if keys else "ANALYZE imp_raw")
         self.cursor.execute(self.cols.view_sql())
         self.result.rows = self.fetchall("SELECT count(*) FROM imp_raw")[0][0]
         return []
@@ -377,6 +388,7 @@ class PostgresEngine(Engine):
             f"FROM (SELECT DISTINCT ON (1) {self.cols(key_column)} AS k, r.line + 1 AS line, "
             f"{', '.join(new)}{extra_select} FROM imp_rows r {extra_join} ORDER BY 1, r.line) s "
             f"LEFT JOIN {_table(model)} o ON o.{key_field} = s.k",
+            analyze=("k", *carry, "id", "changed"),
         )
 
     def sequence(self, model: type[models.Model]) -> str:
@@ -409,15 +421,21 @@ class PostgresEngine(Engine):
             f"WHERE {cols('phone')} IS NOT NULL UNION ALL "
             f"SELECT {cols('external_ref')}, 'email', {self.typed('email')}, '', r.line "
             f"FROM imp_rows r WHERE {cols('email')} IS NOT NULL) u GROUP BY ref, kind, value, jur",
+            analyze=("ref", "kind", "value"),
         )
         table = _table(ContactPoint)
         self.temp_table(
             "imp_contactable",
-            f"SELECT c.k AS ref FROM imp_cust c WHERE c.id IS NOT NULL AND EXISTS (SELECT 1 "
+            # A new customer with a point in the file; an existing one with a contactable
+            # stored point or a point in the file it does not have yet.
+            "SELECT c.k AS ref FROM imp_cust c WHERE c.id IS NULL "
+            "AND c.k IN (SELECT ref FROM imp_cp_src) "
+            "UNION ALL SELECT c.k FROM imp_cust c WHERE c.id IS NOT NULL AND (EXISTS (SELECT 1 "
             f"FROM {table} x WHERE x.customer_id = c.id AND {contactable_sql('x')}) "
-            "UNION SELECT s.ref FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
-            f"WHERE c.id IS NULL OR NOT EXISTS (SELECT 1 FROM {table} x "
-            "WHERE x.customer_id = c.id AND x.kind = s.kind AND x.value = s.value)",
+            "OR EXISTS (SELECT 1 FROM imp_cp_src s WHERE s.ref = c.k AND NOT EXISTS (SELECT 1 "
+            f"FROM {table} x WHERE x.customer_id = c.id AND x.kind = s.kind "
+            "AND x.value = s.value)))",
+            analyze=("ref",),
         )
 
     def plan_assignment(self) -> None:
@@ -457,6 +475,7 @@ class PostgresEngine(Engine):
                 "sp_user": [u for _, u, _ in loads],
                 "sp_load": [n for _, _, n in loads],
             },
+            analyze=("k",),
         )
 
     def apply(self) -> None:

@@ -187,10 +187,13 @@ def floor_seconds(rows: dict[str, bytes], *, foreign_keys: bool = True) -> float
                 )
         cursor.execute("CHECKPOINT")
     began = time.perf_counter()
+    laps = []
     with transaction.atomic(), connection.cursor() as cursor:
         for table in WRITTEN_TABLES:
             cursor.copy_expert(f"COPY import_floor.{table} FROM STDIN", io.BytesIO(rows[table]))
+            laps.append(f"{table} {time.perf_counter() - began:.2f}")
     elapsed = time.perf_counter() - began  # the commit (deferred key checks) included
+    print(f"  floor{'' if foreign_keys else ' (no foreign keys)'}, cumulative: {', '.join(laps)}")
     with connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA import_floor CASCADE")
     return elapsed

@@ -5,14 +5,21 @@
 
 The file is streamed with COPY (``core.bulk_copy.copy_from_stream``) into a temporary staging
 table and everything after that is set-based SQL generated from the spec: validation (one scan
-for the per-cell rules plus one query per cross-row rule), the upserts (``INSERT … ON CONFLICT …
-DO UPDATE … WHERE`` values differ), contact points, first bucket stays (``delinquency.annotate``,
-i.e. ``bucket_case``), audit rows (``INSERT … SELECT`` building ``changes`` from the staged old
-and new values), the specialist assignment (the same greedy least-loaded picks as
-``services.accounts_assign_unassigned``, computed in SQL and written with the insert) and the
-risk tier (``risk_sql``, a port of ``accounts.risk.score`` over ``accounts.risk.risk_inputs``, also
-written with the insert; test_import_accounts checks it against
-``workspace.risk_refresh.accounts_risk_refresh``).
+for the per-cell rules plus one query per cross-row rule), the plan (per customer and account
+the file's values, the stored ones and the id each will have — new ids are taken from the
+table's sequence here), the writes (a plain ``INSERT … SELECT`` of the new records carrying
+their import batch and file line, an ``UPDATE … FROM`` of the changed ones), contact points,
+first bucket stays (``delinquency.annotate``, i.e. ``bucket_case``), audit rows for the changes
+(``INSERT … SELECT`` building ``changes`` from the staged old and new values), the specialist
+assignment (the same greedy least-loaded picks as ``services.accounts_assign_unassigned``,
+computed in SQL and written with the insert) and the risk tier (``risk_sql``, a port of
+``accounts.risk.score`` over ``accounts.risk.risk_inputs``, also written with the insert;
+test_import_accounts checks it against ``workspace.risk_refresh.accounts_risk_refresh``).
+
+What the import creates gets no audit entry: its trail is the ``ImportBatch`` (who, when, the
+file's SHA-256) and the batch and line each new customer, account and contact point carries
+(``accounts.models.import_trail_fields``). Changes to existing customers and accounts, and a
+contact point added to an existing customer, are audited entry by entry as before.
 
 Differences from the portable engine: phones are checked with a cheap SQL pattern (NANP
 numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead of
@@ -20,8 +27,7 @@ numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead 
 that ``phonenumbers`` rejects (e.g. a 555 area code) can pass here; the contact point's region is
 the jurisdiction when the number's country code matches it, else empty. A row with the wrong
 number of fields or bad UTF-8 stops COPY, so only the first such row is reported, with
-PostgreSQL's physical line number. Contact points created by the import are not written to the
-audit log (only customers and accounts are).
+PostgreSQL's physical line number.
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import DataError, connection, models, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 
 from accounts import delinquency, masking, risk, services
 from accounts.models import (
@@ -561,7 +566,8 @@ class PostgresEngine(Engine):
     # plain UPDATEs of the rows locked by ``lock_existing``: no ``ON CONFLICT`` (its speculative
     # insertion costs an extra index probe per row) and no ``RETURNING`` table to join back by
     # key. A record another session creates with the same key meanwhile makes the INSERT fail
-    # (unique violation): the import is then rejected with nothing applied and can be rerun.
+    # (unique violation): the import then fails with nothing applied, its batch says so, and
+    # a rerun sees that record as existing.
     # Each new record carries its batch and file line (``accounts.models.import_trail_fields``).
 
     def insert_customers(self) -> None:
@@ -617,10 +623,13 @@ class PostgresEngine(Engine):
         names, values = _insert_sql(Account, provided, self.params, "acct")
         self.execute(
             f"INSERT INTO {_table(Account)} (id, {names}) SELECT s.nid, {values} "
-            "FROM imp_acct s JOIN imp_cust c ON c.k = s.ref "
+            # In id order for the indexes: sorted before the joins (hash joins probing with
+            # these rows keep their order), where the rows are narrow; a sort of the finished
+            # rows (risk factors and all) spills to disk for a million accounts.
+            "FROM (SELECT * FROM imp_acct WHERE id IS NULL ORDER BY nid) s "
+            "JOIN imp_cust c ON c.k = s.ref "
             "LEFT JOIN imp_contactable ct ON ct.ref = s.ref "
             f"LEFT JOIN imp_assign asg ON asg.k = s.k CROSS JOIN {self.account_risk()} "
-            "WHERE s.id IS NULL ORDER BY s.nid"
         )
 
     def update_accounts(self) -> None:
@@ -728,9 +737,12 @@ class PostgresEngine(Engine):
 
         It carries no trail of its own: it is the first stay of an account that carries its
         batch and line, opened on the batch's business date in the same transaction."""
-        created = Account.objects.filter(
-            id__in=RawSQL("SELECT nid FROM imp_acct WHERE id IS NULL", ())
-        )
+        (first_id,) = self.fetchall("SELECT min(nid) FROM imp_acct WHERE id IS NULL")[0]
+        if first_id is None:
+            return
+        # The accounts this batch created, as a range scan of the table's newest ids (a join
+        # with the plan's ids, estimated blind, became a million index probes).
+        created = Account.objects.filter(id__gte=first_id, import_batch_id=self.params["batch"])
         query = (
             delinquency.annotate(created, as_of=self.as_of)
             .annotate(balance=F("principal_balance") + F("interest_balance") + F("fee_balance"))

@@ -397,9 +397,11 @@ class PostgresEngine(Engine):
         )
 
     def sequence(self, model: type[models.Model]) -> str:
-        return self.fetchall("SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": _table(model)})[0][
-            0
-        ]
+        """The sequence behind the table's ``id`` (an identity column's, or a serial's)."""
+        ((name,),) = self.fetchall(
+            "SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": _table(model)}
+        )
+        return name
 
     def lock_existing(self) -> None:
         """Lock the stored rows the file touches, so the old values we audit stay true."""

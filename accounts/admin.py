@@ -105,6 +105,20 @@ class BucketRangeAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "min_days", "max_days"]
 
 
+def import_origin(obj: Customer | Account) -> str:
+    """The trail of a record the account feed created (it has no audit entry of its own)."""
+    if obj is None or obj.import_batch_id is None:
+        return "-"
+    batch = obj.import_batch
+    return _("batch #%(batch)s, line %(line)s of %(file)s (SHA-256 %(sha)s), run by %(by)s") % {
+        "batch": batch.pk,
+        "line": obj.import_row,
+        "file": batch.file_name,
+        "sha": batch.sha256,
+        "by": batch.started_by or "-",
+    }
+
+
 @admin.register(Customer)
 class CustomerAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
     team_scope = TeamScope(customer="")
@@ -120,11 +134,15 @@ class CustomerAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
     ]
     list_filter = ["jurisdiction", "language", "country"]
     search_fields = ["name", "external_ref"]
-    readonly_fields = ["masked_national_id", "created_at", "updated_at"]
+    readonly_fields = ["masked_national_id", "import_origin", "created_at", "updated_at"]
 
     @admin.display(description=_("national ID"))
     def masked_national_id(self, obj):
         return obj.masked_national_id
+
+    @admin.display(description=_("created by import"))
+    def import_origin(self, obj):
+        return import_origin(obj)
 
 
 @admin.register(Account)
@@ -160,6 +178,7 @@ class AccountAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
         "risk_scored_at",
         "propensity",
         "propensity_inputs",
+        "import_origin",
         "created_at",
         "updated_at",
     ]
@@ -168,6 +187,10 @@ class AccountAdmin(TeamScopedAdmin, MaskedPersonalDataMixin, admin.ModelAdmin):
     @admin.display(description=_("account number"))
     def masked_number(self, obj):
         return obj.masked_number
+
+    @admin.display(description=_("created by import"))
+    def import_origin(self, obj):
+        return import_origin(obj)
 
 
 @admin.register(BucketHistory)

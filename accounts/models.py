@@ -134,6 +134,38 @@ class BucketRange(models.Model):
             raise ValidationError({"max_days": _("Must not be below the first day.")})
 
 
+def import_trail_fields() -> tuple[models.ForeignKey, models.PositiveIntegerField]:
+    """``import_batch`` and ``import_row``: the account feed's record of what it created.
+
+    A record the feed creates gets no audit entry of its own (a million-row feed would write a
+    million of them); instead it carries the batch that created it and the file's line, and the
+    batch row says who ran it, when, and the file's SHA-256 — the audit record of everything it
+    created. Changes to existing records are still audited entry by entry.
+
+    Two nullable columns on the created row are the cheapest trail that stays exact: the values
+    are written by the same ``INSERT`` (no second table, no second index), and a NULL costs a
+    bit in the row header for records made any other way. No foreign-key constraint and no
+    index: a deferred constraint would check every imported row at commit (about 5 µs each),
+    and an ``ImportBatch`` is never deleted (its admin is read-only; it is written and committed
+    before the rows that point to it); "what did batch N create" is an auditor's rare scan.
+    """
+    batch = models.ForeignKey(
+        "ImportBatch",
+        verbose_name=_("created by import batch"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    row = models.PositiveIntegerField(
+        _("line in the import file"), null=True, blank=True, editable=False
+    )
+    return batch, row
+
+
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user) -> CustomerQuerySet:
         """Customers with an account ``user`` may see: their team's, or all for admins/heads."""
@@ -191,6 +223,7 @@ class Customer(models.Model):
         null=True,
         blank=True,
     )
+    import_batch, import_row = import_trail_fields()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -412,6 +445,7 @@ class Account(models.Model):
     # computed from (workspace.propensity); empty while no model is active (the tier decides).
     propensity = models.PositiveSmallIntegerField(_("propensity to pay"), null=True, blank=True)
     propensity_inputs = models.JSONField(_("propensity inputs"), null=True, blank=True)
+    import_batch, import_row = import_trail_fields()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -585,6 +619,9 @@ class ImportBatch(models.Model):
 
     file_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
+    # Who ran it: the user named by the caller, else the operating-system login and host of
+    # the command (``feeds.account_import.entry``).
+    started_by = models.CharField(max_length=150, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -664,6 +701,7 @@ class ContactPoint(models.Model):
     invalid_reason = models.CharField(_("why invalid"), max_length=100, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    import_batch, import_row = import_trail_fields()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

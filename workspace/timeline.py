@@ -4,7 +4,8 @@ One query per source (contacts, printed letters, payments, promises, plan events
 moves, re-ages, restrictions, dispute and complaint events together, callback events,
 settlement offers, hardship arrangements, and the audited changes of the customer's declared
 budget, contact points and evidence files with the contact points they name) — fourteen in
-all, whatever the number of events. Settlement offers and hardship arrangements carry the
+all, whatever the number of events, and one more for an account the feed created (its import
+batch). Settlement offers and hardship arrangements carry the
 moment of each step on their own rows, so each step is read from there.
 
 A letter shows its kind, pages and hash, with where to fetch its PDF.
@@ -26,7 +27,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, BucketHistory, ContactPoint, ReAge
+from accounts.models import Account, BucketHistory, ContactPoint, ImportBatch, ReAge
 from compliance.models import CommunicationRestriction, RestrictionKind
 from compliance.rules import LETTER_KINDS
 from contacts.models import CallbackEvent, CaseEvent, CaseStatus, ContactLog, Letter
@@ -55,7 +56,8 @@ class TimelineEvent:
     at: datetime
     # contact, payment, promise, plan, bucket, re_age, restriction, dispute, complaint,
     # callback, settlement, hardship, portal (the customer online), customer (declared
-    # budget, contact points, evidence files), letter (a printed letter and its PDF)
+    # budget, contact points, evidence files), letter (a printed letter and its PDF), import
+    # (the account feed's batch and line that created the account)
     kind: str
     title: str
     detail: str = ""
@@ -661,6 +663,31 @@ def _audited_changes(account: Account, limit: int | None = None) -> list[Timelin
     return events
 
 
+def _import_origin(account: Account, limit: int | None = None) -> list[TimelineEvent]:
+    """An account the account feed created has no audit entry of its own: its trail is the
+    import batch and file line it carries, shown here (who ran the batch, the file and its
+    SHA-256). One query, only for such an account."""
+    if account.import_batch_id is None:
+        return []
+    batch = (
+        ImportBatch.objects.filter(pk=account.import_batch_id)
+        .values_list("file_name", "sha256", "started_by")
+        .first()
+    )
+    file_name, sha256, started_by = batch or ("", "", "")
+    return [
+        TimelineEvent(
+            at=account.created_at,
+            kind="import",
+            title=_("Created by import batch #%(batch)s, line %(line)s")
+            % {"batch": account.import_batch_id, "line": account.import_row},
+            detail=f"{file_name} · SHA-256 {sha256}" if batch else "",
+            by=started_by or _("system"),
+            ref=account.import_batch_id,
+        )
+    ]
+
+
 def _letters(account: Account, limit: int | None = None) -> list[TimelineEvent]:
     """Each letter as printed: its kind, pages and hash, and where to fetch its PDF (the
     team-checked endpoint, which records every access)."""
@@ -709,6 +736,7 @@ def account_timeline(
     events: list[TimelineEvent] = []
     for source in SOURCES:
         events.extend(source(account, limit))
+    events.extend(_import_origin(account))  # at most one event: not a paged source
     if kinds:
         events = [e for e in events if e.kind in kinds]
     events.sort(key=lambda e: (e.at, e.ref or 0), reverse=True)

@@ -13,10 +13,16 @@ traceable. Otherwise everything happens in one transaction: customers are upsert
 customer is an error), phone and email become contact points when the customer does not have them
 yet, a new account gets its first bucket stay at the business date and is assigned to the
 least-loaded specialist of its team, and risk tiers are recomputed for new and changed accounts.
-Every created or changed customer and account gets one django-auditlog ``LogEntry`` (actor
-empty, ``additional_data`` naming the import batch and file); a row equal to what is stored
-writes nothing, so importing the same file twice changes nothing the second time. ``--dry-run``
-validates and counts without writing anything (not even the batch row).
+
+The trail. The ``ImportBatch`` row is the audit record of what the import created: who ran it
+(``started_by``), when, the file's name and SHA-256, its row count and counts; every customer,
+account and contact point it created carries ``import_batch`` and ``import_row`` (the file
+line), shown on the case timeline and in the admin, and gets no audit entry of its own (the
+first bucket stay belongs to its account). Every change to an existing customer or account,
+and every contact point added to an existing customer, gets one django-auditlog ``LogEntry`` as
+before (actor empty, ``additional_data`` naming the import batch and file). A row equal to what
+is stored writes nothing, so importing the same file twice changes nothing the second time.
+``--dry-run`` validates and counts without writing anything (not even the batch row).
 
 Two engines share the spec. On PostgreSQL, ``postgres_engine`` streams the file with COPY into a
 staging table and does everything after that in set-based SQL generated from the spec; elsewhere

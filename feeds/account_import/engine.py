@@ -143,8 +143,13 @@ class Engine:
         self.result.errors = [str(e) for e in sorted(errors)]
 
     def after_write(self, team_ids: set[int], risk_ids: list[int]) -> None:
-        """Assign new/moved accounts per team, then refresh risk in chunks (shared)."""
-        for team in Team.objects.filter(pk__in=team_ids):
+        """Assign new/moved accounts per team, then refresh risk in chunks (shared). A team
+        with no unassigned open account is skipped (counting its specialists' loads reads
+        every account they hold)."""
+        waiting = Account.objects.filter(
+            team_id__in=team_ids, assigned_to__isnull=True, stage__in=OPEN_STAGES
+        ).values("team_id")
+        for team in Team.objects.filter(pk__in=waiting):
             services.accounts_assign_unassigned(team=team)
         self.timer.lap("assign")
         fields = [

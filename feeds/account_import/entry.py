@@ -4,6 +4,8 @@ in one transaction."""
 
 from __future__ import annotations
 
+import getpass
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -29,12 +31,20 @@ def import_accounts(
     dry_run: bool = False,
     progress: bool = False,
     as_of: date | None = None,
+    started_by: str | None = None,
 ) -> ImportResult:
     """Validate then apply one feed file (see ``feeds.account_import``); never raises on bad
-    data."""
+    data. ``started_by`` names who ran it on the batch (default: the operating-system login
+    and host running this process)."""
     path = Path(path)
     result = ImportResult(file_name=path.name, dry_run=dry_run)
-    batch = None if dry_run else ImportBatch.objects.create(file_name=path.name[:255], sha256="")
+    batch = (
+        None
+        if dry_run
+        else ImportBatch.objects.create(
+            file_name=path.name[:255], sha256="", started_by=(started_by or _who())[:150]
+        )
+    )
     result.batch_id = batch.pk if batch else None
     as_of = as_of or delinquency.business_date()
     with (
@@ -60,6 +70,14 @@ def import_accounts(
         if batch is not None and batch.status == ImportBatch.Status.RUNNING:
             _finish_batch(batch, result, reader.drain())  # rejected: the only write
     return result
+
+
+def _who() -> str:
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        login = "?"
+    return f"{login}@{socket.gethostname()}"
 
 
 def _finish_batch(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from auditlog.diff import mask_str
 from auditlog.models import LogEntry
@@ -41,6 +41,8 @@ from feeds.account_import.spec import (
     msg_no_team,
     msg_other_customer,
 )
+
+_Traced = TypeVar("_Traced", Customer, Account, ContactPoint)
 
 
 def audit_text(value: Any) -> Any:
@@ -242,7 +244,7 @@ class PortableEngine(Engine):
         self.customers_by_ref = {}
         planned = []
         for ref, row in firsts.items():
-            customer = existing.get(ref) or Customer()
+            customer = existing.get(ref) or self.traced(Customer(), row.line)
             changes = _assign(customer, CUSTOMER_FIELDS, row.values, self.now)
             self.customers_by_ref[ref] = customer
             if customer.pk is None or changes:
@@ -257,7 +259,7 @@ class PortableEngine(Engine):
             firsts.setdefault(row.values["account_number"], row)
         planned = []
         for number, row in firsts.items():
-            account = existing.get(number) or Account()
+            account = existing.get(number) or self.traced(Account(), row.line)
             on_plan = account.pk is not None and account.stage == PLAN_STAGE
             managed = [
                 m for m in ACCOUNT_FIELDS if not (on_plan and m.field in PLAN_MEASURED_FIELDS)
@@ -277,22 +279,30 @@ class PortableEngine(Engine):
                 account.team_id = team_id
                 account.assigned_to_id = None
             account._import_ref = row.values["external_ref"]
-            if account.pk is None:
-                changes = {"customer": [None, None], **changes}  # id known after insert
             if account.pk is None or changes:
                 planned.append((account, changes))
         return planned
 
+    def traced(self, instance: _Traced, line: int) -> _Traced:
+        """A new record carries its batch and file line instead of an audit entry
+        (``accounts.models.import_trail_fields``)."""
+        instance.import_batch = self.batch
+        instance.import_row = line
+        return instance
+
     def create_contact_points(self, rows: list[_Parsed], by_ref: Mapping[str, Customer]) -> set:
-        wanted: dict[tuple[int, str, str], str] = {}
+        """The file's phones and emails the customer does not have yet; returns the existing
+        customers that got one (their other accounts' risk may change)."""
+        wanted: dict[tuple[int, str, str], tuple[str, int]] = {}
         for row in rows:
             customer_id = by_ref[row.values["external_ref"]].pk
             phone = row.values.get("phone")
             if phone:
-                wanted.setdefault((customer_id, ContactPoint.Kind.PHONE, phone[0]), phone[1])
+                key = (customer_id, ContactPoint.Kind.PHONE, phone[0])
+                wanted.setdefault(key, (phone[1], row.line))
             email = row.values.get("email")
             if email:
-                wanted.setdefault((customer_id, ContactPoint.Kind.EMAIL, email), "")
+                wanted.setdefault((customer_id, ContactPoint.Kind.EMAIL, email), ("", row.line))
         customer_ids = sorted({key[0] for key in wanted})
         have: set[tuple[int, str, str]] = set()
         for chunk in chunks(customer_ids, 900):
@@ -303,25 +313,26 @@ class PortableEngine(Engine):
             )
         kinds_had = {(c, k) for c, k, _ in have}
         points = []
-        for (customer_id, kind, value), region in wanted.items():
+        for (customer_id, kind, value), (region, line) in wanted.items():
             if (customer_id, kind, value) in have:
                 continue
             primary = (customer_id, kind) not in kinds_had
             kinds_had.add((customer_id, kind))
-            points.append(
-                ContactPoint(
-                    customer_id=customer_id,
-                    kind=kind,
-                    value=value,
-                    region=region,
-                    label=ContactPoint.Label.MOBILE,
-                    is_primary=primary,
-                )
+            point = ContactPoint(
+                customer_id=customer_id,
+                kind=kind,
+                value=value,
+                region=region,
+                label=ContactPoint.Label.MOBILE,
+                is_primary=primary,
             )
+            points.append(self.traced(point, line))
         ContactPoint.objects.bulk_create(points, batch_size=500)
         self.result.contact_points_created = len(points)
-        self.created_points = points
-        return {p.customer_id for p in points}
+        new_customers = {c.pk for c in by_ref.values() if c._import_created}
+        # A point added to an existing customer changes that customer: audited as before.
+        self.added_points = [p for p in points if p.customer_id not in new_customers]
+        return {p.customer_id for p in self.added_points}
 
     def open_first_stays(self, accounts: list[Account]) -> None:
         buckets = delinquency.configured_buckets()
@@ -340,20 +351,22 @@ class PortableEngine(Engine):
         BucketHistory.objects.bulk_create(stays, batch_size=500)
 
     def write_audit(self, customers: list, accounts: list) -> None:
+        """An UPDATE entry per changed customer and account and a CREATE entry per contact
+        point added to an existing customer; what the batch created has none (its trail is
+        the batch and line it carries)."""
         entries = []
         for model, planned in ((Customer, customers), (Account, accounts)):
             content_type = ContentType.objects.get_for_model(model)
             for instance, changes in planned:
-                if "customer" in changes and changes["customer"] == [None, None]:
-                    changes["customer"] = [None, instance.customer_id]
-                created = instance._import_created
+                if instance._import_created:
+                    continue
                 entries.append(
                     LogEntry(
                         content_type=content_type,
                         object_pk=str(instance.pk),
                         object_id=instance.pk,
                         object_repr=str(instance),
-                        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+                        action=LogEntry.Action.UPDATE,
                         changes=changes,
                         changes_text="",
                         actor=None,
@@ -362,7 +375,7 @@ class PortableEngine(Engine):
                     )
                 )
         points_type = ContentType.objects.get_for_model(ContactPoint)
-        for point in getattr(self, "created_points", []):
+        for point in getattr(self, "added_points", []):
             changes = {}
             for name in CONTACT_POINT_AUDIT_FIELDS:
                 field = ContactPoint._meta.get_field(name)

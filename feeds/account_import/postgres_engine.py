@@ -5,14 +5,21 @@
 
 The file is streamed with COPY (``core.bulk_copy.copy_from_stream``) into a temporary staging
 table and everything after that is set-based SQL generated from the spec: validation (one scan
-for the per-cell rules plus one query per cross-row rule), the upserts (``INSERT … ON CONFLICT …
-DO UPDATE … WHERE`` values differ), contact points, first bucket stays (``delinquency.annotate``,
-i.e. ``bucket_case``), audit rows (``INSERT … SELECT`` building ``changes`` from the staged old
-and new values), the specialist assignment (the same greedy least-loaded picks as
-``services.accounts_assign_unassigned``, computed in SQL and written with the insert) and the
-risk tier (``risk_sql``, a port of ``accounts.risk.score`` over ``accounts.risk.risk_inputs``, also
-written with the insert; test_import_accounts checks it against
-``workspace.risk_refresh.accounts_risk_refresh``).
+for the per-cell rules plus one query per cross-row rule), the plan (per customer and account
+the file's values, the stored ones and the id each will have — new ids are taken from the
+table's sequence here), the writes (a plain ``INSERT … SELECT`` of the new records carrying
+their import batch and file line, an ``UPDATE … FROM`` of the changed ones), contact points,
+first bucket stays (``delinquency.annotate``, i.e. ``bucket_case``), audit rows for the changes
+(``INSERT … SELECT`` building ``changes`` from the staged old and new values), the specialist
+assignment (the same greedy least-loaded picks as ``services.accounts_assign_unassigned``,
+computed in SQL and written with the insert) and the risk tier (``risk_sql``, a port of
+``accounts.risk.score`` over ``accounts.risk.risk_inputs``, also written with the insert;
+test_import_accounts checks it against ``workspace.risk_refresh.accounts_risk_refresh``).
+
+What the import creates gets no audit entry: its trail is the ``ImportBatch`` (who, when, the
+file's SHA-256) and the batch and line each new customer, account and contact point carries
+(``accounts.models.import_trail_fields``). Changes to existing customers and accounts, and a
+contact point added to an existing customer, are audited entry by entry as before.
 
 Differences from the portable engine: phones are checked with a cheap SQL pattern (NANP
 numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead of
@@ -20,8 +27,7 @@ numbers for US, mobile/landline shapes for CN, generic E.164 otherwise) instead 
 that ``phonenumbers`` rejects (e.g. a 555 area code) can pass here; the contact point's region is
 the jurisdiction when the number's country code matches it, else empty. A row with the wrong
 number of fields or bad UTF-8 stops COPY, so only the first such row is reported, with
-PostgreSQL's physical line number. Contact points created by the import are not written to the
-audit log (only customers and accounts are).
+PostgreSQL's physical line number.
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import DataError, connection, models, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 
 from accounts import delinquency, masking, risk, services
 from accounts.models import (
@@ -168,9 +173,7 @@ class PostgresEngine(Engine):
     TEMP_TABLES = (
         "imp_raw",
         "imp_cust",
-        "imp_cust_w",
         "imp_acct",
-        "imp_acct_w",
         "imp_cp_src",
         "imp_cp_w",
         "imp_contactable",
@@ -213,9 +216,19 @@ class PostgresEngine(Engine):
         self.cursor.execute("DROP VIEW IF EXISTS imp_rows")
         self.cursor.execute("DROP TABLE IF EXISTS " + ", ".join(self.TEMP_TABLES))
 
-    def temp_table(self, name: str, select: str, params: Mapping[str, Any] | None = None) -> None:
+    def temp_table(
+        self,
+        name: str,
+        select: str,
+        params: Mapping[str, Any] | None = None,
+        analyze: Iterable[str] = (),
+    ) -> None:
+        """``CREATE TEMP TABLE name AS select``, then ANALYZE (autovacuum never analyzes temp
+        tables) of the ``analyze`` columns only: the keys and flags later statements join and
+        filter on (statistics of every wide column cost more than they help)."""
         self.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select}", params)
-        self.execute(f"ANALYZE {name}")  # autovacuum never analyzes temp tables
+        columns = ", ".join(analyze)
+        self.execute(f"ANALYZE {name} ({columns})" if columns else f"ANALYZE {name}")
 
     def copy(self) -> list[RowError]:
         columns = ", ".join(f"{staging_column(n)} text" for n in self.header)
@@ -235,7 +248,8 @@ class PostgresEngine(Engine):
             self.result.rows = max(line - 1, 0)
             message = getattr(diag, "message_primary", None) or str(exc).strip()
             return [RowError(line, -1, "row", message)]
-        self.cursor.execute("ANALYZE imp_raw")
+        keys = [staging_column(n) for n in ("external_ref", "account_number") if n in self.header]
+        self.cursor.execute(f"ANALYZE imp_raw ({', '.join(keys)})" if keys else "ANALYZE imp_raw")
         self.cursor.execute(self.cols.view_sql())
         self.result.rows = self.fetchall("SELECT count(*) FROM imp_raw")[0][0]
         return []
@@ -343,7 +357,11 @@ class PostgresEngine(Engine):
         carry: Iterable[str] = (),
     ) -> None:
         """Temp table ``name``: per key the file's final values (``f_``), the stored ones
-        (``o_``), the stored ``id`` and whether anything differs (``changed``)."""
+        (``o_``), the stored ``id`` (NULL for a new record), the id it will have (``nid``: the
+        stored one, or the next of the table's sequence, taken here so that every later
+        statement joins on it instead of on what an ``INSERT … RETURNING`` gave back), the
+        file line it comes from (``line``, its first row) and whether anything differs
+        (``changed``)."""
         quote = connection.ops.quote_name
 
         def column(field_name: str) -> str:
@@ -368,13 +386,22 @@ class PostgresEngine(Engine):
         compare_old = ", ".join(f"o.{column(n)}" for n in final)
         self.temp_table(
             name,
-            f"SELECT s.k, {''.join(f's.{c}, ' for c in carry)}o.id, {', '.join(old)}, "
-            f"{', '.join(finals)}, "
+            f"SELECT s.k, {''.join(f's.{c}, ' for c in carry)}o.id, "
+            f"COALESCE(o.id, nextval({sql_literal(self.sequence(model))}::regclass)) "
+            f"AS nid, s.line, {', '.join(old)}, {', '.join(finals)}, "
             f"(o.id IS NOT NULL AND ({compare_new}) IS DISTINCT FROM ({compare_old})) AS changed "
-            f"FROM (SELECT DISTINCT ON (1) {self.cols(key_column)} AS k, {', '.join(new)}"
-            f"{extra_select} FROM imp_rows r {extra_join} ORDER BY 1, r.line) s "
+            f"FROM (SELECT DISTINCT ON (1) {self.cols(key_column)} AS k, r.line + 1 AS line, "
+            f"{', '.join(new)}{extra_select} FROM imp_rows r {extra_join} ORDER BY 1, r.line) s "
             f"LEFT JOIN {_table(model)} o ON o.{key_field} = s.k",
+            analyze=("k", *carry, "id", "changed"),
         )
+
+    def sequence(self, model: type[models.Model]) -> str:
+        """The sequence behind the table's ``id`` (an identity column's, or a serial's)."""
+        ((name,),) = self.fetchall(
+            "SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": _table(model)}
+        )
+        return name
 
     def lock_existing(self) -> None:
         """Lock the stored rows the file touches, so the old values we audit stay true."""
@@ -401,15 +428,21 @@ class PostgresEngine(Engine):
             f"WHERE {cols('phone')} IS NOT NULL UNION ALL "
             f"SELECT {cols('external_ref')}, 'email', {self.typed('email')}, '', r.line "
             f"FROM imp_rows r WHERE {cols('email')} IS NOT NULL) u GROUP BY ref, kind, value, jur",
+            analyze=("ref", "kind", "value"),
         )
         table = _table(ContactPoint)
         self.temp_table(
             "imp_contactable",
-            f"SELECT c.k AS ref FROM imp_cust c WHERE c.id IS NOT NULL AND EXISTS (SELECT 1 "
+            # A new customer with a point in the file; an existing one with a contactable
+            # stored point or a point in the file it does not have yet.
+            "SELECT c.k AS ref FROM imp_cust c WHERE c.id IS NULL "
+            "AND c.k IN (SELECT ref FROM imp_cp_src) "
+            "UNION ALL SELECT c.k FROM imp_cust c WHERE c.id IS NOT NULL AND (EXISTS (SELECT 1 "
             f"FROM {table} x WHERE x.customer_id = c.id AND {contactable_sql('x')}) "
-            "UNION SELECT s.ref FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
-            f"WHERE c.id IS NULL OR NOT EXISTS (SELECT 1 FROM {table} x "
-            "WHERE x.customer_id = c.id AND x.kind = s.kind AND x.value = s.value)",
+            "OR EXISTS (SELECT 1 FROM imp_cp_src s WHERE s.ref = c.k AND NOT EXISTS (SELECT 1 "
+            f"FROM {table} x WHERE x.customer_id = c.id AND x.kind = s.kind "
+            "AND x.value = s.value)))",
+            analyze=("ref",),
         )
 
     def plan_assignment(self) -> None:
@@ -449,6 +482,7 @@ class PostgresEngine(Engine):
                 "sp_user": [u for _, u, _ in loads],
                 "sp_load": [n for _, _, n in loads],
             },
+            analyze=("k",),
         )
 
     def apply(self) -> None:
@@ -494,19 +528,14 @@ class PostgresEngine(Engine):
         )[0]
         if result.dry_run:
             return
+        self.params["batch"] = self.batch.pk if self.batch else None
         self.plan_contact_points()
         self.plan_assignment()
         self.timer.lap("plan")
-        self.upsert_customers()
-        self.upsert_accounts()
-        result.customers_created, result.customers_updated = self.fetchall(
-            "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) "
-            "FROM imp_cust_w"
-        )[0]
-        result.accounts_created, result.accounts_updated = self.fetchall(
-            "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) "
-            "FROM imp_acct_w"
-        )[0]
+        self.insert_customers()
+        self.update_customers()
+        self.insert_accounts()
+        self.update_accounts()
         self.timer.lap("upsert")
         self.create_contact_points()
         self.refresh_risk_of_newly_contactable()
@@ -518,67 +547,58 @@ class PostgresEngine(Engine):
         team_ids = {
             t
             for (t,) in self.fetchall(
-                "SELECT DISTINCT s.f_team FROM imp_acct s JOIN imp_acct_w w ON w.number = s.k "
-                "WHERE w.created OR s.f_team IS DISTINCT FROM s.o_team"
+                "SELECT DISTINCT f_team FROM imp_acct "
+                "WHERE id IS NULL OR (changed AND f_team IS DISTINCT FROM o_team)"
             )
         }
-        # Accounts that moved team got a specialist of their new team in the upsert: what
+        # Accounts that moved team got a specialist of their new team in the update: what
         # follows an account (its open callbacks) moves too.
         accounts_reassigned_send(
             i
             for (i,) in self.fetchall(
-                "SELECT w.id FROM imp_acct s JOIN imp_acct_w w ON w.number = s.k "
-                "WHERE NOT w.created AND s.f_team IS DISTINCT FROM s.o_team"
+                "SELECT id FROM imp_acct WHERE changed AND f_team IS DISTINCT FROM o_team"
             )
         )
-        # Risk is already set by the upsert; the service picks up any other unassigned
-        # account of the touched teams (normally none).
+        # Risk is already set by the insert and update; the service picks up any other
+        # unassigned account of the touched teams (normally none).
         self.after_write(team_ids, [])
 
     # -- write --
-    def upsert_customers(self) -> None:
-        quote = connection.ops.quote_name
-        provided = {m.field: f"s.f_{m.field}" for m in CUSTOMER_FIELDS}
-        names, values = _insert_sql(Customer, provided, self.params, "cust")
-        fields = [quote(Customer._meta.get_field(m.field).column) for m in CUSTOMER_FIELDS]
-        table = _table(Customer)
-        self.execute(
-            "CREATE TEMP TABLE imp_cust_w (id bigint, external_ref text, created bool) "
-            "ON COMMIT DROP"
-        )
-        self.execute(
-            f"WITH up AS (INSERT INTO {table} AS o ({names}) SELECT {values} FROM imp_cust s "
-            "WHERE s.id IS NULL OR s.changed ORDER BY s.k "
-            "ON CONFLICT (external_ref) DO UPDATE SET "
-            + ", ".join(f"{f} = EXCLUDED.{f}" for f in fields)
-            + ", updated_at = EXCLUDED.updated_at "
-            f"WHERE ({', '.join('o.' + f for f in fields)}) IS DISTINCT FROM "
-            f"({', '.join('EXCLUDED.' + f for f in fields)}) "
-            "RETURNING o.id, o.external_ref, (o.xmax = 0) AS created) "
-            "INSERT INTO imp_cust_w SELECT * FROM up"
-        )
-        self.execute("ANALYZE imp_cust_w")
+    # New records are plain INSERTs with the ids taken in the plan (``nid``) and changed ones
+    # plain UPDATEs of the rows locked by ``lock_existing``: no ``ON CONFLICT`` (its speculative
+    # insertion costs an extra index probe per row) and no ``RETURNING`` table to join back by
+    # key. A record another session creates with the same key meanwhile makes the INSERT fail
+    # (unique violation): the import then fails with nothing applied, its batch says so, and
+    # a rerun sees that record as existing.
+    # Each new record carries its batch and file line (``accounts.models.import_trail_fields``).
 
-    def upsert_accounts(self) -> None:
-        """Insert/update accounts with their team, specialist and risk in one statement."""
-        quote = connection.ops.quote_name
-        provided = {m.field: f"s.f_{m.field}" for m in ACCOUNT_FIELDS}
-        provided.update(
-            {
-                "team": "s.f_team",
-                "customer": "COALESCE(c.id, w.id)",
-                "assigned_to": "asg.user_id",
-                "risk_score": "rk.score",
-                "risk_tier": "rk.tier",
-                "risk_factors": "rk.factors",
-                "risk_scored_at": "%(now)s",
-            }
+    def insert_customers(self) -> None:
+        provided = {m.field: f"s.f_{m.field}" for m in CUSTOMER_FIELDS}
+        provided.update(self.trail())
+        names, values = _insert_sql(Customer, provided, self.params, "cust")
+        self.execute(
+            f"INSERT INTO {_table(Customer)} (id, {names}) SELECT s.nid, {values} "
+            "FROM imp_cust s WHERE s.id IS NULL ORDER BY s.nid"
         )
-        names, values = _insert_sql(Account, provided, self.params, "acct")
-        fields = [quote(Account._meta.get_field(m.field).column) for m in ACCOUNT_FIELDS]
-        fields.append("team_id")
-        risk_fields = ["risk_score", "risk_tier", "risk_factors", "risk_scored_at"]
-        rk = risk_sql(
+
+    def update_customers(self) -> None:
+        quote = connection.ops.quote_name
+        fields = [
+            (quote(Customer._meta.get_field(m.field).column), f"s.f_{m.field}")
+            for m in CUSTOMER_FIELDS
+        ]
+        self.execute(
+            f"UPDATE {_table(Customer)} o SET "
+            + ", ".join(f"{column} = {value}" for column, value in fields)
+            + ", updated_at = %(now)s FROM imp_cust s WHERE o.id = s.id AND s.changed"
+        )
+
+    @staticmethod
+    def trail() -> dict[str, str]:
+        return {"import_batch": "%(batch)s", "import_row": "s.line"}
+
+    def account_risk(self) -> str:
+        return risk_sql(
             _dpd_sql("s.f_delinquent_since"),
             "s.f_principal_balance + s.f_interest_balance + s.f_fee_balance",
             "s.f_currency",
@@ -586,30 +606,72 @@ class PostgresEngine(Engine):
             "ct.ref IS NOT NULL",
             "s.o_hardship_declared_at IS NOT NULL",
         )
-        self.execute(
-            "CREATE TEMP TABLE imp_acct_w (id bigint, number text, created bool) ON COMMIT DROP"
+
+    def insert_accounts(self) -> None:
+        """New accounts with their team, specialist and risk in one statement."""
+        provided = {m.field: f"s.f_{m.field}" for m in ACCOUNT_FIELDS}
+        provided.update(
+            {
+                "team": "s.f_team",
+                "customer": "c.nid",
+                "assigned_to": "asg.user_id",
+                "risk_score": "rk.score",
+                "risk_tier": "rk.tier",
+                "risk_factors": "rk.factors",
+                "risk_scored_at": "%(now)s",
+                **self.trail(),
+            }
         )
+        names, values = _insert_sql(Account, provided, self.params, "acct")
         self.execute(
-            f"WITH up AS (INSERT INTO {_table(Account)} AS o ({names}) SELECT {values} "
-            "FROM imp_acct s JOIN imp_cust c ON c.k = s.ref "
-            "LEFT JOIN imp_cust_w w ON w.external_ref = s.ref "
+            f"INSERT INTO {_table(Account)} (id, {names}) SELECT s.nid, {values} "
+            # In id order for the indexes: sorted before the joins (hash joins probing with
+            # these rows keep their order), where the rows are narrow; a sort of the finished
+            # rows (risk factors and all) spills to disk for a million accounts.
+            "FROM (SELECT * FROM imp_acct WHERE id IS NULL ORDER BY nid) s "
+            "JOIN imp_cust c ON c.k = s.ref "
             "LEFT JOIN imp_contactable ct ON ct.ref = s.ref "
-            f"LEFT JOIN imp_assign asg ON asg.k = s.k CROSS JOIN {rk} "
-            "WHERE s.id IS NULL OR s.changed ORDER BY s.k "
-            "ON CONFLICT (number) DO UPDATE SET "
-            + ", ".join(f"{f} = EXCLUDED.{f}" for f in fields + risk_fields)
-            + ", assigned_to_id = CASE WHEN o.team_id IS DISTINCT FROM EXCLUDED.team_id "
-            "THEN EXCLUDED.assigned_to_id ELSE o.assigned_to_id END, "
-            "updated_at = EXCLUDED.updated_at "
-            f"WHERE ({', '.join('o.' + f for f in fields)}) IS DISTINCT FROM "
-            f"({', '.join('EXCLUDED.' + f for f in fields)}) "
-            "AND o.customer_id = EXCLUDED.customer_id "
-            "RETURNING o.id, o.number, (o.xmax = 0) AS created) "
-            "INSERT INTO imp_acct_w SELECT * FROM up"
+            f"LEFT JOIN imp_assign asg ON asg.k = s.k CROSS JOIN {self.account_risk()} "
         )
-        self.execute("ANALYZE imp_acct_w")
+
+    def update_accounts(self) -> None:
+        """Changed accounts: the file's values, risk, and a specialist of the new team for an
+        account that moved team (``imp_assign``)."""
+        quote = connection.ops.quote_name
+        fields = [
+            (quote(Account._meta.get_field(m.field).column), f"s.f_{m.field}")
+            for m in ACCOUNT_FIELDS
+        ]
+        fields += [
+            ("team_id", "s.f_team"),
+            (
+                "assigned_to_id",
+                "CASE WHEN s.o_team IS DISTINCT FROM s.f_team THEN asg.user_id "
+                "ELSE s.o_assigned_to END",
+            ),
+            ("risk_score", "rk.score"),
+            ("risk_tier", "rk.tier"),
+            ("risk_factors", "rk.factors"),
+            ("risk_scored_at", "%(now)s"),
+            ("updated_at", "%(now)s"),
+        ]
+        self.execute(
+            f"UPDATE {_table(Account)} o SET "
+            + ", ".join(f"{column} = u.v{n}" for n, (column, _) in enumerate(fields))
+            + " FROM (SELECT s.id, "
+            + ", ".join(f"{value} AS v{n}" for n, (_, value) in enumerate(fields))
+            + " FROM imp_acct s LEFT JOIN imp_contactable ct ON ct.ref = s.ref "
+            f"LEFT JOIN imp_assign asg ON asg.k = s.k CROSS JOIN {self.account_risk()} "
+            "WHERE s.changed) u WHERE o.id = u.id"
+        )
 
     def create_contact_points(self) -> None:
+        """The file's phones and emails that the customer does not have yet.
+
+        A new customer's points are plain INSERTs carrying the batch and line (nobody else can
+        see that customer yet, so nothing can conflict); an existing customer's go through
+        ``ON CONFLICT DO NOTHING`` and into ``imp_cp_w``, for their audit entries and the
+        risk of the customer's other accounts."""
         table = _table(ContactPoint)
         provided = {
             "customer": "customer_id",
@@ -618,22 +680,30 @@ class PostgresEngine(Engine):
             "region": "region",
             "label": sql_literal(ContactPoint.Label.MOBILE),
             "is_primary": "is_primary",
+            "import_batch": "%(batch)s",
+            "import_row": "line",
         }
         names, values = _insert_sql(ContactPoint, provided, self.params, "cp")
+        self.execute(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM (SELECT c.nid AS customer_id, "
+            "s.kind, s.value, s.region, s.line + 1 AS line, row_number() OVER (PARTITION BY "
+            "c.nid, s.kind ORDER BY s.line) = 1 AS is_primary "
+            "FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref WHERE c.id IS NULL) p "
+            "ORDER BY customer_id, kind, line"
+        )
+        created = self.cursor.rowcount
         self.execute(
             "CREATE TEMP TABLE imp_cp_w (id bigint, customer_id bigint, kind text, label text, "
             "value text, region text, is_primary boolean) ON COMMIT DROP"
         )
         self.execute(
-            "WITH cand AS (SELECT COALESCE(c.id, w.id) AS customer_id, c.id AS old_customer, "
-            "s.kind, s.value, s.region, s.line FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
-            "LEFT JOIN imp_cust_w w ON w.external_ref = s.ref), "
-            "fresh AS (SELECT cand.*, row_number() OVER (PARTITION BY customer_id, kind "
-            "ORDER BY line) AS n FROM cand WHERE old_customer IS NULL OR NOT EXISTS (SELECT 1 "
-            f"FROM {table} x WHERE x.customer_id = cand.customer_id AND x.kind = cand.kind "
-            "AND x.value = cand.value)), "
-            "ranked AS (SELECT fresh.*, n = 1 AND (old_customer IS NULL OR NOT EXISTS (SELECT 1 "
-            f"FROM {table} x WHERE x.customer_id = fresh.customer_id AND x.kind = fresh.kind)) "
+            "WITH fresh AS (SELECT c.id AS customer_id, s.kind, s.value, s.region, "
+            "s.line + 1 AS line, row_number() OVER (PARTITION BY c.id, s.kind "
+            "ORDER BY s.line) AS n FROM imp_cp_src s JOIN imp_cust c ON c.k = s.ref "
+            f"WHERE c.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {table} x "
+            "WHERE x.customer_id = c.id AND x.kind = s.kind AND x.value = s.value)), "
+            "ranked AS (SELECT fresh.*, n = 1 AND NOT EXISTS (SELECT 1 "
+            f"FROM {table} x WHERE x.customer_id = fresh.customer_id AND x.kind = fresh.kind) "
             "AS is_primary FROM fresh), "
             f"ins AS (INSERT INTO {table} ({names}) SELECT {values} FROM ranked "
             "ORDER BY customer_id, kind, line "
@@ -641,10 +711,11 @@ class PostgresEngine(Engine):
             "RETURNING id, customer_id, kind, label, value, region, is_primary) "
             "INSERT INTO imp_cp_w SELECT * FROM ins"
         )
-        self.result.contact_points_created = self.cursor.rowcount
+        self.result.contact_points_created = created + self.cursor.rowcount
 
     def refresh_risk_of_newly_contactable(self) -> None:
-        """Accounts the file did not change whose customer just became reachable."""
+        """Accounts the file did not change whose customer (an existing one) just became
+        reachable."""
         table = _table(Account)
         rk = risk_sql(
             _dpd_sql("b.delinquent_since"),
@@ -659,16 +730,21 @@ class PostgresEngine(Engine):
             f"UPDATE {table} a SET risk_score = rk.score, risk_tier = rk.tier, "
             "risk_factors = rk.factors, risk_scored_at = %(now)s "
             f"FROM {table} b CROSS JOIN {rk} WHERE a.id = b.id "
-            "AND b.customer_id IN (SELECT p.customer_id FROM imp_cp_w p "
-            "JOIN imp_cust c ON c.id = p.customer_id) "  # c.id: customers that existed before
-            "AND b.id NOT IN (SELECT id FROM imp_acct_w)"
+            "AND b.customer_id IN (SELECT customer_id FROM imp_cp_w) "
+            "AND b.id NOT IN (SELECT nid FROM imp_acct WHERE id IS NULL OR changed)"
         )
 
     def open_first_stays(self) -> None:
-        """First bucket stay of each new account, by ``delinquency.annotate`` (bucket_case)."""
-        created = Account.objects.filter(
-            id__in=RawSQL("SELECT id FROM imp_acct_w WHERE created", ())
-        )
+        """First bucket stay of each new account, by ``delinquency.annotate`` (bucket_case).
+
+        It carries no trail of its own: it is the first stay of an account that carries its
+        batch and line, opened on the batch's business date in the same transaction."""
+        (first_id,) = self.fetchall("SELECT min(nid) FROM imp_acct WHERE id IS NULL")[0]
+        if first_id is None:
+            return
+        # The accounts this batch created, as a range scan of the table's newest ids (a join
+        # with the plan's ids, estimated blind, became a million index probes).
+        created = Account.objects.filter(id__gte=first_id, import_batch_id=self.params["batch"])
         query = (
             delinquency.annotate(created, as_of=self.as_of)
             .annotate(balance=F("principal_balance") + F("interest_balance") + F("fee_balance"))
@@ -687,11 +763,14 @@ class PostgresEngine(Engine):
         names += ", " + quote(BucketHistory._meta.get_field("exited_to").column)
         self.cursor.execute(
             f"INSERT INTO {_table(BucketHistory)} ({names}) "
-            f"SELECT {', '.join(columns.values())}, '' FROM ({sql}) q",
+            f"SELECT {', '.join(columns.values())}, '' FROM ({sql}) q ORDER BY q.id",
             (self.as_of, *params),
         )
 
     def write_audit(self) -> None:
+        """One UPDATE entry per changed customer and account, one CREATE entry per contact
+        point added to an existing customer; what the batch created has none (its trail is
+        the batch and line it carries)."""
         mask = masking.MASK
         account_repr = (
             f"CASE WHEN length(s.f_number) <= 4 THEN repeat({sql_literal(mask)}, "
@@ -701,41 +780,26 @@ class PostgresEngine(Engine):
         customer_fields = [m.field for m in CUSTOMER_FIELDS]
         account_fields = [m.field for m in ACCOUNT_FIELDS] + ["customer", "team", "assigned_to"]
         targets = (
-            (
-                Customer,
-                "imp_cust",
-                "imp_cust_w",
-                "external_ref",
-                "s.f_name",
-                customer_fields,
-                "",
-                "",
-            ),
+            (Customer, "imp_cust", "s.f_name", customer_fields, "", ""),
             (
                 Account,
                 "imp_acct",
-                "imp_acct_w",
-                "number",
                 account_repr,
                 account_fields,
-                ", COALESCE(c.id, cw.id) AS f_customer, CASE WHEN s.f_team IS DISTINCT FROM "
+                ", s.o_customer AS f_customer, CASE WHEN s.f_team IS DISTINCT FROM "
                 "s.o_team THEN asg.user_id ELSE s.o_assigned_to END AS f_assigned_to",
-                " JOIN imp_cust c ON c.k = s.ref LEFT JOIN imp_cust_w cw "
-                "ON cw.external_ref = s.ref LEFT JOIN imp_assign asg ON asg.k = s.k",
+                " LEFT JOIN imp_assign asg ON asg.k = s.k",
             ),
         )
         self.params["audit_extra"] = _json(self.additional_data)
         self.write_contact_point_audit()
-        for model, plan, written, key, object_repr, names, extra, join in targets:
+        for model, plan, object_repr, names, extra, join in targets:
             provided = {
                 "content_type": str(ContentType.objects.get_for_model(model).pk),
-                "object_pk": "w.id::text",
-                "object_id": "w.id",
+                "object_pk": "s.id::text",
+                "object_id": "s.id",
                 "object_repr": object_repr,
-                "action": (
-                    f"CASE WHEN w.created THEN {LogEntry.Action.CREATE} "
-                    f"ELSE {LogEntry.Action.UPDATE} END"
-                ),
+                "action": str(LogEntry.Action.UPDATE),
                 "changes_text": "''",
                 "changes": _audit_changes_sql(model, names),
                 "actor": "NULL",
@@ -745,8 +809,7 @@ class PostgresEngine(Engine):
             columns, values = _insert_sql(LogEntry, provided, self.params, "log")
             self.execute(
                 f"INSERT INTO {_table(LogEntry)} ({columns}) SELECT {values} "
-                f"FROM (SELECT s.*{extra} FROM {plan} s{join}) s "
-                f"JOIN {written} w ON w.{key} = s.k ORDER BY w.id"
+                f"FROM (SELECT s.*{extra} FROM {plan} s{join} WHERE s.changed) s ORDER BY s.id"
             )
 
     def write_contact_point_audit(self) -> None:

@@ -1,18 +1,31 @@
-"""Time ``import_accounts`` on PostgreSQL against a bare COPY of the same file.
+"""Time ``import_accounts`` on PostgreSQL against the honest floor: COPY of the same rows.
 
-Run as ``DATABASE_URL=postgres://… python tests/bench/bench_import.py --rows 1000000`` against a
-scratch database (it creates teams, specialists, customers and accounts there). Prints
-``copy_seconds`` (the file COPYed into a temp table of text columns, rolled back) and
-``import_seconds`` (the whole import: COPY, validation, upsert, history, audit, assignment, risk),
-then the importer's own phase timings.
+Run as ``DATABASE_URL=postgres://… python tests/bench/bench_import.py --rows 1000000``; it makes
+a scratch database (``--database``, next to DATABASE_URL's; dropped after unless ``--keep``) with
+two teams of five specialists, generates the feed, and prints:
+
+- ``copy_seconds``: the file COPYed into a temp table of text columns (rolled back);
+- ``import_seconds``: the whole import (COPY, validation, writes, history, assignment, risk,
+  commit), then the importer's own phase timings;
+- ``floor_seconds``: exactly the rows the import wrote (read back from the final tables:
+  customers, accounts, contact points, bucket stays and the audit entries naming the batch)
+  COPYed, in one committed transaction, into empty copies of those tables in a scratch schema
+  with all their indexes, checks and foreign keys (``LIKE … INCLUDING ALL``, then the original
+  foreign keys, deferred as Django declares them, pointing at the copied parents);
+  ``floor_no_fk_seconds`` the same without the foreign keys;
+- ``ratio``: import_seconds / floor_seconds (target ≤ 1.5); with ``--repeat N``, N rounds
+  each in a new scratch database and the median ratio (the machine is shared: the import and
+  its floor run a minute apart, and the load between them moves either).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from tests.bench._pg import scratch_database  # noqa: E402
 
 COLUMNS = [
     "external_ref",
@@ -114,6 +129,79 @@ def bare_copy_seconds(path: Path) -> float:
     return elapsed
 
 
+#: The tables the import writes, parents first (a copy's foreign keys point to the copy of
+#: its parent).
+WRITTEN_TABLES = (
+    "accounts_customer",
+    "accounts_account",
+    "contacts_contactpoint",
+    "accounts_buckethistory",
+    "auditlog_logentry",
+)
+
+
+def written_rows(batch_id: int) -> dict[str, bytes]:
+    """The rows the import wrote, per table, as COPY text in id order (the bench database held
+    no customers or accounts before it; audit entries are those naming the batch)."""
+    from django.db import connection
+
+    rows: dict[str, bytes] = {}
+    with connection.cursor() as cursor:
+        for table in WRITTEN_TABLES:
+            where = (
+                f"WHERE additional_data->>'import_batch' = '{int(batch_id)}'"
+                if table == "auditlog_logentry"
+                else ""
+            )
+            buffer = io.BytesIO()
+            cursor.copy_expert(
+                f"COPY (SELECT * FROM {table} {where} ORDER BY id) TO STDOUT", buffer
+            )
+            rows[table] = buffer.getvalue()
+    return rows
+
+
+def floor_seconds(rows: dict[str, bytes], *, foreign_keys: bool = True) -> float:
+    """COPY ``rows`` into empty copies of their tables in a scratch schema, with every index,
+    check and (with ``foreign_keys``) foreign-key constraint of the originals (deferred, as
+    Django declares them), and commit: the least any loader must do to store those rows."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS import_floor CASCADE")
+        cursor.execute("CREATE SCHEMA import_floor")
+        for table in WRITTEN_TABLES:
+            cursor.execute(f"CREATE TABLE import_floor.{table} (LIKE public.{table} INCLUDING ALL)")
+        if foreign_keys:
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, r.relname, "
+                "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_class r ON r.oid = c.confrelid "
+                "WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+                [list(WRITTEN_TABLES)],
+            )
+            for table, name, parent, definition in cursor.fetchall():
+                if parent in WRITTEN_TABLES:
+                    definition = definition.replace(
+                        f"REFERENCES {parent}(", f"REFERENCES import_floor.{parent}("
+                    )
+                cursor.execute(
+                    f"ALTER TABLE import_floor.{table} ADD CONSTRAINT {name} {definition}"
+                )
+        cursor.execute("CHECKPOINT")
+    began = time.perf_counter()
+    laps = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in WRITTEN_TABLES:
+            cursor.copy_expert(f"COPY import_floor.{table} FROM STDIN", io.BytesIO(rows[table]))
+            laps.append(f"{table} {time.perf_counter() - began:.2f}")
+    elapsed = time.perf_counter() - began  # the commit (deferred key checks) included
+    print(f"  floor{'' if foreign_keys else ' (no foreign keys)'}, cumulative: {', '.join(laps)}")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA import_floor CASCADE")
+    return elapsed
+
+
 def ensure_teams() -> None:
     from django.contrib.auth.models import Group
 
@@ -136,13 +224,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", default="settle_bench_import")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds, each in a new scratch database (the median ratio steadies a shared machine)",
+    )
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must point to a (scratch) PostgreSQL database")
+    ratios = []
+    for round_number in range(args.repeat):
+        if args.repeat > 1:
+            print(f"round: {round_number + 1}")
+        with scratch_database(args.database, keep=args.keep and round_number == args.repeat - 1):
+            ratios.append(run(args.rows, args.seed))
+    if args.repeat > 1:
+        print(f"ratio_median: {statistics.median(ratios):.2f} (rounds: {sorted(ratios)})")
 
-    import django
 
-    django.setup()
+def run(rows: int, seed: int) -> float:
     from django.db import connection
 
     from feeds.account_import import import_accounts
@@ -152,24 +253,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "feed.csv"
         began = time.perf_counter()
-        generate(path, args.rows, args.seed)
-        print(f"rows: {args.rows}")
+        generate(path, rows, seed)
+        print(f"rows: {rows}")
         print(f"file_mb: {path.stat().st_size / 1e6:.1f}")
         print(f"generate_seconds: {time.perf_counter() - began:.2f}")
         print(f"copy_seconds: {bare_copy_seconds(path):.2f}")
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
         began = time.perf_counter()
         result = import_accounts(path, progress=False)
-        print(f"import_seconds: {time.perf_counter() - began:.2f}")
+        import_seconds = time.perf_counter() - began
     if result.errors:
         print("\n".join(result.errors[:20]))
         sys.exit(1)
+    print(f"import_seconds: {import_seconds:.2f}")
+    for phase, seconds in result.timings.items():
+        print(f"  {phase}: {seconds:.2f}")
     print(
         f"customers_created: {result.customers_created}, "
         f"accounts_created: {result.accounts_created}, "
         f"contact_points_created: {result.contact_points_created}"
     )
-    for phase, seconds in result.timings.items():
-        print(f"  {phase}: {seconds:.2f}")
+    assert result.batch_id is not None
+    written = written_rows(result.batch_id)
+    counts = {table: data.count(b"\n") for table, data in written.items()}
+    print(f"rows_written: {sum(counts.values())} " + str(counts))
+    floor = floor_seconds(written)
+    print(f"floor_seconds: {floor:.2f}")
+    print(f"floor_no_fk_seconds: {floor_seconds(written, foreign_keys=False):.2f}")
+    ratio = round(import_seconds / floor, 2)
+    print(f"ratio: {ratio:.2f} (target <= 1.5)")
+    return ratio
 
 
 if __name__ == "__main__":

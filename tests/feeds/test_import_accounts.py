@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
 from workspace.risk_refresh import accounts_risk_refresh
+from workspace.timeline import account_timeline
 
 BUSINESS_DATE = "2025-06-30"
 COLUMNS = [
@@ -203,24 +205,85 @@ def test_a_good_file_creates_everything_and_spreads_the_work(tmp_path, teams):
     assert Account.objects.get(number="6200001").assigned_to is None  # no CN specialist
 
     batch = ImportBatch.objects.get()
-    assert batch.status == ImportBatch.Status.APPLIED and len(batch.sha256) == 64
+    assert batch.status == ImportBatch.Status.APPLIED
     assert (batch.rows, batch.customers_created, batch.accounts_created) == (5, 4, 5)
 
-    entries = LogEntry.objects.filter(
-        content_type__in=ContentType.objects.get_for_models(Customer, Account).values()
-    )
-    assert entries.count() == 9  # 4 customers + 5 accounts
-    assert {e.action for e in entries} == {LogEntry.Action.CREATE}
-    assert all(e.actor_id is None for e in entries)
-    assert all(e.additional_data == {"import_batch": batch.pk, "file": "feed.csv"} for e in entries)
-    customer_entry = LogEntry.objects.get_for_object(jane).get()
-    assert customer_entry.changes["name"] == ["None", "Jane Roe"]
-    assert "6789" in customer_entry.changes["national_id"][1]
-    assert "123-4" not in customer_entry.changes["national_id"][1]  # masked like auditlog
-    account_entry = LogEntry.objects.get_for_object(account).get()
-    assert account_entry.changes["principal_balance"] == ["None", "1000.00"]
-    assert account_entry.changes["customer"] == [None, jane.pk]
-    assert account_entry.object_repr == account.masked_number
+
+@pytest.mark.django_db
+def test_what_an_import_creates_is_traced_to_its_batch_and_line_not_audited(tmp_path, teams):
+    path = write_csv(tmp_path, GOOD_ROWS)
+
+    run(path, "--by", "ops-jane")
+
+    batch = ImportBatch.objects.get()
+    assert batch.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert batch.started_by == "ops-jane" and batch.finished_at is not None
+    # Line 1 is the header; a customer's line is its first row's.
+    assert dict(Customer.objects.values_list("external_ref", "import_row")) == {
+        "C1": 2,
+        "C2": 4,
+        "C3": 5,
+        "C4": 6,
+    }
+    assert dict(Account.objects.values_list("number", "import_row")) == {
+        "4000001": 2,
+        "4000002": 3,
+        "4000003": 4,
+        "6200001": 5,
+        "4000004": 6,
+    }
+    assert set(ContactPoint.objects.values_list("value", "import_row")) == {
+        ("+14155550123", 2),
+        ("jane.roe@example.com", 2),
+        ("+12125550199", 4),
+        ("john@example.org", 4),
+        ("+8613800138000", 5),
+        ("wang@example.cn", 5),
+    }
+    for model in (Customer, Account, ContactPoint):
+        assert set(model.objects.values_list("import_batch", flat=True)) == {batch.pk}
+    # The case timeline shows the trail where an auditor reads an account's history.
+    account = Account.objects.get(number="4000002")
+    (event,) = [e for e in account_timeline(account) if e.kind == "import"]
+    assert event.title == f"Created by import batch #{batch.pk}, line 3"
+    assert event.detail == f"feed.csv · SHA-256 {batch.sha256}" and event.by == "ops-jane"
+    # The batch is the audit record of what it created: no entry per record.
+    assert not LogEntry.objects.filter(
+        content_type__in=ContentType.objects.get_for_models(
+            Customer, Account, ContactPoint
+        ).values()
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_a_second_feed_audits_its_changes_and_traces_what_it_adds(tmp_path, teams):
+    run(write_csv(tmp_path, GOOD_ROWS))
+    first = ImportBatch.objects.get()
+    rows = [dict(r) for r in GOOD_ROWS]
+    rows[2]["name"] = "John A. Doe"  # changes customer C2 (line 4)
+    rows[2]["phone"] = "+1 212 555 0100"  # a new phone for an existing customer
+    rows.append(row(external_ref="C5", name="Eve Poe", account_number="4000005", email=""))
+    rows.append(row(account_number="4000006"))  # a new account of the existing C1 (line 8)
+
+    run(write_csv(tmp_path, rows, name="feed2.csv"))
+
+    second = ImportBatch.objects.exclude(pk=first.pk).get()
+    john = Customer.objects.get(external_ref="C2")
+    assert (john.import_batch, john.import_row) == (first, 4)  # created by the first feed
+    entry = LogEntry.objects.get_for_object(john).get()
+    assert entry.action == LogEntry.Action.UPDATE
+    assert entry.changes == {"name": ["John Doe", "John A. Doe"]}
+    assert entry.additional_data == {"import_batch": second.pk, "file": "feed2.csv"}
+    added = ContactPoint.objects.get(value="+12125550100")
+    assert (added.import_batch, added.import_row) == (second, 4)
+    assert LogEntry.objects.get_for_object(added).get().action == LogEntry.Action.CREATE
+    eve = Customer.objects.get(external_ref="C5")
+    assert (eve.import_batch, eve.import_row) == (second, 7)
+    assert not LogEntry.objects.get_for_object(eve).exists()
+    account = Account.objects.get(number="4000006")
+    assert (account.import_batch, account.import_row) == (second, 8)
+    assert not LogEntry.objects.get_for_object(account).exists()
+    assert BucketHistory.objects.filter(account=account).count() == 1
 
 
 @pytest.mark.django_db
@@ -423,16 +486,18 @@ def test_a_settled_account_moves_team_without_a_specialist(tmp_path, teams):
 
 
 @pytest.mark.django_db
-def test_each_contact_point_the_import_creates_is_audited_once(tmp_path, teams):
-    path = write_csv(tmp_path, GOOD_ROWS)
+def test_each_contact_point_added_to_an_existing_customer_is_audited_once(tmp_path, teams):
+    run(write_csv(tmp_path, GOOD_ROWS))
+    rows = [dict(r) for r in GOOD_ROWS]
+    rows[2]["phone"] = "+1 212 555 0100"  # C2 already has +12125550199
+    path = write_csv(tmp_path, rows, name="feed2.csv")
     run(path)
-    points = ContactPoint.objects.order_by("pk")
     cp_type = ContentType.objects.get_for_model(ContactPoint)
     entries = {e.object_id: e for e in LogEntry.objects.filter(content_type=cp_type)}
 
-    assert points.count() > 0
-    assert set(entries) == set(points.values_list("pk", flat=True))
-    phone = points.filter(kind="phone").first()
+    phone = ContactPoint.objects.get(value="+12125550100")
+    assert set(entries) == {phone.pk}  # the first feed's points came with their customers
+    assert phone.is_primary is False  # C2 had a phone
     entry = entries[phone.pk]
     assert entry.action == LogEntry.Action.CREATE
     assert entry.actor is None
@@ -440,7 +505,7 @@ def test_each_contact_point_the_import_creates_is_audited_once(tmp_path, teams):
     assert entry.object_repr == f"Phone #{phone.pk}"
     assert entry.changes["customer"] == [None, phone.customer_id]
     assert entry.changes["kind"] == ["None", "phone"]
-    assert entry.changes["is_primary"] == ["None", "True"]
+    assert entry.changes["is_primary"] == ["None", "False"]
     old, masked = entry.changes["value"]
     assert old == "**ne" and masked.endswith(phone.value[len(phone.value) // 2 :])
     assert phone.value not in masked and "*" in masked

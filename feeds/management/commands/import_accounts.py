@@ -1,4 +1,4 @@
-"""``manage.py import_accounts PATH.csv [--team CODE] [--dry-run] [--no-progress]``.
+"""``manage.py import_accounts PATH.csv [--team CODE] [--dry-run] [--no-progress] [--by NAME]``.
 
 Thin: the behaviour is in ``feeds.account_import`` and the columns in
 ``feeds.account_import.spec`` (their docstrings are the reference).
@@ -28,6 +28,10 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Validate and count; write nothing."
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--by",
+            help="Who runs the import, recorded on the import batch (default: login@host).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
@@ -38,6 +42,7 @@ class Command(BaseCommand):
             team_code=options["team"],
             dry_run=options["dry_run"],
             progress=not options["no_progress"] and sys.stderr.isatty(),
+            started_by=options["by"],
         )
         if result.errors:
             for error in result.errors:

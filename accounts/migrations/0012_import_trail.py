@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_propensity_schedule'),
+        ('accounts', '0011_nightly_marks'),
     ]
 
     operations = [

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from accounts import services
 from accounts.models import OPEN_STAGES, Account, ImportBatch, Team
 from feeds.account_import.spec import Context, RowError
+from workspace.nightly import queue_priority_expression
 from workspace.risk_refresh import accounts_risk_refresh
 
 RISK_CHUNK = 5000
@@ -142,10 +143,12 @@ class Engine:
     def reject(self, errors: Iterable[RowError]) -> None:
         self.result.errors = [str(e) for e in sorted(errors)]
 
-    def after_write(self, team_ids: set[int], risk_ids: list[int]) -> None:
-        """Assign new/moved accounts per team, then refresh risk in chunks (shared). A team
-        with no unassigned open account is skipped (counting its specialists' loads reads
-        every account they hold)."""
+    def after_write(self, team_ids: set[int], risk_ids: list[int], created_ids: list[int]) -> None:
+        """Assign new/moved accounts per team, then refresh risk in chunks, then store the
+        queue priority of the accounts created (as the PostgreSQL engine does in its INSERT,
+        so the first night after a load rewrites only what the date changes). A team with no
+        unassigned open account is skipped (counting its specialists' loads reads every
+        account they hold)."""
         waiting = Account.objects.filter(
             team_id__in=team_ids, assigned_to__isnull=True, stage__in=OPEN_STAGES
         ).values("team_id")
@@ -167,3 +170,8 @@ class Engine:
             accounts = list(Account.objects.filter(id__in=chunk).only(*fields))
             accounts_risk_refresh(accounts=accounts, as_of=self.as_of, now=self.now)
         self.timer.lap("risk")
+        for chunk in chunks(sorted(created_ids), RISK_CHUNK):
+            Account.objects.filter(id__in=chunk).update(
+                queue_priority=queue_priority_expression(self.as_of)
+            )
+        self.timer.lap("queue")

@@ -227,7 +227,7 @@ class PortableEngine(Engine):
             risk_ids.update(
                 Account.objects.filter(customer_id__in=chunk).values_list("id", flat=True)
             )
-        self.after_write(team_ids, list(risk_ids))
+        self.after_write(team_ids, list(risk_ids), created_ids=[a.pk for a in new_accounts])
 
     customers_by_ref: dict[str, Customer]
 

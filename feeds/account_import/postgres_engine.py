@@ -80,6 +80,7 @@ from feeds.account_import.spec import (
     sql_literal,
     staging_column,
 )
+from workspace.nightly import new_account_priority_sql
 
 
 def _table(model: type[models.Model]) -> str:
@@ -561,7 +562,7 @@ class PostgresEngine(Engine):
         )
         # Risk is already set by the insert and update; the service picks up any other
         # unassigned account of the touched teams (normally none).
-        self.after_write(team_ids, [])
+        self.after_write(team_ids, [], created_ids=[])  # risk and priority in the INSERT
 
     # -- write --
     # New records are plain INSERTs with the ids taken in the plan (``nid``) and changed ones
@@ -608,7 +609,7 @@ class PostgresEngine(Engine):
         )
 
     def insert_accounts(self) -> None:
-        """New accounts with their team, specialist and risk in one statement."""
+        """New accounts with their team, specialist, risk and queue priority in one statement."""
         provided = {m.field: f"s.f_{m.field}" for m in ACCOUNT_FIELDS}
         provided.update(
             {
@@ -619,6 +620,13 @@ class PostgresEngine(Engine):
                 "risk_tier": "rk.tier",
                 "risk_factors": "rk.factors",
                 "risk_scored_at": "%(now)s",
+                # What tonight's queue step would store: the first night after a large load
+                # then rewrites only what the date changes.
+                "queue_priority": new_account_priority_sql(
+                    tier="rk.tier",
+                    delinquent_since="s.f_delinquent_since",
+                    stage=sql_literal(Account._meta.get_field("stage").get_default()),
+                ),
                 **self.trail(),
             }
         )

@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
+from workspace.nightly import queue_priority_expression
 from workspace.risk_refresh import accounts_risk_refresh
 from workspace.timeline import account_timeline
 
@@ -207,6 +208,19 @@ def test_a_good_file_creates_everything_and_spreads_the_work(tmp_path, teams):
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.APPLIED
     assert (batch.rows, batch.customers_created, batch.accounts_created) == (5, 4, 5)
+
+
+@pytest.mark.django_db
+def test_the_accounts_a_feed_creates_carry_tonights_queue_priority(tmp_path, teams):
+    """So the first nightly run after a large load rewrites only what the date changes."""
+    run(write_csv(tmp_path, GOOD_ROWS))
+    as_of = date.fromisoformat(BUSINESS_DATE)
+    expected = dict(
+        Account.objects.annotate(p=queue_priority_expression(as_of)).values_list("number", "p")
+    )
+    stored = dict(Account.objects.values_list("number", "queue_priority"))
+    assert stored == expected
+    assert len(set(stored.values())) > 2  # buckets and tiers tell them apart
 
 
 @pytest.mark.django_db

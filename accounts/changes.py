@@ -17,7 +17,9 @@ is "written since" when its transaction is not visible in that snapshot: it bega
 was still in flight then (so a transaction that commits while the step runs is caught by the
 next run). A cheap test comes first (``age(xmin)`` no more than the transactions since the
 snapshot's oldest), the exact one (``pg_visible_in_snapshot``) only for the rows it lets through.
-What the step itself wrote is looked at once more by the next run, harmlessly. (b) is one range of
+The step's own transactions are kept too (``window_own_transaction``), so the next run does not
+look again at the rows it wrote itself (its queue priorities, its risk scores) unless something
+else wrote them since. (b) is one range of
 dates per edge: an account crosses ``days_past_due > L`` between the last date ``p`` and today
 ``d`` exactly when ``p − L ≤ delinquent_since < d − L``.
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
@@ -45,7 +47,7 @@ MOSTLY_WRITTEN = 0.25
 _MAX_SPAN = 1 << 30
 
 
-@dataclass(frozen=True)
+@dataclass
 class Window:
     """One run of one step: what it may skip."""
 
@@ -55,6 +57,8 @@ class Window:
     snapshot: str | None  # taken now, for the mark
     previous: date | None = None  # the date it last ran for; None: look at every account
     since: str | None = None  # the mark's snapshot
+    since_own: list[int] = field(default_factory=list)  # the marked run's own transactions
+    own: list[int] = field(default_factory=list)  # this run's, for its mark
 
     @property
     def full(self) -> bool:
@@ -95,6 +99,7 @@ def window_open(step: str, *, as_of: date, rules: str, full: bool = False) -> Wi
         snapshot=snapshot,
         previous=mark.as_of,
         since=mark.snapshot,
+        since_own=list(mark.own_transactions),
     )
 
 
@@ -107,6 +112,7 @@ def window_close(window: Window) -> None:
         defaults={
             "as_of": window.as_of,
             "snapshot": window.snapshot,
+            "own_transactions": window.own,
             "full": window.full,
             "rules": window.rules,
             "finished_at": timezone.now(),
@@ -114,13 +120,23 @@ def window_close(window: Window) -> None:
     )
 
 
+def window_own_transaction(window: Window) -> None:
+    """Call inside each transaction in which the step writes: the next run skips those rows."""
+    if window.snapshot is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        window.own.append(cursor.fetchone()[0])
+
+
 def written_since(alias: str) -> str:
-    """SQL: the row ``alias`` was written by a transaction the mark's snapshot does not see
-    (parameters ``span``, ``current`` and ``snapshot``; ``current − age(xmin)`` is the row's
-    transaction as a 64-bit id)."""
+    """SQL: the row ``alias`` was written by a transaction the mark's snapshot does not see,
+    other than the marked run's own (parameters ``span``, ``current``, ``snapshot`` and
+    ``own``; ``current − age(xmin)`` is the row's transaction as a 64-bit id)."""
+    xid = f"(%(current)s - age({alias}.xmin))"
     return (
         f"(age({alias}.xmin) <= %(span)s AND NOT pg_visible_in_snapshot("
-        f"(%(current)s - age({alias}.xmin))::text::xid8, %(snapshot)s::pg_snapshot))"
+        f"{xid}::text::xid8, %(snapshot)s::pg_snapshot) AND {xid} <> ALL(%(own)s::bigint[]))"
     )
 
 
@@ -168,6 +184,7 @@ def account_ids_to_look_at(
                 "span": current - oldest,
                 "current": current,
                 "snapshot": window.since,
+                "own": window.since_own,
                 "previous": window.previous,
                 "as_of": window.as_of,
             },

@@ -795,6 +795,11 @@ class NightlyMark(models.Model):
     step = models.CharField(_("step"), max_length=40, unique=True)
     as_of = models.DateField(_("business date"))
     snapshot = models.TextField(_("snapshot at the start"))
+    own_transactions = models.JSONField(
+        _("its own transactions"),
+        default=list,
+        help_text=_("The step's own writes, which the next run need not look at again."),
+    )
     full = models.BooleanField(_("looked at every account"), default=False)
     rules = models.CharField(
         _("rules fingerprint"),

@@ -225,6 +225,7 @@ def risk_refresh(
     for lo, hi, ids in chunks:
         with transaction.atomic():
             _jit_off()
+            changes.window_own_transaction(window)
             if postgres:
                 changed += _risk_refresh_sql(lo, hi, as_of=as_of, now=now, only=ids)
             else:
@@ -514,6 +515,7 @@ def queue_refresh(
             accounts = accounts.filter(id__in=ids)
         with transaction.atomic():
             _jit_off()
+            changes.window_own_transaction(window)
             changed += (
                 accounts.alias(priority=expression)
                 .exclude(queue_priority=F("priority"))

@@ -99,10 +99,13 @@ def test_the_first_run_looks_at_everything_and_leaves_a_mark(accounts):
 @override_settings(SETTLE_NIGHTLY_FULL_WEEKDAY=NEVER)
 def test_the_next_night_looks_only_at_written_rows_and_crossed_edges(accounts):
     nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
-    # What a run wrote is looked at once more by the next; it writes nothing this time …
-    assert risk_candidates(DAY) == sorted(a.pk for a in accounts.values())
-    assert nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True) == 0
-    # … so the one after has nothing to look at on the same date.
+    # The run wrote all four scores itself: nothing written since, same date, nothing to do.
+    assert risk_candidates(DAY) == []
+    # Another writer of the same column is seen.
+    Account.objects.filter(pk=accounts["quiet"].pk).update(risk_score=0)
+    assert risk_candidates(DAY) == [accounts["quiet"].pk]
+    nightly.risk_refresh(as_of=DAY, now=NOW, incremental=True)
+    assert stored(accounts["quiet"])[0] != 0
     assert risk_candidates(DAY) == []
 
     # Tomorrow: edge crosses a days-past-due limit and paid's payment leaves the window, with

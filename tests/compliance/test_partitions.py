@@ -33,7 +33,7 @@ from core.partitions import (
     table_unpartition,
 )
 from plans.models import PromiseToPay
-from tests.compliance.factories import ContactLogFactory
+from tests.compliance.test_retention import _contact
 from tests.factories import AccountFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -52,11 +52,6 @@ def _pinned(settings, tmp_path):
     with time_machine.travel(AS_OF, tick=False):
         partitions_ensure()  # the months around AS_OF, whenever the test database was made
         yield
-
-
-def _contact(account, at: datetime, **fields) -> ContactLog:
-    with time_machine.travel(at, tick=False):
-        return ContactLogFactory(account=account, occurred_at=at, **fields)
 
 
 def _decision(account, at: datetime) -> ComplianceDecision:

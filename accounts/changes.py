@@ -35,9 +35,10 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from accounts.models import NightlyMark
+from accounts.models import Account, NightlyMark
 
 #: Past this many days since the last run, the date windows would be wide: look at every account.
 MAX_GAP_DAYS = 31
@@ -192,8 +193,26 @@ def account_ids_to_look_at(
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def id_chunks(ids: Sequence[int], size: int) -> Iterator[tuple[int, int, list[int]]]:
-    """Sorted ``ids`` in slices of ``size``: (lowest, highest, the slice)."""
-    for start in range(0, len(ids), size):
-        part = list(ids[start : start + size])
+def account_id_ranges(chunk_size: int) -> Iterator[tuple[int, int]]:
+    """Account ids in consecutive ranges of ``chunk_size`` (inclusive bounds), for set-based
+    steps that work one bounded range, one transaction, at a time."""
+    bounds = Account.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return
+    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
+        yield lo, lo + chunk_size - 1
+
+
+def account_chunks(
+    only: Sequence[int] | None, chunk_size: int
+) -> Iterator[tuple[int, int, list[int] | None]]:
+    """What a step works through, one transaction each: (lowest id, highest id, the ids) for
+    slices of the sorted ``only``, or every account in id ranges (ids None) when ``only`` is
+    None (``account_ids_to_look_at`` said to look at all)."""
+    if only is None:
+        for lo, hi in account_id_ranges(chunk_size):
+            yield lo, hi, None
+        return
+    for start in range(0, len(only), chunk_size):
+        part = list(only[start : start + chunk_size])
         yield part[0], part[-1], part

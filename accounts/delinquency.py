@@ -10,13 +10,13 @@ and works the same on PostgreSQL and SQLite. Only a change of bucket is written,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, FilteredRelation, Max, Min, OuterRef, Q, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
 from accounts import aging, changes
 from accounts.aging import (  # noqa: F401  (the rules, re-exported for callers)
@@ -57,14 +57,10 @@ class MovesSummary:
     exited: int = 0
 
 
-def account_id_ranges(chunk_size: int) -> Iterator[tuple[int, int]]:
-    """Account ids in consecutive ranges of ``chunk_size`` (inclusive bounds), for set-based
-    steps that work one bounded range, one transaction, at a time."""
-    bounds = Account.objects.aggregate(lo=Min("id"), hi=Max("id"))
-    if bounds["lo"] is None:
-        return
-    for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size):
-        yield lo, lo + chunk_size - 1
+def bucket_edges(buckets: Sequence[Bucket]) -> list[int]:
+    """The days-past-due offsets at which an account changes bucket (``dpd > offset``), for
+    ``accounts.changes.crossed``: M0's end, and each later bucket's first day less one."""
+    return [0] + [b.min_days - 1 for b in buckets if b.min_days > 0]
 
 
 def _total_balance_expr():
@@ -105,21 +101,19 @@ def bucket_moves_record(
     window = changes.window_open(
         "bucket_moves", as_of=as_of, rules=changes.rules_fingerprint(buckets), full=not incremental
     )
-    edges = [0] + [b.min_days - 1 for b in buckets if b.min_days > 0]
     only = changes.account_ids_to_look_at(
         window,
         [
             "SELECT a.id FROM accounts_account a "  # noqa: S608 - fixed SQL, dates are parameters
             f"WHERE {changes.written_since('a')} "
-            f"OR {changes.crossed('a.delinquent_since', edges)}"
+            f"OR {changes.crossed('a.delinquent_since', bucket_edges(buckets))}"
         ],
         {},
     )
-    if only is None:
-        ranges = account_id_ranges(chunk_size)
-        chunks = [base.filter(id__gte=lo, id__lte=hi) for lo, hi in ranges]
-    else:
-        chunks = [base.filter(id__in=ids) for _, _, ids in changes.id_chunks(only, chunk_size)]
+    chunks = [
+        base.filter(id__gte=lo, id__lte=hi) if ids is None else base.filter(id__in=ids)
+        for lo, hi, ids in changes.account_chunks(only, chunk_size)
+    ]
     for chunk in chunks:
         if connection.vendor == "postgresql":
             with transaction.atomic():
@@ -227,8 +221,8 @@ __all__ = [
     "DEFAULT_BUCKETS",
     "Bucket",
     "BucketConfigurationError",
-    "account_id_ranges",
     "annotate",
+    "bucket_edges",
     "bucket_for",
     "bucket_moves_record",
     "business_date",

@@ -457,9 +457,9 @@ SETTLE_HELP_PHONE = env.str("SETTLE_HELP_PHONE", default="+1 800 555 0100")
 SETTLE_HARD_FAILURE_THRESHOLD = env.int("SETTLE_HARD_FAILURE_THRESHOLD", default=3)
 # A settlement offer this many days or fewer from its expiry date is a queue reason.
 SETTLE_SETTLEMENT_EXPIRING_DAYS = env.int("SETTLE_SETTLEMENT_EXPIRING_DAYS", default=7)
-# The nightly run's bucket-move and risk steps look only at accounts whose inputs changed since
-# they last ran (accounts.changes); on this weekday (0 Monday … 6 Sunday; -1 never) they look at
-# every account anyway, a backstop for rows deleted by hand.
+# The nightly run's bucket-move, risk and queue steps look only at accounts whose inputs changed
+# since they last ran (accounts.changes); on this weekday (0 Monday … 6 Sunday; -1 never) they
+# look at every account anyway, a backstop for rows deleted by hand.
 SETTLE_NIGHTLY_FULL_WEEKDAY = env.int("SETTLE_NIGHTLY_FULL_WEEKDAY", default=6)
 SETTLE_REMINDERS = {
     "upcoming_days": env.int("SETTLE_REMINDER_UPCOMING_DAYS", default=3),

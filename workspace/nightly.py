@@ -26,12 +26,11 @@
 10. ``queue`` — refresh ``Account.queue_priority`` (``queue_priority_expression``) in one UPDATE
    per chunk.
 
-Bucket moves and risk look only at the accounts whose inputs were written since the step last
-ran or that the date carried across an edge of the rule (``accounts.changes``: PostgreSQL's
-row versions say what was written, by any path); every account on the first run, after a
-change of rule, on ``SETTLE_NIGHTLY_FULL_WEEKDAY`` and with ``full=True``
-(``run_nightly --full``). The queue step evaluates every open account, each chunk reading only
-its own contacts.
+Bucket moves, risk and the queue look only at the accounts whose inputs were written since the
+step last ran or that the date carried across an edge of the rule (``accounts.changes``:
+PostgreSQL's row versions say what was written, by any path); every account on the first run,
+after a change of rule, on ``SETTLE_NIGHTLY_FULL_WEEKDAY`` and with ``full=True``
+(``run_nightly --full``). Each queue chunk reads only its own accounts' contacts.
 
 Plans and re-ageing run before the bucket moves so tonight's DPD is the one recorded, and
 promises, plans and settlements before risk and queue so tonight's broken promises and plans
@@ -46,7 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -131,7 +130,7 @@ def nightly_run(
     full: bool = False,
 ) -> NightlySummary:
     """Run the nightly steps for business date ``as_of``; idempotent per date. ``full`` makes
-    the bucket-move and risk steps look at every account, not only the changed ones."""
+    the bucket-move, risk and queue steps look at every account, not only the changed ones."""
     now = now or timezone.now()
     summary = NightlySummary(as_of=as_of)
 
@@ -217,12 +216,7 @@ def risk_refresh(
                 "previous_paid_from": previous["paid_from"],
             },
         )
-    chunks: Iterable[tuple[int, int, list[int] | None]] = (
-        [(lo, hi, None) for lo, hi in delinquency.account_id_ranges(chunk_size)]
-        if only is None
-        else changes.id_chunks(only, chunk_size)
-    )
-    for lo, hi, ids in chunks:
+    for lo, hi, ids in changes.account_chunks(only, chunk_size):
         with transaction.atomic():
             _jit_off()
             changes.window_own_transaction(window)
@@ -493,22 +487,9 @@ def queue_refresh(
     may have moved since the step last ran (``_queue_changed_sql`` and the accounts urgent on
     either date, ``accounts.changes``)."""
     window = changes.window_open("queue", as_of=as_of, rules=_queue_rules(), full=not incremental)
-    only = None
-    if connection.vendor == "postgresql" and not window.full:
-        only = changes.account_ids_to_look_at(
-            window, _queue_changed_sql(window.previous or as_of, as_of), {}
-        )
-    if only is not None:
-        urgent = set(urgent_account_ids(as_of, Account.objects.all()))
-        urgent |= set(urgent_account_ids(window.previous or as_of, Account.objects.all()))
-        only = sorted(set(only) | urgent)
-    chunks: Iterable[tuple[int, int, list[int] | None]] = (
-        [(lo, hi, None) for lo, hi in delinquency.account_id_ranges(chunk_size)]
-        if only is None
-        else changes.id_chunks(only, chunk_size)
-    )
+    only = _queue_accounts_to_look_at(window)
     changed = 0
-    for lo, hi, ids in chunks:
+    for lo, hi, ids in changes.account_chunks(only, chunk_size):
         expression = queue_priority_expression(as_of, ids=(lo, hi))
         accounts = Account.objects.filter(id__gte=lo, id__lte=hi)
         if ids is not None:
@@ -527,6 +508,25 @@ def queue_refresh(
     return changed
 
 
+def _queue_accounts_to_look_at(window: changes.Window) -> list[int] | None:
+    """The accounts ``_queue_changed_sql`` names and those urgent on either date, sorted; None
+    to look at every account."""
+    if connection.vendor != "postgresql" or window.full:
+        return None
+    previous = window.previous or window.as_of
+    since = {  # the first instant of each "no contact for n days" window, on either date
+        key: start_of_business_day(day - timedelta(days=d))
+        for d, _ in NO_CONTACT_POINTS
+        for key, day in ((f"contacted_{d}_previous", previous), (f"contacted_{d}", window.as_of))
+    }
+    only = changes.account_ids_to_look_at(window, _queue_changed_sql(), since)
+    if only is None:
+        return None
+    urgent = set(urgent_account_ids(window.as_of, Account.objects.all()))
+    urgent |= set(urgent_account_ids(previous, Account.objects.all()))
+    return sorted(set(only) | urgent)
+
+
 def _queue_rules() -> str:
     """What the priority is made of, but not the date (the expression's SQL holds dates)."""
     return changes.rules_fingerprint(
@@ -543,7 +543,7 @@ def _queue_rules() -> str:
     )
 
 
-def _queue_changed_sql(previous: date, as_of: date) -> list[str]:
+def _queue_changed_sql() -> list[str]:
     """SELECTs of the accounts whose priority inputs may differ from the last run's: the
     account row written since (tier, propensity, stage, delinquency), a bucket's edge crossed,
     a contact logged since or one leaving a "no contact for n days" window, or a row of a
@@ -551,10 +551,9 @@ def _queue_changed_sql(previous: date, as_of: date) -> list[str]:
     hardship arrangements, legal cases and steps). Reasons that start or end with the date
     alone are the accounts urgent on either date (``urgent_account_ids``)."""
     written, crossed = changes.written_since, changes.crossed
-    edges = [0] + [b.min_days - 1 for b in delinquency.configured_buckets() if b.min_days > 0]
+    edges = delinquency.bucket_edges(delinquency.configured_buckets())
     windows = " OR ".join(
-        f"(cl.occurred_at >= '{start_of_business_day(previous - timedelta(days=d)).isoformat()}'"
-        f" AND cl.occurred_at < '{start_of_business_day(as_of - timedelta(days=d)).isoformat()}')"
+        f"(cl.occurred_at >= %(contacted_{d}_previous)s AND cl.occurred_at < %(contacted_{d})s)"
         for d, _ in NO_CONTACT_POINTS
     )
 
@@ -562,7 +561,7 @@ def _queue_changed_sql(previous: date, as_of: date) -> list[str]:
         return model._meta.db_table
 
     by_account = [CallbackTask, PromiseToPay, Settlement, HardshipArrangement]
-    # Fixed SQL: table names from the models, timestamps formatted here, the rest parameters.
+    # Fixed SQL: table names from the models; every value is a parameter.
     return [
         f"SELECT a.id FROM accounts_account a WHERE {written('a')} "  # noqa: S608
         f"OR {crossed('a.delinquent_since', edges)}",

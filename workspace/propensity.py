@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import risk
-from accounts.delinquency import account_id_ranges
+from accounts.changes import account_id_ranges
 from accounts.models import OPEN_STAGES, Account, BucketHistory, PropensityModel
 from contacts.models import ContactLog
 from core.business_calendar import start_of_business_day

@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import aging
-from accounts.delinquency import account_id_ranges
+from accounts.changes import account_id_ranges
 from accounts.models import IN_COLLECTIONS, Account, Role, Stage, User
 from accounts.services import account_stage_set, acting_as
 from core.business_calendar import business_day_or_today

@@ -235,7 +235,7 @@ def test_the_queue_step_looks_only_at_moved_accounts_and_matches_a_full_run(acco
     Account.objects.filter(pk=accounts["phone"].pk).update(risk_tier="high")
 
     window = changes.window_open("queue", as_of=NEXT, rules=nightly._queue_rules(), full=False)
-    looked_at = changes.account_ids_to_look_at(window, nightly._queue_changed_sql(DAY, NEXT), {})
+    looked_at = nightly._queue_accounts_to_look_at(window)
     # quiet (a contact leaves a window), edge (crosses into M3), phone (tier written); not paid.
     assert looked_at == sorted(accounts[n].pk for n in ("quiet", "edge", "phone"))
 

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--full",
             action="store_true",
-            help="Bucket moves and risk look at every account, not only the changed ones.",
+            help="Bucket moves, risk and queue look at every account, not only the changed ones.",
         )
         parser.add_argument("--quiet", action="store_true", help="Only print the summary.")
 

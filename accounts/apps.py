@@ -34,4 +34,9 @@ class AccountsConfig(AppConfig):
         auditlog.register(models.Team)
         auditlog.register(models.BucketRange)
         auditlog.register(models.PropensityModel)
-        auditlog.register(models.ContactPoint, mask_fields=["value"], exclude_fields=["updated_at"])
+        auditlog.register(
+            models.ContactPoint,
+            mask_fields=["value"],
+            # Derived from the value (audited) when stored; not a change of its own.
+            exclude_fields=["updated_at", "phone_time_zones"],
+        )

@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from accounts import aging, masking
 from accounts.validators import validate_currency, validate_time_zone
 from core.business_calendar import business_date
+from core.phones import phone_time_zones, zones_text
 from core.querysets import AppendOnlyQuerySet
 
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -694,6 +695,16 @@ class ContactPoint(models.Model):
             "Set when this contact point is known to be in another zone than the customer."
         ),
     )
+    # What the number's range says (``core.phones``), resolved when the point is stored, so a
+    # send does not parse the number again. NULL: not resolved yet (a bulk load leaves it to
+    # ``accounts.services.phone_zones_resolve``); the checks then look it up themselves.
+    phone_time_zones = models.TextField(  # noqa: DJ001 - NULL (unresolved) differs from "" (none)
+        _("time zones of the number"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("From the phone number's range; filled in when the number is stored."),
+    )
     is_primary = models.BooleanField(_("primary"), default=False)
     opted_out = models.BooleanField(_("opted out"), default=False)
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
@@ -717,10 +728,32 @@ class ContactPoint(models.Model):
                 fields=["customer", "kind", "value"], name="unique_contact_point_per_customer"
             )
         ]
-        indexes = [models.Index(fields=["kind", "value"])]
+        indexes = [
+            models.Index(fields=["kind", "value"]),
+            # What ``phone_zones_resolve`` has left to do: empty once a bulk load is resolved.
+            models.Index(
+                fields=["id"],
+                condition=Q(kind="phone", phone_time_zones__isnull=True),
+                name="contactpoint_zones_unresolved",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.masked_value}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Stored zones follow the number: set here, so every saving path keeps them right.
+        self.phone_time_zones = self.zones_of(self.kind, self.value)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"value", "kind"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "phone_time_zones"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def zones_of(cls, kind: str, value: str) -> str | None:
+        """``phone_time_zones`` for a point of ``kind`` with ``value`` (None for non-phones);
+        bulk writers that skip ``save`` set it with this."""
+        return zones_text(phone_time_zones(value)) if kind == cls.Kind.PHONE else None
 
     @property
     def masked_value(self) -> str:

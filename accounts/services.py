@@ -237,3 +237,35 @@ def personal_data_reveal(
         remote_addr=remote_addr,
     )
     return revealed
+
+
+# --- Phone time zones ------------------------------------------------------------------------
+
+PHONE_ZONES_CHUNK = 5000
+
+
+def phone_zones_resolve(*, chunk: int = PHONE_ZONES_CHUNK) -> int:
+    """Store the time zones of phone numbers stored without them (a bulk load writes rows
+    with SQL and leaves them to this); the number resolved. Idempotent and safe beside other
+    writers: a row is filled only while still unresolved, and ``ContactPoint.save`` resolves
+    any number it stores itself."""
+    phone = ContactPoint.Kind.PHONE
+    resolved = 0
+    last = 0
+    while True:
+        rows = list(
+            ContactPoint.objects.filter(pk__gt=last, kind=phone, phone_time_zones__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "value")[:chunk]
+        )
+        if not rows:
+            return resolved
+        last = rows[-1][0]
+        by_zones: dict[str | None, list[int]] = {}
+        for pk, value in rows:
+            by_zones.setdefault(ContactPoint.zones_of(phone, value), []).append(pk)
+        with transaction.atomic():
+            for zones, ids in by_zones.items():
+                resolved += ContactPoint.objects.filter(
+                    pk__in=ids, phone_time_zones__isnull=True
+                ).update(phone_time_zones=zones)

@@ -67,6 +67,7 @@ from contacts.models import CLOSED_CASE_STATUSES, CallbackTask, Dispute
 from contacts.services import callbacks_cancel
 from core.audit import acting_as
 from core.conflicts import DomainConflict
+from core.phones import zones_from_text
 
 RECIPIENTS = ("debtor", "third_party", "attorney", "estate")
 CONSENT_DAYS = 7  # 1006.14(b)(3): consent given directly within the last 7 days
@@ -97,7 +98,16 @@ SAMPLE_VALUES = {
     },
 }
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-POINT_FIELDS = ("id", "customer_id", "kind", "value", "time_zone", "opted_out", "is_valid")
+POINT_FIELDS = (
+    "id",
+    "customer_id",
+    "kind",
+    "value",
+    "time_zone",
+    "opted_out",
+    "is_valid",
+    "phone_time_zones",
+)
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -361,6 +371,7 @@ class _PointRow(NamedTuple):
     time_zone: str
     opted_out: bool
     is_valid: bool
+    phone_time_zones: str | None
 
     @property
     def usable(self) -> bool:
@@ -527,10 +538,26 @@ def _first_communications(
 
 @functools.lru_cache(maxsize=65_536)
 def _candidate_zones(
-    customer_tz: str | None, point_tz: str | None = None, phone: str | None = None
+    customer_tz: str | None,
+    point_tz: str | None = None,
+    phone: str | None = None,
+    phone_zones: str | None = None,
 ) -> tuple[str, ...]:
-    """``rules.candidate_time_zones``, memoised: parsing phone numbers is the costly part."""
-    return rules.candidate_time_zones(customer_tz, point_tz, phone)
+    """``rules.candidate_time_zones``, memoised. A phone's zones come as the contact point
+    stored them (``phone_zones``; few distinct values, so this cache holds them), or, for a
+    number stored without them, from the number itself (``phone``)."""
+    stored = None if phone_zones is None else zones_from_text(phone_zones)
+    return rules.candidate_time_zones(customer_tz, point_tz, phone, stored)
+
+
+def _phone_zones(point: Any) -> dict[str, str]:
+    """What ``_candidate_zones`` needs of a phone contact point: its stored zones, else its
+    number."""
+    if point.kind != "phone":
+        return {}
+    if point.phone_time_zones is not None:
+        return {"phone_zones": point.phone_time_zones}
+    return {"phone": point.value}
 
 
 def _display_zone(candidates: Sequence[str], profile: rules.Profile) -> str:
@@ -543,16 +570,12 @@ def _display_zone(candidates: Sequence[str], profile: rules.Profile) -> str:
 
 def _zones_for(request: CheckRequest, customer: Any, point: Any, phones: list[Any]) -> tuple:
     if point is not None:
-        return _candidate_zones(
-            customer.time_zone,
-            point.time_zone or None,
-            point.value if point.kind == "phone" else None,
-        )
+        return _candidate_zones(customer.time_zone, point.time_zone or None, **_phone_zones(point))
     names: list[str] = list(_candidate_zones(customer.time_zone))
     if CHANNEL_POINT_KIND.get(request.channel) == "phone":
         for phone in phones:
             if phone.kind == "phone" and phone.usable:
-                names.extend(_candidate_zones(None, phone.time_zone or None, phone.value))
+                names.extend(_candidate_zones(None, phone.time_zone or None, **_phone_zones(phone)))
     return tuple(dict.fromkeys(names))
 
 

@@ -16,6 +16,7 @@ TASK_KINDS = {
     "contacts.tasks.reminders_": "reminders",
     "accounts.tasks.nightly_run_task": "nightly",
     "workspace.tasks.propensity_train_task": "nightly",
+    "workspace.tasks.phone_zones_resolve_task": "imports",
     "dashboards.tasks.": "dashboards",
     "feeds.tasks.": "imports",
 }

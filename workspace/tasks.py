@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts import delinquency
+from accounts.services import phone_zones_resolve
 from core.tasks import TASK_RETRY_POLICY, time_limits
 from workspace import followups, propensity
 from workspace.nightly import nightly_run
@@ -58,3 +59,12 @@ def propensity_train_task(as_of: str | None = None) -> dict:
     day = date.fromisoformat(as_of) if as_of else delinquency.business_date()
     model = propensity.propensity_train(as_of=day, now=timezone.now()).model
     return {"version": model.version, "status": model.status, "auc": model.auc}
+
+
+@shared_task(
+    name="workspace.tasks.phone_zones_resolve_task", **TASK_RETRY_POLICY, **time_limits(3600)
+)
+def phone_zones_resolve_task() -> int:
+    """After a bulk load, and hourly as a backstop: store the time zones of phone numbers
+    written without them (``accounts.services.phone_zones_resolve``)."""
+    return phone_zones_resolve()

@@ -11,10 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezone
-
 from compliance.rules.vocabulary import ContactContext, Profile
+from core.phones import phone_time_zones
 
 _DAY_SECONDS = 86_400
 #: How far ahead the contact-window search looks before giving up.
@@ -38,20 +36,20 @@ def candidate_time_zones(
     customer_tz: str | None,
     contact_point_tz: str | None = None,
     phone_number_e164: str | None = None,
+    phone_zones: Sequence[str] | None = None,
 ) -> tuple[str, ...]:
     """Zones the consumer may be in: customer zone, contact-point override, phone zones.
 
-    Deduplicated, in that order; "Etc/Unknown" and zones zoneinfo cannot load are skipped.
-    Comment 6(b)(1)(i)-2: with conflicting evidence the window must hold in every zone.
+    The phone's zones are ``phone_zones`` when the contact point stored them, else looked up
+    from ``phone_number_e164`` (``core.phones``). Deduplicated, in that order; "Etc/Unknown"
+    and zones zoneinfo cannot load are skipped. Comment 6(b)(1)(i)-2: with conflicting
+    evidence the window must hold in every zone.
     """
     names: list[str] = [n for n in (customer_tz, contact_point_tz) if n]
-    if phone_number_e164:
-        try:
-            number = phonenumbers.parse(phone_number_e164, None)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is not None:
-            names.extend(phone_timezone.time_zones_for_number(number))
+    if phone_zones is not None:
+        names.extend(phone_zones)
+    elif phone_number_e164:
+        names.extend(phone_time_zones(phone_number_e164))
     seen: dict[str, None] = {}
     for name in names:
         if name != "Etc/Unknown" and name not in seen and _zone(name) is not None:

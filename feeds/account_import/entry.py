@@ -16,12 +16,14 @@ from tqdm import tqdm
 
 from accounts import delinquency
 from accounts.models import ImportBatch, Team
+from core.tasks import task_send
 from feeds.account_import.engine import ImportResult, ProgressReader, Timer
 from feeds.account_import.portable_engine import PortableEngine
 from feeds.account_import.postgres_engine import PostgresEngine
 from feeds.account_import.spec import Context, read_header
 
 MAX_STORED_ERRORS = 1000
+PHONE_ZONES_TASK = "workspace.tasks.phone_zones_resolve_task"
 
 
 def import_accounts(
@@ -69,6 +71,10 @@ def import_accounts(
             raise
         if batch is not None and batch.status == ImportBatch.Status.RUNNING:
             _finish_batch(batch, result, reader.drain())  # rejected: the only write
+    if batch is not None and batch.status == ImportBatch.Status.APPLIED:
+        # The COPY engine stores new phone numbers without their time zones: resolve them now,
+        # outside the import (if the broker is down, the hourly run does it).
+        task_send(PHONE_ZONES_TASK)
     return result
 
 

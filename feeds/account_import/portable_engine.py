@@ -323,6 +323,7 @@ class PortableEngine(Engine):
                 kind=kind,
                 value=value,
                 region=region,
+                phone_time_zones=ContactPoint.zones_of(kind, value),  # bulk_create skips save
                 label=ContactPoint.Label.MOBILE,
                 is_primary=primary,
             )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import ContactPoint
 from compliance.models import ComplianceDecision
 from compliance.profiles import profile_for
 from compliance.services import (
@@ -465,3 +466,35 @@ def test_bulk_with_an_unknown_account_names_the_field():
             purpose="reminder",
         )
     assert "account" in excinfo.value.message_dict
+
+
+# --- Phone zones stored with the contact point -----------------------------------------------
+
+
+@pytest.mark.parametrize("given_as", ["instance", "id"])
+def test_a_phone_is_judged_by_the_zones_stored_with_it(account, given_as):
+    """The zones a contact point stored are what the window is checked in; an unresolved one
+    (a bulk load not yet resolved) is looked up from its number."""
+    point = ContactPointFactory(customer=account.customer, value="+12125550100")
+    at = ny(2026, 3, 4, 10)  # 10:00 in New York, 00:00 in Tokyo
+
+    def decide():
+        target = ContactPoint.objects.get(pk=point.pk)
+        request = CheckRequest(
+            account=account.pk,
+            channel="sms",
+            at=at,
+            contact_point=target if given_as == "instance" else target.pk,
+        )
+        return contact_check_bulk([request], purpose="reminder")[0]
+
+    assert decide().allowed
+    ContactPoint.objects.filter(pk=point.pk).update(phone_time_zones="Asia/Tokyo")
+    moved = decide()
+    assert not moved.allowed and "contact_window" in codes(moved)
+    assert moved.inputs["candidate_time_zones"] == ["America/New_York", "Asia/Tokyo"]
+
+    ContactPoint.objects.filter(pk=point.pk).update(phone_time_zones=None)
+    unresolved = decide()
+    assert unresolved.allowed
+    assert unresolved.inputs["candidate_time_zones"] == ["America/New_York"]

@@ -18,6 +18,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
+from accounts.services import phone_zones_resolve
 from workspace.nightly import queue_priority_expression
 from workspace.risk_refresh import accounts_risk_refresh
 from workspace.timeline import account_timeline
@@ -796,3 +797,29 @@ def test_the_sql_checks_agree_with_the_python_checks():
                 if name == "phone":
                     converted = converted[0]
                 assert cursor.fetchone()[0] == converted, (name, value)
+
+
+@pytest.mark.django_db
+def test_imported_phone_numbers_get_their_time_zones_once(tmp_path, teams, monkeypatch):
+    """Whatever the engine, an applied import has its numbers' zones resolved (the COPY engine
+    by the task it queues), so no reminder parses the number again."""
+    queued: list[str] = []
+    monkeypatch.setattr(
+        "feeds.account_import.entry.task_send", lambda name, *args: queued.append(name) or True
+    )
+    run(write_csv(tmp_path, GOOD_ROWS))
+    assert queued == ["workspace.tasks.phone_zones_resolve_task"]
+
+    phone_zones_resolve()  # what the task runs
+
+    zones = dict(ContactPoint.objects.filter(kind="phone").values_list("value", "phone_time_zones"))
+    assert zones == {
+        "+14155550123": "America/Los_Angeles",
+        "+12125550199": "America/New_York",
+        "+8613800138000": "Asia/Shanghai",
+    }
+    emails = ContactPoint.objects.filter(kind="email").values_list("phone_time_zones", flat=True)
+    assert set(emails) == {None}
+
+    run_rejected(write_csv(tmp_path, [row(principal_balance="lots")], name="bad.csv"))
+    assert queued == ["workspace.tasks.phone_zones_resolve_task"]  # nothing new to resolve

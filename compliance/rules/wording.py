@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import ahocorasick
+
 from compliance.rules.vocabulary import PROHIBITED_WORDING, WordingFinding, WordingPattern
 
 # --------------------------------------------------------------------------------------------
@@ -181,55 +183,25 @@ class _Matcher:
     """A rule's groups, and an index from each required literal to the (group, entry, need)
     it satisfies, so only the entries whose literals occur in a text are run on it.
 
-    Finding the literals: the text is cut at separators (spaces, punctuation) that no literal
-    contains, so every occurrence lies inside one piece; each distinct piece is looked up once
-    per process (``_pieces``). Messages built from templates share most of their pieces, so
-    in practice only the filled-in values are new.
+    The literals occurring in a text are found in one pass over it by an Aho-Corasick
+    automaton (``pyahocorasick``), whatever their number: a message costs its length, and the
+    values filled into a template (names, amounts, links) cost no more than its fixed words.
     """
 
     groups: tuple[_Group, ...]
     literals: Mapping[str, tuple[tuple[int, int, int], ...]]
     need_counts: Mapping[tuple[int, int], int]
     always: frozenset[tuple[int, int]]
-    #: Literals of two or more characters by their first two; the one-character ones.
-    by_bigram: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    singles: tuple[str, ...] = ()
-    separators: re.Pattern[str] | None = None
-    split_on_space: bool = False
-    first_chars: frozenset[str] = frozenset()
-    _pieces: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    automaton: Any = None
     _runs: dict[frozenset[str], tuple[tuple[int, int], ...]] = field(
         default_factory=dict, compare=False
     )
 
-    def _present_in(self, piece: str) -> tuple[str, ...]:
-        if self.first_chars.isdisjoint(piece):  # e.g. amounts and digits: nothing can start
-            return ()
-        found = [lit for lit in self.singles if lit in piece]
-        pairs = {piece[i : i + 2] for i in range(len(piece) - 1)}
-        for pair in pairs.intersection(self.by_bigram):
-            found.extend(lit for lit in self.by_bigram[pair] if lit in piece)
-        return tuple(found)
-
     def present(self, folded: str) -> set[str]:
         """The literals occurring in ``folded`` (lower-cased text)."""
-        if self.split_on_space:
-            pieces = folded.split()  # no literal holds white space; the fastest cut
-        elif self.separators is not None:
-            pieces = self.separators.split(folded)
-        else:
-            pieces = [folded]
-        cache = self._pieces
-        if len(cache) > _PIECE_CACHE_LIMIT:
-            cache.clear()
-        found: set[str] = set()
-        for piece in set(pieces):
-            hit = cache.get(piece)
-            if hit is None:
-                hit = cache[piece] = self._present_in(piece)
-            if hit:
-                found.update(hit)
-        return found
+        if self.automaton is None:
+            return set()
+        return {literal for _end, literal in self.automaton.iter(folded)}
 
     def candidates(self, folded: str) -> tuple[tuple[int, int], ...]:
         """(group, entry) pairs whose literal needs ``folded`` meets, in pattern order.
@@ -244,15 +216,24 @@ class _Matcher:
                 met.setdefault((g, e), set()).add(n)
         run = set(self.always)
         run.update(k for k, needs in met.items() if len(needs) == self.need_counts[k])
-        if len(self._runs) > _PIECE_CACHE_LIMIT:
+        if len(self._runs) > _RUNS_CACHE_LIMIT:
             self._runs.clear()
         result = self._runs[present] = tuple(sorted(run))
         return result
 
 
-_PIECE_CACHE_LIMIT = 200_000
-#: Where a text may be cut for the literal search (those no literal contains).
-_SEPARATORS = ' \t\n\r\f\v.,;:!?"()[]{}<>/\\|，。！？；：、（）【】《》“”‘’…—·'
+_RUNS_CACHE_LIMIT = 200_000
+
+
+def _automaton(literals: Sequence[str]) -> Any:
+    """An Aho-Corasick automaton finding ``literals`` (each reported as itself); None for none."""
+    if not literals:
+        return None
+    automaton = ahocorasick.Automaton()
+    for literal in literals:
+        automaton.add_word(literal, literal)
+    automaton.make_automaton()
+    return automaton
 
 
 def _build_matcher(patterns: Sequence[WordingPattern]) -> _Matcher:
@@ -272,23 +253,12 @@ def _build_matcher(patterns: Sequence[WordingPattern]) -> _Matcher:
             for n, need in enumerate(needs):
                 for literal in need:
                     literals.setdefault(literal, []).append((g, e, n))
-    by_bigram: dict[str, list[str]] = {}
-    for literal in literals:
-        if len(literal) > 1:
-            by_bigram.setdefault(literal[:2], []).append(literal)
-    used = set("".join(literals))
-    cut = "".join(c for c in _SEPARATORS if c not in used)
-    separators = re.compile(f"[{re.escape(cut)}]+") if cut else None
     return _Matcher(
         groups,
         MappingProxyType({k: tuple(v) for k, v in literals.items()}),
         MappingProxyType(counts),
         frozenset(always),
-        MappingProxyType({k: tuple(v) for k, v in by_bigram.items()}),
-        tuple(literal for literal in literals if len(literal) == 1),
-        separators,
-        not any(c.isspace() for c in used),
-        frozenset(literal[0] for literal in literals),
+        _automaton(list(literals)),
     )
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from accounts.models import Account
+from compliance.evidence import AnyOf
 from contacts.models import ContactLog
 
 #: Outcomes that make a contact a communication for the 1006.18(e) first-contact test.
@@ -24,7 +25,9 @@ def contact_log_window(customer_ids: Iterable[int], since: datetime, until: date
     (customer, occurred_at)."""
     return (
         ContactLog.objects.filter(
-            customer_id__in=list(customer_ids), occurred_at__gte=since, occurred_at__lt=until
+            AnyOf(F("customer_id"), list(customer_ids)),
+            occurred_at__gte=since,
+            occurred_at__lt=until,
         )
         .order_by()
         .values_list(
@@ -58,7 +61,7 @@ def first_communications(account_ids: Iterable[int]) -> QuerySet:
         .values("occurred_at")[:1]
     )
     return (
-        Account.objects.filter(pk__in=list(account_ids))
+        Account.objects.filter(AnyOf(F("pk"), list(account_ids)))
         .order_by()
         .annotate(first=Subquery(first))
         .values_list("pk", "first")

@@ -29,6 +29,7 @@ Lock order as for every plan write: the account, then the write-off.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 from auditlog.models import LogEntry
@@ -375,12 +376,18 @@ def write_offs_apply_policy(
             charged_today = WriteOff.objects.filter(
                 kind=WriteOffKind.POLICY, status=WriteOffStatus.APPLIED, charge_off_date=as_of
             )
-            # Just inserted: applied tonight to an account whose date is not set yet.
-            new = list(
-                charged_today.filter(
-                    account__id__range=(lo, hi), account__charge_off_date__isnull=True
+            # Just inserted: applied tonight to an account whose date is not set yet. Their
+            # audit entries are written before the accounts' dates are set (PostgreSQL: in SQL).
+            if connection.vendor == "postgresql":
+                new: list[WriteOff] = []
+                charged += _audit_new_sql(lo, hi, as_of=as_of, now=now)
+            else:
+                new = list(
+                    charged_today.filter(
+                        account__id__range=(lo, hi), account__charge_off_date__isnull=True
+                    )
                 )
-            )
+                charged += len(new)
             chunk.filter(charge_off_date__isnull=True).filter(
                 Exists(charged_today.filter(account=OuterRef("pk")))
             ).update(charge_off_date=as_of, updated_at=now)
@@ -395,8 +402,96 @@ def write_offs_apply_policy(
                 updated_at=now,
             )
             _audit(new, superseded_ids, as_of=as_of, now=now)
-            charged += len(new)
     return charged
+
+
+#: The write-off fields a policy write-off's creation entry records (``_audit``'s ``created``).
+_CREATED_FIELDS = (
+    "account",
+    "kind",
+    "status",
+    "currency",
+    "principal",
+    "interest",
+    "fees",
+    "total",
+    "days_past_due",
+    "charge_off_date",
+    "policy",
+)
+
+
+def _audit_new_sql(lo: int, hi: int, *, as_of: date, now: datetime) -> int:
+    """``_audit``'s entries for tonight's new policy write-offs of accounts ``lo``..``hi``, in
+    one ``INSERT … SELECT`` (PostgreSQL): the same rows, without a model instance per write-off
+    and per entry (500,000 charge-offs after a large load took minutes). The number of
+    write-offs."""
+    q = connection.ops.quote_name
+    write_off_type = ContentType.objects.get_for_model(WriteOff)
+    account_type = ContentType.objects.get_for_model(Account)
+
+    def text(name: str) -> str:  # str(value) of the field, as _audit writes it
+        column = f"w.{q(WriteOff._meta.get_field(name).column)}"
+        if name == "charge_off_date":
+            return f"to_char({column}, 'YYYY-MM-DD')"
+        return f"COALESCE({column}::text, 'None')"
+
+    created = ", ".join(
+        f"'{name}', jsonb_build_array('None', {text(name)})" for name in _CREATED_FIELDS
+    )
+    entry = LogEntry._meta
+    columns = ", ".join(
+        q(entry.get_field(name).column)
+        for name in (
+            "content_type",
+            "object_pk",
+            "object_id",
+            "object_repr",
+            "action",
+            "changes",
+            "changes_text",
+            "actor",
+            "timestamp",
+            "additional_data",
+        )
+    )
+    sql = f"""
+        WITH new AS (
+            SELECT w.* FROM {q(WriteOff._meta.db_table)} w
+            JOIN {q(Account._meta.db_table)} a ON a.id = w.account_id
+            WHERE w.kind = %(kind)s AND w.status = %(status)s AND w.charge_off_date = %(as_of)s
+              AND a.id BETWEEN %(lo)s AND %(hi)s AND a.charge_off_date IS NULL
+        )
+        INSERT INTO {q(entry.db_table)} ({columns})
+        SELECT %(write_off_type)s, w.id::text, w.id, %(write_off_repr)s || w.id, %(create)s,
+               jsonb_build_object({created}), '', NULL::bigint, %(now)s, %(extra)s::jsonb
+        FROM new w
+        UNION ALL
+        SELECT %(account_type)s, w.account_id::text, w.account_id,
+               %(account_repr)s || w.account_id, %(update)s,
+               jsonb_build_object('charge_off_date', jsonb_build_array('None', %(as_of_text)s)),
+               '', NULL::bigint, %(now)s, %(extra)s::jsonb
+        FROM new w
+    """  # noqa: S608 - our tables and columns; values are parameters
+    params = {
+        "kind": WriteOffKind.POLICY.value,
+        "status": WriteOffStatus.APPLIED.value,
+        "as_of": as_of,
+        "as_of_text": str(as_of),
+        "lo": lo,
+        "hi": hi,
+        "write_off_type": write_off_type.pk,
+        "write_off_repr": f"{write_off_type.model} ",
+        "account_type": account_type.pk,
+        "account_repr": f"{account_type.model} ",
+        "create": LogEntry.Action.CREATE,
+        "update": LogEntry.Action.UPDATE,
+        "now": now,
+        "extra": json.dumps({"reason": "write_off_policy"}),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount // 2  # two entries per write-off
 
 
 def _audit(new: list[WriteOff], superseded_ids: list[int], *, as_of: date, now: datetime) -> None:

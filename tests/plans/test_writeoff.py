@@ -196,6 +196,51 @@ def test_the_policy_run_is_audited(portfolio):
     assert account_entry.changes == {"charge_off_date": ["None", str(AS_OF)]}
 
 
+def test_every_policy_write_off_is_audited_as_a_save_would_be(portfolio):
+    """On PostgreSQL the entries are written in SQL: field for field what ``_audit`` builds
+    from the instances (``str`` of each value, the system as actor, the reason)."""
+    charged = run()
+    write_offs = list(WriteOff.objects.filter(kind=WriteOffKind.POLICY))
+    assert charged == len(write_offs) == 4
+    for w in write_offs:
+        [created] = entries(WriteOff, w.pk)
+        values = {
+            name: getattr(w, "account_id" if name == "account" else name) for name in FIELDS
+        }
+        values["policy"] = w.policy_id
+        assert created.changes == {k: ["None", str(v)] for k, v in values.items()}
+        assert (created.action, created.actor, created.timestamp) == (
+            LogEntry.Action.CREATE,
+            None,
+            NOW,
+        )
+        assert created.object_repr == f"writeoff {w.pk}" and created.object_pk == str(w.pk)
+        assert created.additional_data == {"reason": "write_off_policy"}
+        [dated] = entries(Account, w.account_id)[-1:]
+        assert dated.changes == {"charge_off_date": ["None", str(AS_OF)]}
+        assert (dated.action, dated.object_repr) == (
+            LogEntry.Action.UPDATE,
+            f"account {w.account_id}",
+        )
+    cn = next(w for w in write_offs if w.currency == "CNY")
+    assert entries(WriteOff, cn.pk)[0].changes["total"] == ["None", "12435.01"]
+
+
+FIELDS = (
+    "account",
+    "kind",
+    "status",
+    "currency",
+    "principal",
+    "interest",
+    "fees",
+    "total",
+    "days_past_due",
+    "charge_off_date",
+    "policy",
+)
+
+
 def test_a_product_without_a_policy_row_gets_the_default(portfolio):
     WriteOffPolicy.objects.filter(jurisdiction="US", product="personal_loan").delete()
     run()

@@ -10,6 +10,8 @@ It lives here, below ``outreach``, because every reminder carries one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
 
 SALT = "settle.portal.link"
 SIGNATURE_LENGTH = 16
@@ -48,28 +51,39 @@ def _b36(number: int) -> str:
             return out
 
 
-def _signer() -> signing.Signer:
-    # One signer per key set: every reminder makes a link, so it is not rebuilt each time.
-    return _signer_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+def _keyed() -> tuple[hmac.HMAC, ...]:
+    """An HMAC-SHA256 keyed for the current key, then one per fallback key (key rotation)."""
+    return _keyed_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 
 @lru_cache(maxsize=4)
-def _signer_for(key: str, fallbacks: tuple[str, ...]) -> signing.Signer:
-    return signing.Signer(key=key, fallback_keys=list(fallbacks), salt=SALT, algorithm="sha256")
+def _keyed_for(key: str | bytes, fallbacks: tuple[str | bytes, ...]) -> tuple[hmac.HMAC, ...]:
+    # What ``signing.Signer(key=key, salt=SALT, algorithm="sha256").signature`` computes, with
+    # the salted key derived once per key set instead of once per call (every reminder makes a
+    # link): ``salted_hmac`` keys the HMAC with sha256(salt + "signer" + key), and ``signature``
+    # uses the current key where a key is empty.
+    salt = force_bytes(SALT + "signer")
+    return tuple(
+        hmac.new(hashlib.sha256(salt + force_bytes(k or key)).digest(), None, "sha256")
+        for k in (key, *fallbacks)
+    )
+
+
+def _signature(keyed: hmac.HMAC, value: str) -> str:
+    """The first ``SIGNATURE_LENGTH`` characters of the signature (``signing.base64_hmac``)."""
+    mac = keyed.copy()  # cheaper than keying a new HMAC
+    mac.update(value.encode())
+    return signing.b64_encode(mac.digest()).decode()[:SIGNATURE_LENGTH]
 
 
 def _signatures(value: str) -> list[str]:
     """The signature with the current key and with each fallback key (key rotation)."""
-    signer = _signer()
-    return [
-        signer.signature(value, key)[:SIGNATURE_LENGTH]
-        for key in [signer.key, *signer.fallback_keys]
-    ]
+    return [_signature(keyed, value) for keyed in _keyed()]
 
 
 def link_token(customer_id: int, *, valid_until: date) -> str:
     value = f"{_b36(customer_id)}.{_b36((valid_until - _EPOCH).days)}"
-    return f"{value}.{_signer().signature(value)[:SIGNATURE_LENGTH]}"
+    return f"{value}.{_signature(_keyed()[0], value)}"
 
 
 def link_token_for(customer_id: int, *, today: date) -> str:

@@ -140,6 +140,7 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
             )
         return
     table = Reminder._meta.db_table
+    ids = [u.pk for u in updates]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -153,10 +154,12 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
                 %s::int[], %s::text[], %s::timestamptz[], %s::varchar[]
             ) AS v(id, status, sent_at, contact_id, decision_id, attempts, last_error,
                    next_attempt_at, provider_ref)
-            WHERE r.id = v.id
+            WHERE r.id = v.id AND r.id = ANY(%s::bigint[])
             """,  # noqa: S608 - the table name is ours, values are parameters
+            # The ids twice: joined to unnest alone, the planner scanned the whole table (sent
+            # reminders included) on every batch; "r.id = ANY(ids)" fetches by primary key.
             [
-                [u.pk for u in updates],
+                ids,
                 [u.status for u in updates],
                 [u.sent_at for u in updates],
                 [u.contact_id for u in updates],
@@ -165,5 +168,6 @@ def _outcomes_write(updates: list[_Outcome]) -> None:
                 [u.last_error for u in updates],
                 [u.next_attempt_at for u in updates],
                 [u.provider_ref for u in updates],
+                ids,
             ],
         )

@@ -31,9 +31,8 @@ from outreach.backends import BaseBackend, ChannelError, OutboundMessage, backen
 from outreach.letters.values import letter_fill, letter_values
 from outreach.reminders.claiming import (
     ReminderRow,
-    reminders_claim,
+    reminders_claim_rows,
     reminders_reclaim,
-    rows_read,
     worker_name,
 )
 from outreach.reminders.conf import setting
@@ -141,13 +140,12 @@ def reminders_send_batch(
     """Claim one batch and carry every reminder in it to sent, deferred, blocked, cancelled,
     pending (retry) or failed."""
     summary = SendSummary()
-    ids = reminders_claim(now=now, worker_id=worker_id, batch_size=batch_size)
-    if not ids:
+    rows = reminders_claim_rows(now=now, worker_id=worker_id, batch_size=batch_size)
+    if not rows:
         return summary
-    summary.claimed = len(ids)
+    summary.claimed = len(rows)
     summary.batches = 1
     backends = backends if backends is not None else {}
-    rows = rows_read(ids)
     templates = MessageTemplate.objects.in_bulk({r.template_id for r in rows if r.template_id})
     settled = _settled_since(rows)
     changes: dict[int, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from compliance.models import ComplianceDecision, RestrictionKind, RestrictionSource
 from compliance.services import restriction_create
@@ -19,6 +20,7 @@ from outreach.reminders import (
     reminders_send_batch,
     reminders_send_due,
 )
+from outreach.reminders.claiming import reminders_claim_rows, rows_read
 from outreach.strategies import templates_seed
 from plans.models import PromiseToPay
 from tests.factories import AccountFactory, ContactPointFactory
@@ -243,6 +245,55 @@ def test_channel_failure_is_retried_with_backoff_then_failed(team, settings):
     assert reminder.attempts == 3
     assert backend.calls == 3
     assert not ContactLog.objects.filter(account=account).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["postgresql", "portable"])
+def test_a_claim_returns_what_it_claimed_as_rows_read_reads_it_in_id_order(
+    team, monkeypatch, vendor
+):
+    if vendor == "portable":  # the path other databases take, run on this one
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    accounts = [AccountFactory(team=team) for _ in range(4)]
+    due = [
+        _reminder(accounts[2], key="k2", due_at=NOW - timedelta(hours=1)),
+        _reminder(accounts[0], key="k0"),
+        _reminder(accounts[3], key="letter", channel="letter", attempts=2, last_error="busy"),
+    ]
+    Reminder.objects.filter(pk=due[2].pk).update(amount=None, due_date=None)
+    _reminder(accounts[1], key="later", due_at=NOW + timedelta(minutes=1))
+    Reminder.objects.filter(pk=due[0].pk).update(status=Reminder.Status.DEFERRED)
+
+    rows = reminders_claim_rows(now=NOW, worker_id="w1", batch_size=10)
+
+    assert [r.pk for r in rows] == sorted(r.pk for r in due)
+    assert rows == rows_read([r.pk for r in rows])  # every field, as the ORM reads it
+    letter = next(r for r in rows if r.key == "letter")
+    assert (letter.point_value, letter.amount, letter.due_date) == (None, None, None)
+    assert (letter.attempts, letter.last_error, letter.stage) == (2, "busy", accounts[3].stage)
+    sms = next(r for r in rows if r.key == "k0")
+    assert sms.point_value == due[1].contact_point.value
+    assert sms.name == accounts[0].customer.name
+    assert sms.past_due_amount == accounts[0].past_due_amount
+    claimed = Reminder.objects.filter(pk__in=[r.pk for r in due])
+    assert set(claimed.values_list("status", "claimed_by", "claimed_at")) == {
+        (Reminder.Status.CLAIMED, "w1", NOW)
+    }
+    assert reminders_claim_rows(now=NOW, worker_id="w2", batch_size=10) == []
+
+
+@pytest.mark.django_db
+def test_a_claim_takes_the_earliest_due_first_up_to_the_batch_size(team):
+    accounts = [AccountFactory(team=team) for _ in range(3)]
+    first = _reminder(accounts[2], key="first", due_at=NOW - timedelta(hours=2))
+    second = _reminder(accounts[0], key="second", due_at=NOW - timedelta(hours=1))
+    third = _reminder(accounts[1], key="third")
+
+    batch = reminders_claim_rows(now=NOW, worker_id="w1", batch_size=2)
+    rest = reminders_claim_rows(now=NOW, worker_id="w2", batch_size=2)
+
+    assert [r.pk for r in batch] == sorted([first.pk, second.pk])
+    assert [r.pk for r in rest] == [third.pk]
 
 
 @pytest.mark.django_db

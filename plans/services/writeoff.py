@@ -430,8 +430,10 @@ def _audit_new_sql(lo: int, hi: int, *, as_of: date, now: datetime) -> int:
     write_off_type = ContentType.objects.get_for_model(WriteOff)
     account_type = ContentType.objects.get_for_model(Account)
 
+    columns_of = {f.name: f.column or f.name for f in WriteOff._meta.concrete_fields}
+
     def text(name: str) -> str:  # str(value) of the field, as _audit writes it
-        column = f"w.{q(WriteOff._meta.get_field(name).column)}"
+        column = f"w.{q(columns_of[name])}"
         if name == "charge_off_date":
             return f"to_char({column}, 'YYYY-MM-DD')"
         return f"COALESCE({column}::text, 'None')"

@@ -204,9 +204,7 @@ def test_every_policy_write_off_is_audited_as_a_save_would_be(portfolio):
     assert charged == len(write_offs) == 4
     for w in write_offs:
         [created] = entries(WriteOff, w.pk)
-        values = {
-            name: getattr(w, "account_id" if name == "account" else name) for name in FIELDS
-        }
+        values = {name: getattr(w, "account_id" if name == "account" else name) for name in FIELDS}
         values["policy"] = w.policy_id
         assert created.changes == {k: ["None", str(v)] for k, v in values.items()}
         assert (created.action, created.actor, created.timestamp) == (

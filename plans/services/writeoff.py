@@ -405,7 +405,9 @@ def write_offs_apply_policy(
     return charged
 
 
-#: The write-off fields a policy write-off's creation entry records (``_audit``'s ``created``).
+#: The write-off fields a policy write-off's creation entry records, in ``_audit`` and in
+#: ``_audit_new_sql`` alike; the foreign keys as their ids.
+_CREATED_ATTRIBUTES = {"account": "account_id", "policy": "policy_id"}
 _CREATED_FIELDS = (
     "account",
     "kind",
@@ -518,19 +520,7 @@ def _audit(new: list[WriteOff], superseded_ids: list[int], *, as_of: date, now: 
 
     entries = []
     for w in new:
-        created = {
-            "account": w.account_id,
-            "kind": w.kind,
-            "status": w.status,
-            "currency": w.currency,
-            "principal": w.principal,
-            "interest": w.interest,
-            "fees": w.fees,
-            "total": w.total,
-            "days_past_due": w.days_past_due,
-            "charge_off_date": w.charge_off_date,
-            "policy": w.policy_id,
-        }
+        created = {f: getattr(w, _CREATED_ATTRIBUTES.get(f, f)) for f in _CREATED_FIELDS}
         entries.append(
             entry(
                 write_off_type,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -126,3 +127,26 @@ def link_read(token: str, *, today: date) -> PortalLink:
     if valid_until < today:
         raise LinkError("expired")
     return PortalLink(customer_id=customer_id, valid_until=valid_until)
+
+
+#: A token standing alone in a message (in a link's path, or as a letter's code): not part of
+#: a longer run of token characters.
+_TOKEN_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z_.-])([0-9a-z]{1,13}\.[0-9a-z]{1,6})\."
+    rf"([A-Za-z0-9_-]{{{SIGNATURE_LENGTH}}})(?![0-9A-Za-z_-])"
+)
+
+
+def signed_token_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds a token Settle signed (with the current or a fallback key; expired
+    or not). Its characters are an id, a day and a random signature, not words anyone wrote: the
+    wording checks read past them, so a signature that happens to spell a prohibited word (or a
+    customer id whose base 36 does) does not block the message. A token whose signature does
+    not verify is text like any other."""
+    if "." not in text:
+        return []
+    return [
+        m.span()
+        for m in _TOKEN_IN_TEXT.finditer(text)
+        if any(constant_time_compare(m.group(2), s) for s in _signatures(m.group(1)))
+    ]

@@ -53,6 +53,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, ContactPoint, User
+from accounts.portal_links import signed_token_spans
 from compliance import rules, selectors
 from compliance.evidence import AnyOf, evidence_insert
 from compliance.models import (
@@ -684,6 +685,7 @@ def _context(
         contact_point_id=None if point is None else point.pk,
         solicited=request.solicited,
         letter_kind=letter_kind,
+        wording_message=_links_masked(message),
     )
     summary = _profile_summary(profile)
     inputs = {
@@ -712,6 +714,22 @@ def _context(
         **({"letter_kind": letter_kind} if letter_kind else {}),
     }
     return ctx, inputs
+
+
+def _links_masked(message: str) -> str | None:
+    """``message`` with each portal link token Settle signed replaced by zeros of its length
+    (offsets unchanged), for the wording checks; None when it holds none. Only a token whose
+    signature verifies is masked, so nothing written by a person can hide behind one."""
+    spans = signed_token_spans(message) if message else []
+    if not spans:
+        return None
+    parts: list[str] = []
+    end = 0
+    for start, stop in spans:
+        parts += [message[end:start], "0" * (stop - start)]
+        end = stop
+    parts.append(message[end:])
+    return "".join(parts)
 
 
 def _iso(value: date | None) -> str | None:

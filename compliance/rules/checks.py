@@ -578,7 +578,7 @@ def _time_barred_violations(ctx: ContactContext, profile: Profile, tz: tzinfo) -
             )
         )
     seen: set[str] = set()
-    for f in find_prohibited_wording(ctx.message, profile.wording, rule=TIME_BARRED_THREAT):
+    for f in find_prohibited_wording(ctx.wording_text, profile.wording, rule=TIME_BARRED_THREAT):
         if f.span.casefold() in seen:
             continue
         seen.add(f.span.casefold())
@@ -608,7 +608,8 @@ def _third_party_violations(ctx: ContactContext, profile: Profile) -> list[Viola
         return []
     out: list[Violation] = []
     seen: set[str] = set()
-    for f in find_prohibited_wording(ctx.message, profile.wording, rule=THIRD_PARTY_DISCLOSURE):
+    text = ctx.wording_text
+    for f in find_prohibited_wording(text, profile.wording, rule=THIRD_PARTY_DISCLOSURE):
         if f.span.casefold() in seen:
             continue
         seen.add(f.span.casefold())
@@ -690,14 +691,14 @@ def evaluate(ctx: ContactContext) -> Decision:
         return Decision(True, (), None)  # the consumer called us; nothing to judge
     profile = ctx.profile
     if ctx.solicited:
-        found = sorted(check_wording(ctx.message, profile), key=_sort_key)
+        found = sorted(check_wording(ctx.wording_text, profile), key=_sort_key)
         return Decision(not found, tuple(found), None)
     zones = _resolve_zones(ctx, profile)
     history = _CallHistory.build(ctx.prior_contacts, zones[0][1])
 
     violations = _time_dependent(ctx, profile, zones, history)
     if ctx.message:
-        violations += check_wording(ctx.message, profile)
+        violations += check_wording(ctx.wording_text, profile)
         violations += check_disclosures(ctx, profile)
         violations += check_letter_items(ctx, profile)
         violations += _third_party_violations(ctx, profile)

@@ -239,6 +239,14 @@ class ContactContext:
     solicited: bool = False
     #: A letter's kind (``compliance.rules.letters``): its text must carry that kind's items.
     letter_kind: str = ""
+    #: ``message`` as the wording checks read it, when it differs: with the portal links
+    #: Settle signed masked (``compliance.services``); None reads ``message``.
+    wording_message: str | None = None
+
+    @property
+    def wording_text(self) -> str:
+        """The text the wording checks scan (threats, insults, disclosure to third parties)."""
+        return self.message if self.wording_message is None else self.wording_message
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "ContactContext.at")

@@ -82,3 +82,22 @@ def test_a_token_django_signed_opens_and_a_tampered_one_does_not(keys):
         with pytest.raises(LinkError) as refused:
             link_read(tampered, today=date(2015, 12, 17))
         assert refused.value.reason == "tampered"
+
+
+def test_signed_tokens_are_found_in_a_message_and_forged_ones_are_not(keys):
+    from accounts.portal_links import signed_token_spans
+
+    until = date(2027, 1, 5)
+    token = link_token(123456, valid_until=until)
+    keys.SECRET_KEY = OLD
+    retired = link_token(99, valid_until=until)  # signed with a key now a fallback
+    keys.SECRET_KEY = CURRENT
+    head, _, signature = token.rpartition(".")
+    forged = f"{head}.{signature[1:]}x"
+    text = (
+        f"Pay: https://pay.example.test/p/{token}/ or type the code {retired}. "
+        f"Not ours: https://pay.example.test/p/{forged}/ x{token}"
+    )
+    spans = signed_token_spans(text)
+    assert [text[a:b] for a, b in spans] == [token, retired]
+    assert signed_token_spans("no tokens here") == []

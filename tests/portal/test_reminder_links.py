@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.portal_links import link_read
+from accounts.portal_links import link_read, link_token_for
 from contacts.models import ContactLog, MessageTemplate, Reminder
 from outreach.reminders import reminders_send_due
 from outreach.strategies import templates_seed
@@ -106,3 +106,34 @@ def test_support_staff_print_a_customers_link(capsys, clock):
     assert link_read(token, today=date(2026, 11, 23)).customer_id == account.customer_id
     with pytest.raises(CommandError, match="No account numbered nope"):
         call_command("portal_link", "nope")
+
+
+@pytest.mark.parametrize("channel", ["sms", "letter"])
+def test_a_link_whose_characters_spell_a_prohibited_word_does_not_block_the_reminder(
+    channel, clock
+):
+    """A token is an id, a day and a random signature: one in some hundred thousand spells a
+    word a rule prohibits (as may a customer id in base 36). The wording checks read past a
+    token Settle signed, and only past one: the same characters anywhere else still block."""
+    from compliance.models import WordingRule
+    from compliance.services import contact_check
+
+    templates_seed()
+    account = AccountFactory(team=TeamFactory(), customer__address_line="1 Main St")
+    token = link_token_for(account.customer_id, today=NOW.date())
+    customer_part, day_part, signature = token.split(".")
+    # The rules now prohibit this token's signature and its customer id, as words.
+    for word in (signature, customer_part):
+        WordingRule.objects.create(
+            category="insult", language="en", pattern=rf"(?<![\w-]){re.escape(word)}(?![\w-])"
+        )
+    _reminder(account, channel)
+    summary = reminders_send_due(now=NOW, worker_id="w")
+    assert summary.sent == 1, Reminder.objects.get().last_error
+    assert token in CaptureBackend.sent[0].body
+
+    # The same characters not in a signed token still block: the rule is live.
+    forged = f"{customer_part}.{day_part}.{signature[::-1]}"
+    for text in (f"You {signature}, pay now.", f"Pay here: https://pay.example.test/p/{forged}/"):
+        decision = contact_check(account=account, channel="letter", at=NOW, message=text)
+        assert "prohibited_wording" in decision.rule_codes, text

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -89,6 +90,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
 WSGI_APPLICATION = "config.wsgi.application"
+
+# Widgets render through the project's templates, so ``templates/django/forms`` can override one
+# of Django's (a select writes its options in place instead of including a template for each).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

@@ -5,6 +5,11 @@ a supervisor to end a restriction or opt a contact point back in, the owner or a
 move a dispute, complaint or callback along, the plan service for cancelling), parses its form
 and calls one service; the service writes the change, its audit row and what the timeline reads.
 
+A section's blank form (budget, contact point, restriction, hardship, write-off) is not written
+into the case page: the page carries a link to the action, and opening the section fetches the
+form from it (GET, with htmx; without JavaScript the link opens it as a page). The page then
+costs what it shows, not every form it could show.
+
 Answers: done → the case page again (htmx swaps its ``<main>``, so the timeline and every
 section show the change; without JavaScript a redirect to it) with a message. Refused → the
 action's form with the reason: 400 for bad input, 403 for who may not, 409 for a conflict
@@ -26,7 +31,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Account, ContactPoint, Role
 from accounts.permissions import account_for_page
@@ -72,6 +77,13 @@ def _refused(
     request: HttpRequest, account: Account, template: str, context: dict, status: int
 ) -> HttpResponse:
     """The action's form again, saying what went wrong: the fragment for htmx, else a page."""
+    return _form_response(request, account, template, context, status)
+
+
+def _form_response(
+    request: HttpRequest, account: Account, template: str, context: dict, status: int
+) -> HttpResponse:
+    """The action's form: the fragment for htmx, else a page."""
     context = {
         "account": account,
         "customer": account.customer,
@@ -86,6 +98,11 @@ def _refused(
         {**context, "action_template": template},
         status=status,
     )
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form's data: what was posted, or None (unbound) for the blank form on GET."""
+    return request.POST if request.method == "POST" else None
 
 
 def _error_status(error: Exception) -> int:
@@ -120,8 +137,10 @@ def _act(
     anchor: str,
     context: dict | None = None,
 ) -> HttpResponse:
-    """Parse, call the service, answer (see the module's docstring)."""
+    """Parse, call the service, answer (see the module's docstring). On GET, the blank form."""
     context = context or {}
+    if request.method == "GET":
+        return _form_response(request, account, template, {**context, "form": form}, 200)
     if not form.is_valid():
         return _refused(request, account, template, {**context, "form": form}, 400)
     try:
@@ -148,14 +167,14 @@ def _is_lead(user) -> bool:
 
 # --- The customer: declared budget and contact points ------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def budget_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the customer's declared monthly income and expenses (as ``PATCH /customers/``)."""
     account = account_for_page(request.user, pk)
     return _act(
         request,
         account,
-        form=case_forms.BudgetForm(request.POST, prefix="budget"),
+        form=case_forms.budget_form(_posted(request), account),
         template="accounts/actions/_budget.html",
         call=lambda data: customer_update(customer=account.customer, by=request.user, data=data),
         done=_("Declared income and expenses saved."),
@@ -164,14 +183,14 @@ def budget_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contact_point_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a phone, email or address (as ``POST /customers/{id}/contact-points/``)."""
     account = account_for_page(request.user, pk)
     return _act(
         request,
         account,
-        form=case_forms.ContactPointAddForm(request.POST, prefix="point"),
+        form=case_forms.ContactPointAddForm(_posted(request), prefix="point"),
         template="accounts/actions/_contact_point_add.html",
         call=lambda data: contact_point_create(by=request.user, customer=account.customer, **data),
         done=_("Contact point added."),
@@ -211,11 +230,11 @@ def contact_point_opt_out(request: HttpRequest, pk: int, item: int) -> HttpRespo
 
 # --- Restrictions --------------------------------------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def restriction_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a restriction, any role (as ``POST /accounts/{id}/restrictions/``)."""
     account = account_for_page(request.user, pk)
-    form = case_forms.RestrictionAddForm(request.POST, account=account, prefix="restriction")
+    form = case_forms.RestrictionAddForm(_posted(request), account=account, prefix="restriction")
     return _act(
         request,
         account,
@@ -328,14 +347,14 @@ def plan_cancel_view(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 # --- Hardship programmes ---------------------------------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def hardship_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Arrange a reduced payment or an interest freeze (as ``POST /accounts/{id}/hardship/``)."""
     account = account_for_page(request.user, pk)
     return _act(
         request,
         account,
-        form=case_forms.HardshipForm(request.POST, prefix="hardship"),
+        form=case_forms.HardshipForm(_posted(request), prefix="hardship"),
         template="accounts/actions/_hardship_add.html",
         call=lambda data: hardship_create(account=account, by=request.user, **data),
         done=_("Hardship arrangement recorded; its review is in the queue on its date."),
@@ -366,7 +385,7 @@ def hardship_finish(request: HttpRequest, pk: int, item: int) -> HttpResponse:
 
 # --- Write-off ------------------------------------------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def write_off_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Propose charging the account off, any role; a supervisor or admin other than the proposer
     decides it on the approvals page (``plans.services.write_off_propose``)."""
@@ -374,7 +393,7 @@ def write_off_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         account,
-        form=case_forms.WriteOffForm(request.POST, prefix="write_off"),
+        form=case_forms.WriteOffForm(_posted(request), prefix="write_off"),
         template="accounts/actions/_write_off_propose.html",
         call=lambda data: write_off_propose(account=account, by=request.user, **data),
         done=_("Write-off proposed; a supervisor decides it on the approvals page."),

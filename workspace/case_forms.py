@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -216,25 +217,14 @@ def local_input(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
 
 
-def blank_forms(account: Account, contact_points: list[ContactPoint]) -> dict:
-    """The case page's section forms, unbound (prefixed: the contact form shares field names)."""
+def budget_form(data: Any, account: Account) -> BudgetForm:
+    """The budget form, showing what the customer declared so far."""
     customer = account.customer
-    restriction = RestrictionAddForm(account=account, prefix="restriction")
-    # The page has the contact points already: no query of the field's own.
-    restriction.fields["contact_point"].choices = [("", "---------")] + [
-        (p.pk, restriction.fields["contact_point"].label_from_instance(p)) for p in contact_points
-    ]
-    return {
-        "budget_form": BudgetForm(
-            prefix="budget",
-            initial={
-                "monthly_income": customer.monthly_income,
-                "monthly_expenses": customer.monthly_expenses,
-            },
-        ),
-        "point_form": ContactPointAddForm(prefix="point"),
-        "restriction_form": restriction,
-        "hardship_form": HardshipForm(prefix="hardship"),
-        "write_off_form": WriteOffForm(prefix="write_off"),
-        **hardship_end_choices(),
-    }
+    return BudgetForm(
+        data,
+        prefix="budget",
+        initial={
+            "monthly_income": customer.monthly_income,
+            "monthly_expenses": customer.monthly_expenses,
+        },
+    )

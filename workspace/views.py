@@ -247,7 +247,7 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "referable": account.stage in REFERABLE_STAGES,
             "form": ContactLogForm(account=account),
             "check": None,
-            **case_forms.blank_forms(account, contact_points),
+            **case_forms.hardship_end_choices(),
         },
         status=status,
     )

@@ -308,7 +308,7 @@ def test_a_specialist_cancels_a_draft_but_not_an_active_plan(client, specialist,
 def test_a_hardship_programme_is_arranged_and_converted_into_a_plan(client, specialist, case):
     client.force_login(specialist)
     page = client.get(reverse("accounts:detail", args=[case.pk])).content.decode()
-    assert 'id="hardship-form"' in page and "No hardship arrangements." in page
+    assert 'id="arrange-hardship"' in page and "No hardship arrangements." in page
 
     # The service's limits come back by the field, and nothing is written.
     bad = {
@@ -482,3 +482,46 @@ def test_an_item_of_another_account_is_not_found(client, specialist, case, team)
     )
     client.force_login(specialist)
     assert client.post(url("callback_complete", case, callback.pk)).status_code == 404
+
+
+# --- A section's form is fetched when the section opens ----------------------------------------
+SECTION_FORMS = {
+    "budget": ("edit-budget", "budget-form"),
+    "contact_point_add": ("add-contact-point", "contact-point-form"),
+    "restriction_add": ("add-restriction", "restriction-form"),
+    "hardship_add": ("arrange-hardship", "hardship-form"),
+    "write_off_propose": ("propose-write-off", "write-off-form"),
+}
+
+
+def test_the_case_page_links_each_sections_form_instead_of_writing_it(client, specialist, case):
+    client.force_login(specialist)
+    html = page(client, case)
+    for name, (section, form_id) in SECTION_FORMS.items():
+        link = url(name, case)
+        assert f'id="{section}" hx-get="{link}" hx-trigger="toggle once"' in html, name
+        assert f'<a href="{link}">' in html, name  # without JavaScript, the form as a page
+        assert f'id="{form_id}"' not in html, name
+
+
+@pytest.mark.parametrize("name", sorted(SECTION_FORMS))
+def test_opening_a_section_fetches_its_blank_form(client, specialist, other_specialist, case, name):
+    form_id = SECTION_FORMS[name][1]
+    client.force_login(specialist)
+    fragment = client.get(url(name, case), **HTMX)
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert html.lstrip().startswith("<form") and f'id="{form_id}"' in html
+    assert 'name="csrfmiddlewaretoken"' in html and "errorlist" not in html
+    whole = client.get(url(name, case)).content.decode()  # no htmx: a page with the form
+    assert "<html" in whole and f'id="{form_id}"' in whole and "Back to the case" in whole
+    client.force_login(other_specialist)
+    assert client.get(url(name, case), **HTMX).status_code == 403
+
+
+def test_the_budget_form_shows_what_the_customer_declared(client, specialist, case):
+    client.force_login(specialist)
+    html = client.get(url("budget", case), **HTMX).content.decode()
+    assert 'name="budget-monthly_income" value="4000.00"' in html
+    case.customer.refresh_from_db()
+    assert case.customer.monthly_income == Decimal("4000.00")  # a GET changes nothing

@@ -68,7 +68,7 @@ def test_a_specialist_proposes_a_write_off_from_the_case(client, specialist, cas
     )
     assert f'data-write-off-proposed="{proposal.pk}"' in html
     assert "waits for a supervisor" in html
-    assert 'id="write-off-form"' not in html  # one proposal at a time
+    assert 'id="propose-write-off"' not in html  # one proposal at a time
 
 
 def test_a_proposal_without_a_reason_is_the_form_again(client, specialist, case):
@@ -84,7 +84,7 @@ def test_an_account_on_a_plan_says_why_and_refuses(client, specialist, case):
     client.force_login(specialist)
     html = page(client, case)
     assert f"The account has plan {plan.pk}, which is active" in html
-    assert 'id="write-off-form"' not in html
+    assert 'id="propose-write-off"' not in html
     response = propose(client, case, reason="Uncollectable")
     assert response.status_code == 409
     assert "waits for it to end" in response.content.decode()

@@ -461,15 +461,19 @@ class Account(models.Model):
             models.Index(fields=["assigned_to", "stage"]),
             # The work queue in its order (workspace.queue.REST_ORDER), open accounts only: a
             # specialist's (within their team), a team's. The first page is read
-            # off the index, and the scope's count is an index-only scan.
+            # off the index, and the scope's count is an index-only scan: ``stage`` is carried
+            # in the index, as the queue counts only some of the open stages (without it, the
+            # count of a specialist's 60,000 accounts read 55,000 heap pages: 275 ms).
             models.Index(
                 fields=["assigned_to", "team", "-queue_priority", "delinquent_since", "id"],
                 condition=Q(stage__in=OPEN_STAGES),
+                include=["stage"],
                 name="account_assignee_queue_idx",
             ),
             models.Index(
                 fields=["team", "-queue_priority", "delinquent_since", "id"],
                 condition=Q(stage__in=OPEN_STAGES),
+                include=["stage"],
                 name="account_team_queue_idx",
             ),
             # The masked tail a search may match (``search``): a B-tree on the last digits.

@@ -115,14 +115,27 @@ class ContactLogForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, account, now: datetime | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        account,
+        now: datetime | None = None,
+        contact_points: list[ContactPoint] | None = None,
+        **kwargs,
+    ):
+        """``contact_points``: the customer's, when the caller has read them already (the case
+        page): the field offers them without a query of its own."""
         self.account = account
         self.zone = ZoneInfo(account.customer.time_zone)
         self.now = now or timezone.now()
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("occurred_at", local_now(self.zone, self.now))
         super().__init__(*args, **kwargs)
-        self.fields["contact_point"].queryset = account.customer.contact_points.all()
+        field = self.fields["contact_point"]
+        field.queryset = account.customer.contact_points.all()
+        if contact_points is not None:
+            empty = [] if field.empty_label is None else [("", field.empty_label)]
+            field.choices = empty + [(p.pk, field.label_from_instance(p)) for p in contact_points]
 
     def full_clean(self) -> None:
         # Naive local times typed in the form are read in the customer's zone (DST gaps and

@@ -68,3 +68,14 @@ def test_the_project_renders_widgets_with_its_own_select_template():
     assert isinstance(get_default_renderer(), TemplatesSetting)
     origin = get_default_renderer().get_template("django/forms/widgets/select.html").origin.name
     assert origin == str(settings.BASE_DIR / "templates/django/forms/widgets/select.html")
+
+
+@pytest.mark.django_db
+def test_the_contact_form_offers_the_same_points_from_the_pages_list_as_from_its_query():
+    account = AccountFactory()
+    ContactPointFactory(customer=account.customer, value="+12125550142")
+    ContactPointFactory(customer=account.customer, value="+12125550143", opted_out=True)
+    points = list(account.customer.contact_points.all())
+    queried = ContactLogForm(account=account)["contact_point"].as_widget()
+    given = ContactLogForm(account=account, contact_points=points)["contact_point"].as_widget()
+    assert given == queried and given.count("<option") == 3

@@ -5,10 +5,10 @@ a supervisor to end a restriction or opt a contact point back in, the owner or a
 move a dispute, complaint or callback along, the plan service for cancelling), parses its form
 and calls one service; the service writes the change, its audit row and what the timeline reads.
 
-A section's blank form (budget, contact point, restriction, hardship, write-off) is not written
-into the case page: the page carries a link to the action, and opening the section fetches the
-form from it (GET, with htmx; without JavaScript the link opens it as a page). The page then
-costs what it shows, not every form it could show.
+A section's blank form (budget, contact point, restriction, hardship, write-off, a contact's
+recording) is not written into the case page: the page carries a link to the action, and
+opening the section fetches the form from it (GET, with htmx; without JavaScript the link
+opens it as a page). The page then costs what it shows, not every form it could show.
 
 Answers: done → the case page again (htmx swaps its ``<main>``, so the timeline and every
 section show the change; without JavaScript a redirect to it) with a message. Refused → the
@@ -403,7 +403,7 @@ def write_off_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Evidence --------------------------------------------------------------------------------
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contact_recording(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     """Keep a call recording (or a scan) with a logged contact that has none (as ``POST
     /accounts/{id}/contacts/{cid}/attachment/``); played through the team-checked endpoint."""
@@ -412,7 +412,7 @@ def contact_recording(request: HttpRequest, pk: int, item: int) -> HttpResponse:
     return _act(
         request,
         account,
-        form=case_forms.RecordingForm(request.POST, request.FILES),
+        form=case_forms.RecordingForm(_posted(request), request.FILES or None),
         template="accounts/actions/_recording.html",
         call=lambda data: contact_attachment_add(entry=entry, file=data["file"], by=request.user),
         done=_("Recording kept with the contact."),

@@ -245,7 +245,7 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
             "legal_case": legal_case,
             "referable": account.stage in REFERABLE_STAGES,
-            "form": ContactLogForm(account=account),
+            "form": ContactLogForm(account=account, contact_points=contact_points),
             "check": None,
             **case_forms.hardship_end_choices(),
         },

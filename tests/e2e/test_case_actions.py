@@ -165,7 +165,7 @@ def test_callbacks_completed_and_rescheduled_and_a_recording_played(
 
     recording = tmp_path / "call.ogg"
     recording.write_bytes(b"OggS\0\x02" + b"\0" * 256)
-    page.click(f"#contact-{entry.pk}-recording >> xpath=.. >> summary")
+    page.click(f"#contact-{entry.pk}-attach > summary")  # fetches the upload form
     page.set_input_files(f"#contact-{entry.pk}-file", str(recording))
     page.click(f"#contact-{entry.pk}-recording button[type=submit]")
     page.wait_for_selector("text=Recording kept with the contact.")

@@ -525,3 +525,20 @@ def test_the_budget_form_shows_what_the_customer_declared(client, specialist, ca
     assert 'name="budget-monthly_income" value="4000.00"' in html
     case.customer.refresh_from_db()
     assert case.customer.monthly_income == Decimal("4000.00")  # a GET changes nothing
+
+
+def test_a_contacts_recording_form_is_fetched_when_its_row_opens(
+    client, specialist, other_specialist, case, team
+):
+    entry = ContactLogFactory(account=case, user=specialist, occurred_at=NOW - timedelta(hours=1))
+    client.force_login(specialist)
+    target = url("contact_recording", case, entry.pk)
+    row = timeline(client, case)
+    assert f'id="contact-{entry.pk}-attach" hx-get="{target}"' in row
+    assert f'id="contact-{entry.pk}-recording"' not in row
+    html = client.get(target, **HTMX).content.decode()
+    assert f'id="contact-{entry.pk}-recording"' in html and 'type="file"' in html
+    elsewhere = AccountFactory(team=team, assigned_to=specialist)
+    assert client.get(url("contact_recording", elsewhere, entry.pk), **HTMX).status_code == 404
+    client.force_login(other_specialist)
+    assert client.get(target, **HTMX).status_code == 403

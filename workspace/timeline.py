@@ -4,9 +4,10 @@ One query per source (contacts, printed letters, payments, promises, plan events
 moves, re-ages, restrictions, dispute and complaint events together, callback events,
 settlement offers, hardship arrangements, and the audited changes of the customer's declared
 budget, contact points and evidence files with the contact points they name) — fourteen in
-all, whatever the number of events, and one more for an account the feed created (its import
-batch). Settlement offers and hardship arrangements carry the
-moment of each step on their own rows, so each step is read from there.
+all, whatever the number of events (fewer when the caller knows the account has none of a
+kind: ``absent``), and one more for an account the feed created (its import batch).
+Settlement offers and hardship arrangements carry the moment of each step on their own rows,
+so each step is read from there.
 
 A letter shows its kind, pages and hash, with where to fetch its PDF.
 
@@ -17,6 +18,7 @@ team-checked attachment endpoint, which records every access.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -727,15 +729,35 @@ SOURCES = (
 )
 
 
+#: The sources whose events come only from the account's records of one kind: a caller that has
+#: read those records and found none (the case page lists each kind) names the kind in
+#: ``absent``, and the source is not queried.
+SOURCE_RECORDS = {
+    "promises": _promises,
+    "plans": _plan_events,
+    "bucket_history": _bucket_moves,
+    "callbacks": _callbacks,
+    "settlements": _settlements,
+    "hardship": _hardship,
+}
+
+
 def account_timeline(
-    account: Account, *, kinds: set[str] | None = None, limit: int | None = None
+    account: Account,
+    *,
+    kinds: set[str] | None = None,
+    limit: int | None = None,
+    absent: Collection[str] = (),
 ) -> list[TimelineEvent]:
     """Every event of the account, newest first (ties: most recent record first); with
     ``limit``, the ``limit`` newest (what a page needs: one query per source of at most
-    ``limit`` rows, however long the history)."""
+    ``limit`` rows, however long the history). ``absent``: kinds of ``SOURCE_RECORDS`` the
+    account has none of."""
+    skipped = {SOURCE_RECORDS[name] for name in absent}
     events: list[TimelineEvent] = []
     for source in SOURCES:
-        events.extend(source(account, limit))
+        if source not in skipped:
+            events.extend(source(account, limit))
     events.extend(_import_origin(account))  # at most one event: not a paged source
     if kinds:
         events = [e for e in events if e.kind in kinds]
@@ -771,10 +793,13 @@ class TimelinePage:
         return self.number + 1
 
 
-def timeline_page(account: Account, page: str | None) -> TimelinePage:
+def timeline_page(
+    account: Account, page: str | None, *, absent: Collection[str] = ()
+) -> TimelinePage:
     number = min(max(id_or_none(page or "") or 1, 1), TIMELINE_MAX_PAGE)
     end = number * TIMELINE_PAGE_SIZE
-    events = account_timeline(account, limit=end + 1)  # one more: is there an older page?
+    # One more than the page: is there an older page?
+    events = account_timeline(account, limit=end + 1, absent=absent)
     return TimelinePage(
         events=events[end - TIMELINE_PAGE_SIZE : end],
         number=number,

@@ -199,6 +199,30 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
     applied = next((w for w in write_offs if w.status == WriteOffStatus.APPLIED), None)
     proposed = next((w for w in write_offs if w.status == WriteOffStatus.PROPOSED), None)
     contact_points = list(account.customer.contact_points.all())
+    history = list(account.bucket_history.order_by("-entered_on", "-id")[:24])
+    settlements = list(account.settlements.order_by("-created_at", "-id")[:5])
+    hardship = list(account.hardship_arrangements.order_by("-created_at", "-id")[:5])
+    open_callbacks = list(
+        account.callbacks.open().select_related("assigned_to", "contact_point").order_by("due_at")
+    )
+    closed_callbacks = list(
+        account.callbacks.exclude(status=CallbackTask.Status.OPEN)
+        .select_related("assigned_to")
+        .order_by("-due_at")[:5]
+    )
+    # The timeline does not query what these lists show the account has none of.
+    absent = [
+        name
+        for name, rows in (
+            ("promises", promises),
+            ("plans", plans),
+            ("bucket_history", history),
+            ("callbacks", open_callbacks + closed_callbacks),
+            ("settlements", settlements),
+            ("hardship", hardship),
+        )
+        if not rows
+    ]
     legal_case = (
         account.legal_cases.filter(closed_at__isnull=True).first()
         if account.stage == Stage.LEGAL
@@ -214,7 +238,7 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             "dpd": dpd,
             "bucket": delinquency.bucket_for(dpd),
             "propensity": propensity.account_propensity(account),
-            "history": account.bucket_history.order_by("-entered_on", "-id")[:24],
+            "history": history,
             "contact_points": [(cp, cp.pk in closed_points) for cp in contact_points],
             "restrictions": [(r, r.pk in held) for r in restrictions],
             "plans": plans,
@@ -228,19 +252,15 @@ def case_page(request: HttpRequest, account: Account, *, status: int = 200) -> H
             ),
             "promises": promises,
             "open_promises": [p for p in promises if p.status == PromiseStatus.PENDING],
-            "settlements": account.settlements.order_by("-created_at", "-id")[:5],
-            "hardship": account.hardship_arrangements.order_by("-created_at", "-id")[:5],
+            "settlements": settlements,
+            "hardship": hardship,
             "open_disputes": open_disputes,
             "open_complaints": Complaint.objects.filter(account=account)
             .exclude(status__in=CLOSED_CASE_STATUSES)
             .select_related("owner"),
-            "open_callbacks": account.callbacks.open()
-            .select_related("assigned_to", "contact_point")
-            .order_by("due_at"),
-            "closed_callbacks": account.callbacks.exclude(status=CallbackTask.Status.OPEN)
-            .select_related("assigned_to")
-            .order_by("-due_at")[:5],
-            "timeline": timeline_page(account, request.GET.get("page")),
+            "open_callbacks": open_callbacks,
+            "closed_callbacks": closed_callbacks,
+            "timeline": timeline_page(account, request.GET.get("page"), absent=absent),
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
             "is_lead": request.user.has_role(Role.SUPERVISOR, Role.ADMIN),
             "legal_case": legal_case,

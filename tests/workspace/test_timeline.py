@@ -10,7 +10,7 @@ from accounts.models import BucketHistory
 from contacts.models import ContactLog
 from plans.models import Payment, PromiseToPay
 from tests.factories import AccountFactory
-from workspace.timeline import SOURCES, account_timeline
+from workspace.timeline import SOURCE_RECORDS, SOURCES, account_timeline
 
 pytestmark = pytest.mark.django_db
 START = datetime(2026, 1, 1, 15, tzinfo=UTC)
@@ -191,8 +191,9 @@ def test_the_case_page_reads_a_page_of_the_timeline_not_the_history(
     with CaptureQueriesContext(connection) as queries:
         first = client.get(f"/accounts/{busy_account.pk}/")
     assert len(first.context["timeline"].events) == 50 and first.context["timeline"].has_next
-    # Every source reads at most a page and one row more (is there an older page?).
-    assert sum("LIMIT 51" in q["sql"] for q in queries) == len(SOURCES)
+    # Every source reads at most a page and one row more (is there an older page?); the sources
+    # of what the page found none of (plans, callbacks, settlements, hardship) are not read.
+    assert sum("LIMIT 51" in q["sql"] for q in queries) == len(SOURCES) - 4
     third = client.get(f"/accounts/{busy_account.pk}/?page=3")
     whole = account_timeline(busy_account)
     assert [e.ref for e in third.context["timeline"]] == [e.ref for e in whole[100:150]]
@@ -200,3 +201,14 @@ def test_the_case_page_reads_a_page_of_the_timeline_not_the_history(
     last = client.get(f"/accounts/{busy_account.pk}/?page=20")
     assert len(last.context["timeline"].events) == 50 and not last.context["timeline"].has_next
     assert client.get(f"/accounts/{busy_account.pk}/?page=junk").status_code == 200
+
+
+def test_kinds_the_caller_found_none_of_are_not_queried_and_change_nothing(
+    busy_account, django_assert_num_queries
+):
+    absent = ["plans", "callbacks", "settlements", "hardship"]  # busy_account has none
+    whole = account_timeline(busy_account, limit=60)
+    with django_assert_num_queries(len(SOURCES) + 1 - len(absent)):  # + the contact points
+        skipping = account_timeline(busy_account, limit=60, absent=absent)
+    assert [(e.kind, e.ref, e.at) for e in skipping] == [(e.kind, e.ref, e.at) for e in whole]
+    assert set(SOURCE_RECORDS) >= set(absent)

@@ -3,6 +3,8 @@
 Specialists open their queue, a case page of one of their accounts and ask the compliance API
 whether a call may happen now; supervisors open the dashboard and their team's queue. Each user
 makes one request a second (``constant_throughput``), so N users offer N requests a second.
+``bench_load.py`` names the user classes to run: ``Specialist`` and ``Supervisor`` for the mix,
+``CaseReader`` alone for the case pages a second the server can serve (``--case-pages``).
 ``SETTLE_LOAD_USERS`` names a JSON file ``bench_load.py`` writes: the specialists and
 supervisors with a password and, for each specialist, some of their account ids.
 """
@@ -15,7 +17,7 @@ import random
 import re
 from pathlib import Path
 
-from locust import HttpUser, constant_throughput, task
+from locust import HttpUser, constant, constant_throughput, task
 
 PEOPLE = json.loads(Path(os.environ["SETTLE_LOAD_USERS"]).read_text(encoding="utf-8"))
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -83,3 +85,15 @@ class Supervisor(_Signed):
     @task(2)
     def queue(self) -> None:
         self.client.get("/accounts/queue/", name="team queue")
+
+
+class CaseReader(_Signed):
+    """A specialist opening case pages of their accounts without a pause: enough of them
+    saturate the server, and the requests a second are what it can serve."""
+
+    wait_time = constant(0)
+    role = "specialists"
+
+    @task
+    def case(self) -> None:
+        self.client.get(f"/accounts/{random.choice(self.accounts)}/", name="case page")

@@ -462,6 +462,13 @@ SETTLE_HELP_PHONE = env.str("SETTLE_HELP_PHONE", default="+1 800 555 0100")
 SETTLE_HARD_FAILURE_THRESHOLD = env.int("SETTLE_HARD_FAILURE_THRESHOLD", default=3)
 # A settlement offer this many days or fewer from its expiry date is a queue reason.
 SETTLE_SETTLEMENT_EXPIRING_DAYS = env.int("SETTLE_SETTLEMENT_EXPIRING_DAYS", default=7)
+# A work queue of at least this many cases counts them at most once in this many seconds (an
+# exact count of a 300,000-case team costs about 40 ms; a total a minute old serves its headline
+# and page links as well). 0 seconds: count on every page.
+SETTLE_QUEUE_COUNT_CACHE = {
+    "min_cases": env.int("SETTLE_QUEUE_COUNT_CACHE_MIN_CASES", default=50_000),
+    "seconds": env.int("SETTLE_QUEUE_COUNT_CACHE_SECONDS", default=60),
+}
 # The nightly run's bucket-move, risk and queue steps look only at accounts whose inputs changed
 # since they last ran (accounts.changes); on this weekday (0 Monday … 6 Sunday; -1 never) they
 # look at every account anyway, a backstop for rows deleted by hand.

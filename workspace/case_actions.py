@@ -73,17 +73,11 @@ def _done(request: HttpRequest, account: Account, message: str, anchor: str) -> 
     return redirect(f"{reverse('accounts:detail', args=[account.pk])}#{anchor}")
 
 
-def _refused(
-    request: HttpRequest, account: Account, template: str, context: dict, status: int
-) -> HttpResponse:
-    """The action's form again, saying what went wrong: the fragment for htmx, else a page."""
-    return _form_response(request, account, template, context, status)
-
-
 def _form_response(
     request: HttpRequest, account: Account, template: str, context: dict, status: int
 ) -> HttpResponse:
-    """The action's form: the fragment for htmx, else a page."""
+    """The action's form, blank (GET) or again saying what went wrong: the fragment for htmx,
+    else a page."""
     context = {
         "account": account,
         "customer": account.customer,
@@ -142,12 +136,13 @@ def _act(
     if request.method == "GET":
         return _form_response(request, account, template, {**context, "form": form}, 200)
     if not form.is_valid():
-        return _refused(request, account, template, {**context, "form": form}, 400)
+        return _form_response(request, account, template, {**context, "form": form}, 400)
     try:
         call(form.cleaned_data)
     except SERVICE_ERRORS as error:
         _form_errors(form, error)
-        return _refused(request, account, template, {**context, "form": form}, _error_status(error))
+        status = _error_status(error)
+        return _form_response(request, account, template, {**context, "form": form}, status)
     return _done(request, account, done, anchor)
 
 
@@ -158,7 +153,7 @@ def _forbidden(
     form = forms.Form({})
     form.is_valid()
     form.add_error(None, message)
-    return _refused(request, account, template, {**context, "form": form}, 403)
+    return _form_response(request, account, template, {**context, "form": form}, 403)
 
 
 def _is_lead(user) -> bool:

@@ -305,10 +305,13 @@ def _score_chunk(model: PropensityModel, lo: int, hi: int, *, as_of: date, now: 
         UPDATE {table} SET propensity = s.p, propensity_inputs = s.inputs
           FROM ({_score_sql(model, inner)}) s
          WHERE {table}.id = s.id
+           AND {table}.id BETWEEN %s AND %s
            AND ({table}.propensity {distinct} s.p OR {table}.propensity_inputs {distinct} s.inputs)
     """  # noqa: S608 - fixed SQL; values are parameters
+    # The chunk's range on the target too (as the risk step's): without it PostgreSQL may hash
+    # the whole table to join one chunk.
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, (*params, lo, hi))
         changed = cursor.rowcount
     # Accounts that left the open stages are no longer scored: their old chance goes.
     cleared = (

@@ -151,7 +151,7 @@ def import_trail_fields() -> tuple[models.ForeignKey, models.PositiveIntegerFiel
     before the rows that point to it); "what did batch N create" is an auditor's rare scan.
     """
     batch = models.ForeignKey(
-        "ImportBatch",
+        "accounts.ImportBatch",
         verbose_name=_("created by import batch"),
         on_delete=models.DO_NOTHING,
         db_constraint=False,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Jurisdiction, Product, Role
+from accounts.models import Jurisdiction, Product, Role, import_trail_fields
 from accounts.validators import validate_currency
 from compliance.models import JurisdictionProfile
 from plans.schedule import DayCount, Frequency, Method, Rounding
@@ -1100,6 +1100,9 @@ class WriteOff(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("approver's reason"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A policy write-off of an account the feed created already past the policy's days: the
+    # batch and line are its trail, as for the account itself (no audit entry).
+    import_batch, import_row = import_trail_fields()
 
     class Meta:
         ordering = ["-proposed_at", "-id"]

@@ -33,6 +33,7 @@ class ImportResult:
     customers_updated: int = 0
     accounts_created: int = 0
     accounts_updated: int = 0
+    accounts_charged_off: int = 0  # created past the write-off policy's days past due
     contact_points_created: int = 0
     errors: list[str] = field(default_factory=list)
     batch_id: int | None = None

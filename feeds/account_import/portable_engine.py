@@ -41,6 +41,13 @@ from feeds.account_import.spec import (
     msg_no_team,
     msg_other_customer,
 )
+from plans.models import WriteOff, WriteOffPolicy
+from plans.services.writeoff import (
+    charge_off_due,
+    new_accounts_charged_off,
+    policy_for,
+    policy_write_off,
+)
 
 _Traced = TypeVar("_Traced", Customer, Account, ContactPoint)
 
@@ -195,11 +202,13 @@ class PortableEngine(Engine):
         accounts = self.plan_accounts(rows, existing_accounts)
         new_customers = [c for c, _ in customers if c._import_created]
         new_accounts = [a for a, _ in accounts if a._import_created]
+        charge_offs = self.plan_write_offs(new_accounts)
         result = self.result
         result.customers_created = len(new_customers)
         result.customers_updated = len(customers) - len(new_customers)
         result.accounts_created = len(new_accounts)
         result.accounts_updated = len(accounts) - len(new_accounts)
+        result.accounts_charged_off = len(charge_offs)
         self.timer.lap("plan")
         if result.dry_run:
             return
@@ -212,6 +221,9 @@ class PortableEngine(Engine):
         for account, _ in accounts:
             account.customer_id = by_ref[account._import_ref].pk
         Account.objects.bulk_create(new_accounts, batch_size=500)
+        for write_off in charge_offs:
+            write_off.account_id = write_off.account.pk
+        WriteOff.objects.bulk_create(charge_offs, batch_size=500)
         moved = [a for a, _ in accounts if not a._import_created]
         if moved:
             fields = [m.field for m in ACCOUNT_FIELDS] + ["team", "assigned_to", "updated_at"]
@@ -281,6 +293,30 @@ class PortableEngine(Engine):
             account._import_ref = row.values["external_ref"]
             if account.pk is None or changes:
                 planned.append((account, changes))
+        return planned
+
+    def plan_write_offs(self, new_accounts: list[Account]) -> list[WriteOff]:
+        """The applied policy write-offs of the new accounts already past their write-off
+        policy's days past due, as tonight's ``write_off`` step would make them; each account
+        gets its charge-off date (see ``PostgresEngine.plan_write_offs``)."""
+        if not new_accounts_charged_off():
+            return []
+        policies = WriteOffPolicy.in_force()
+        planned = []
+        for account in new_accounts:
+            jurisdiction = self.customers_by_ref[account._import_ref].jurisdiction
+            policy = policy_for(policies, jurisdiction, account.product)
+            if (
+                policy is None
+                or account.total_balance <= 0
+                or not charge_off_due(account.delinquent_since, self.as_of, policy.days_past_due)
+            ):
+                continue
+            account.charge_off_date = self.as_of
+            write_off = policy_write_off(account, policy, as_of=self.as_of, now=self.now)
+            write_off.import_batch = self.batch
+            write_off.import_row = account.import_row
+            planned.append(write_off)
         return planned
 
     def traced(self, instance: _Traced, line: int) -> _Traced:

@@ -80,6 +80,8 @@ from feeds.account_import.spec import (
     sql_literal,
     staging_column,
 )
+from plans.models import WriteOff, WriteOffKind, WriteOffPolicy, WriteOffStatus
+from plans.services.writeoff import POLICY_REASON, charge_off_due_sql, new_accounts_charged_off
 from workspace.nightly import new_account_priority_sql
 
 
@@ -179,6 +181,7 @@ class PostgresEngine(Engine):
         "imp_cp_w",
         "imp_contactable",
         "imp_assign",
+        "imp_wo",
     )
 
     def run(self) -> None:
@@ -446,6 +449,32 @@ class PostgresEngine(Engine):
             analyze=("ref",),
         )
 
+    def plan_write_offs(self) -> None:
+        """``imp_wo`` (nid, policy): the new accounts the write-off policy charges off on the
+        import's date, as tonight's ``write_off`` step would (``plans.services.writeoff``).
+        Charged off here, in the account's own INSERT, the first night after a large load of
+        old debt does not rewrite half the portfolio to charge it off (about 300 µs an
+        account). An existing account is left to the nightly step, as any account the feed
+        updates."""
+        policies = WriteOffPolicy.in_force() if new_accounts_charged_off() else []
+        self.params.update(
+            wo_jurisdiction=[p.jurisdiction for p in policies],
+            wo_product=[p.product for p in policies],
+            wo_days=[p.days_past_due for p in policies],
+            wo_policy=[p.pk for p in policies],
+        )
+        due = charge_off_due_sql("s.f_delinquent_since", "p.days", "%(as_of)s::date")
+        self.temp_table(
+            "imp_wo",
+            "SELECT s.nid, p.pol AS policy FROM imp_acct s "
+            "JOIN unnest(%(wo_jurisdiction)s::text[], %(wo_product)s::text[], "
+            "%(wo_days)s::int[], %(wo_policy)s::bigint[]) AS p(jurisdiction, product, days, pol) "
+            "ON p.jurisdiction = s.jur AND p.product = s.f_product "
+            f"WHERE s.id IS NULL AND {due} "
+            "AND s.f_principal_balance + s.f_interest_balance + s.f_fee_balance > 0",
+            analyze=("nid",),
+        )
+
     def plan_assignment(self) -> None:
         """Assign new and moved accounts like ``services.accounts_assign_unassigned`` (greedy
         least-loaded), set-based: specialist u's k-th new account gets key (load + k, u), and
@@ -499,8 +528,8 @@ class PostgresEngine(Engine):
             "number",
             "account_number",
             ACCOUNT_FIELDS,
-            extra_select=f", {cols('external_ref')} AS ref, t.id AS explicit_team, "
-            "at.team_id AS auto_team",
+            extra_select=f", {cols('external_ref')} AS ref, {cols('jurisdiction')} AS jur, "
+            "t.id AS explicit_team, at.team_id AS auto_team",
             extra_join=self.team_join() + " LEFT JOIN unnest(%(auto_jurisdictions)s::text[], "
             "%(auto_teams)s::bigint[]) AS at(jurisdiction, team_id) "
             f"ON at.jurisdiction = {cols('jurisdiction')}",
@@ -513,19 +542,23 @@ class PostgresEngine(Engine):
                 },
             },
             extra_old=("team", "assigned_to", "customer", "hardship_declared_at", "stage"),
-            carry=("ref",),
+            # The customer's jurisdiction: every row of a customer gives the same (validated).
+            carry=("ref", "jur"),
         )
+        self.plan_write_offs()
         result = self.result
         (
             result.customers_created,
             result.customers_updated,
             result.accounts_created,
             result.accounts_updated,
+            result.accounts_charged_off,
         ) = self.fetchall(
             "SELECT (SELECT count(*) FROM imp_cust WHERE id IS NULL), "
             "(SELECT count(*) FROM imp_cust WHERE changed), "
             "(SELECT count(*) FROM imp_acct WHERE id IS NULL), "
-            "(SELECT count(*) FROM imp_acct WHERE changed)"
+            "(SELECT count(*) FROM imp_acct WHERE changed), "
+            "(SELECT count(*) FROM imp_wo)"
         )[0]
         if result.dry_run:
             return
@@ -536,6 +569,7 @@ class PostgresEngine(Engine):
         self.insert_customers()
         self.update_customers()
         self.insert_accounts()
+        self.insert_write_offs()
         self.update_accounts()
         self.timer.lap("upsert")
         self.create_contact_points()
@@ -627,6 +661,7 @@ class PostgresEngine(Engine):
                     delinquent_since="s.f_delinquent_since",
                     stage=sql_literal(Account._meta.get_field("stage").get_default()),
                 ),
+                "charge_off_date": "CASE WHEN wo.nid IS NOT NULL THEN %(as_of)s::date END",
                 **self.trail(),
             }
         )
@@ -639,7 +674,35 @@ class PostgresEngine(Engine):
             "FROM (SELECT * FROM imp_acct WHERE id IS NULL ORDER BY nid) s "
             "JOIN imp_cust c ON c.k = s.ref "
             "LEFT JOIN imp_contactable ct ON ct.ref = s.ref "
+            "LEFT JOIN imp_wo wo ON wo.nid = s.nid "
             f"LEFT JOIN imp_assign asg ON asg.k = s.k CROSS JOIN {self.account_risk()} "
+        )
+
+    def insert_write_offs(self) -> None:
+        """The applied policy write-off of each account ``imp_wo`` charges off, measured from
+        the file's balances (what the account owes), carrying the batch and line."""
+        owed = "s.f_principal_balance + s.f_interest_balance + s.f_fee_balance"
+        provided = {
+            "account": "wo.nid",
+            "kind": sql_literal(WriteOffKind.POLICY.value),
+            "status": sql_literal(WriteOffStatus.APPLIED.value),
+            "reason": sql_literal(POLICY_REASON),
+            "currency": "s.f_currency",
+            "principal": "s.f_principal_balance",
+            "interest": "s.f_interest_balance",
+            "fees": "s.f_fee_balance",
+            "total": owed,
+            "days_past_due": _dpd_sql("s.f_delinquent_since"),
+            "charge_off_date": "%(as_of)s::date",
+            "policy": "wo.policy",
+            "proposed_at": "%(now)s",
+            "decided_at": "%(now)s",
+            **self.trail(),
+        }
+        names, values = _insert_sql(WriteOff, provided, self.params, "wo")
+        self.execute(
+            f"INSERT INTO {_table(WriteOff)} ({names}) SELECT {values} "
+            "FROM imp_wo wo JOIN imp_acct s ON s.nid = wo.nid ORDER BY wo.nid"
         )
 
     def update_accounts(self) -> None:

@@ -84,6 +84,47 @@ def charge_off_due_q(as_of: date, days: int, field: str = "delinquent_since") ->
     return Q(**{f"{field}__lte": as_of - timedelta(days=days)})
 
 
+def charge_off_due_sql(delinquent_since: str, days: str, as_of: str) -> str:
+    """``charge_off_due_q`` as SQL text over SQL expressions, for set-based SQL that does not
+    go through the ORM (the account feed's import): the same date comparison."""
+    return f"({delinquent_since} <= {as_of} - {days})"
+
+
+def policy_for(
+    policies: list[WriteOffPolicy], jurisdiction: str, product: str
+) -> WriteOffPolicy | None:
+    """The policy in force for an account of ``product`` of a customer in ``jurisdiction``."""
+    return next(
+        (p for p in policies if p.jurisdiction == jurisdiction and p.product == product), None
+    )
+
+
+def new_accounts_charged_off() -> bool:
+    """Whether the policy can charge off a new account at all: it starts in the default stage,
+    which must be a collection stage (it is: ``early``)."""
+    return Account._meta.get_field("stage").get_default() in IN_COLLECTIONS
+
+
+def policy_write_off(
+    account: Account, policy: WriteOffPolicy, *, as_of: date, now: datetime
+) -> WriteOff:
+    """The applied policy write-off of ``account`` on ``as_of``, unsaved: what the nightly
+    step's INSERT … SELECT writes for it (``_insert_select``)."""
+    write_off = WriteOff(
+        account=account,
+        kind=WriteOffKind.POLICY,
+        status=WriteOffStatus.APPLIED,
+        reason=POLICY_REASON,
+        stop_collecting=False,
+        charge_off_date=as_of,
+        policy=policy if policy.pk is not None else None,
+        proposed_at=now,
+        decided_at=now,
+    )
+    _measure(write_off, account, as_of)
+    return write_off
+
+
 def write_off_refusal(account: Account, *, open_plan: Plan | None = None) -> str:
     """Why ``account`` may not be charged off ("" when it may)."""
     if account.charge_off_date is not None:

@@ -8,10 +8,11 @@ two teams of five specialists, generates the feed, and prints:
 - ``import_seconds``: the whole import (COPY, validation, writes, history, assignment, risk,
   commit), then the importer's own phase timings;
 - ``floor_seconds``: exactly the rows the import wrote (read back from the final tables:
-  customers, accounts, contact points, bucket stays and the audit entries naming the batch)
-  COPYed, in one committed transaction, into empty copies of those tables in a scratch schema
-  with all their indexes, checks and foreign keys (``LIKE … INCLUDING ALL``, then the original
-  foreign keys, deferred as Django declares them, pointing at the copied parents);
+  customers, accounts, contact points, bucket stays, the write-offs of the new accounts past
+  the policy's days, and the audit entries naming the batch) COPYed, in one committed
+  transaction, into empty copies of those tables in a scratch schema with all their indexes,
+  checks and foreign keys (``LIKE … INCLUDING ALL``, then the original foreign keys, deferred
+  as Django declares them, pointing at the copied parents);
   ``floor_no_fk_seconds`` the same without the foreign keys;
 - ``ratio``: import_seconds / floor_seconds (target ≤ 1.5); with ``--repeat N``, N rounds
   each in a new scratch database and the median ratio (the machine is shared: the import and
@@ -136,6 +137,7 @@ WRITTEN_TABLES = (
     "accounts_account",
     "contacts_contactpoint",
     "accounts_buckethistory",
+    "plans_writeoff",
     "auditlog_logentry",
 )
 
@@ -272,7 +274,8 @@ def run(rows: int, seed: int) -> float:
     print(
         f"customers_created: {result.customers_created}, "
         f"accounts_created: {result.accounts_created}, "
-        f"contact_points_created: {result.contact_points_created}"
+        f"contact_points_created: {result.contact_points_created}, "
+        f"accounts_charged_off: {result.accounts_charged_off}"
     )
     assert result.batch_id is not None
     written = written_rows(result.batch_id)

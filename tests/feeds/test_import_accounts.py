@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,12 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.aging import days_past_due
 from accounts.models import Account, BucketHistory, ContactPoint, Customer, ImportBatch, Team, User
 from accounts.services import phone_zones_resolve
+from plans.models import WriteOff, WriteOffKind, WriteOffPolicy, WriteOffStatus
+from plans.services import write_offs_apply_policy
+from plans.services.writeoff import POLICY_REASON
 from workspace.nightly import queue_priority_expression
 from workspace.risk_refresh import accounts_risk_refresh
 from workspace.timeline import account_timeline
@@ -823,3 +827,96 @@ def test_imported_phone_numbers_get_their_time_zones_once(tmp_path, teams, monke
 
     run_rejected(write_csv(tmp_path, [row(principal_balance="lots")], name="bad.csv"))
     assert queued == ["workspace.tasks.phone_zones_resolve_task"]  # nothing new to resolve
+
+
+def _past_due(days: int) -> str:
+    return (date.fromisoformat(BUSINESS_DATE) - timedelta(days=days)).isoformat()
+
+
+@pytest.mark.django_db
+def test_new_accounts_past_the_write_off_policy_are_charged_off_as_tonight_would(tmp_path, teams):
+    """The feed charges off what it creates past the policy's days past due, with the write-off
+    tonight's step would write, so the first night after a load of old debt has none to do."""
+    as_of = date.fromisoformat(BUSINESS_DATE)
+    policies = {(p.jurisdiction, p.product): p for p in WriteOffPolicy.in_force()}
+    us_loan = policies[("US", "personal_loan")].days_past_due  # 120
+    cn_card = policies[("CN", "credit_card")].days_past_due  # 180
+    cn = {"external_ref": "C9", "jurisdiction": "CN", "time_zone": "Asia/Shanghai"}
+    cn |= {"phone": "138 0013 8000", "currency": "CNY", "national_id": "310101199001011234"}
+    rows = [
+        row(
+            account_number="4000101",
+            product="personal_loan",
+            delinquent_since=_past_due(us_loan - 1),
+        ),
+        row(account_number="4000102", product="personal_loan", delinquent_since=_past_due(us_loan)),
+        row(account_number="4000103", product="credit_card", delinquent_since=_past_due(us_loan)),
+        row(
+            account_number="4000104",
+            product="personal_loan",
+            delinquent_since=_past_due(us_loan + 30),
+            principal_balance="0",
+            interest_balance="0",
+        ),
+        row(
+            **cn,
+            account_number="6200101",
+            product="credit_card",
+            delinquent_since=_past_due(cn_card),
+        ),
+        row(
+            **cn,
+            account_number="6200102",
+            product="credit_card",
+            delinquent_since=_past_due(cn_card + 9),
+        ),
+    ]
+
+    output = run(write_csv(tmp_path, rows))
+
+    assert "3 of the new ones charged off by the write-off policy" in output
+    batch = ImportBatch.objects.get()
+    charged = {a.number: a for a in Account.objects.filter(charge_off_date__isnull=False)}
+    assert set(charged) == {"4000102", "6200101", "6200102"}
+    assert {a.charge_off_date for a in charged.values()} == {as_of}
+    write_offs = {w.account.number: w for w in WriteOff.objects.select_related("account")}
+    assert set(write_offs) == set(charged)
+    for number, write_off in write_offs.items():
+        account = charged[number]
+        assert (write_off.kind, write_off.status) == (WriteOffKind.POLICY, WriteOffStatus.APPLIED)
+        assert write_off.charge_off_date == as_of and write_off.reason == POLICY_REASON
+        assert (write_off.principal, write_off.interest, write_off.fees) == (
+            account.principal_balance,
+            account.interest_balance,
+            account.fee_balance,
+        )
+        assert write_off.total == account.total_balance and write_off.currency == account.currency
+        assert write_off.days_past_due == days_past_due(account.delinquent_since, as_of)
+        assert (write_off.import_batch_id, write_off.import_row) == (batch.pk, account.import_row)
+    assert write_offs["4000102"].policy == policies[("US", "personal_loan")]
+    assert write_offs["6200102"].days_past_due == cn_card + 9
+    # The batch is their trail, as for the accounts: no audit entry each.
+    assert not LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(WriteOff)
+    ).exists()
+    # Tonight's step finds nothing the feed missed, and the rest stay in collections.
+    assert write_offs_apply_policy(as_of=as_of) == 0
+    assert WriteOff.objects.count() == 3
+    assert set(Account.objects.values_list("stage", flat=True)) == {"early"}
+
+
+@pytest.mark.django_db
+def test_an_existing_account_the_feed_ages_past_the_policy_is_charged_off_that_night(
+    tmp_path, teams
+):
+    """The feed charges off only what it creates; an account it updates is tonight's step's."""
+    as_of = date.fromisoformat(BUSINESS_DATE)
+    run(write_csv(tmp_path, [row(product="personal_loan", delinquent_since=_past_due(30))]))
+    older = row(product="personal_loan", delinquent_since=_past_due(200))
+
+    output = run(write_csv(tmp_path, [older], name="second.csv"))
+
+    assert "charged off" not in output
+    assert not WriteOff.objects.exists()
+    assert write_offs_apply_policy(as_of=as_of) == 1
+    assert Account.objects.get().charge_off_date == as_of

@@ -58,6 +58,12 @@ class Command(BaseCommand):
                 f"{result.customers_updated} updated; accounts: {result.accounts_created} created, "
                 f"{result.accounts_updated} updated {verb} written"
                 + (
+                    f", {result.accounts_charged_off} of the new ones charged off by the"
+                    " write-off policy"
+                    if result.accounts_charged_off
+                    else ""
+                )
+                + (
                     ""
                     if result.dry_run
                     else f"; contact points: {result.contact_points_created} created"

@@ -1,6 +1,8 @@
 """Admin: searchable, filterable, limited by team like the pages; personal data never unmasked;
 audit rows read-only."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.constants import LOOKUP_SEP
@@ -105,8 +107,9 @@ class BucketRangeAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "min_days", "max_days"]
 
 
-def import_origin(obj: Customer | Account) -> str:
-    """The trail of a record the account feed created (it has no audit entry of its own)."""
+def import_origin(obj: Any) -> str:
+    """The trail of a record the account feed created (a customer, an account, a write-off of
+    an account it created): it has no audit entry of its own."""
     if obj is None or obj.import_batch_id is None:
         return "-"
     batch = obj.import_batch

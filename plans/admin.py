@@ -2,8 +2,9 @@
 so they are read-only (searchable and filterable)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin
+from accounts.admin import ReadOnlyAdmin, TeamScopedAdmin, import_origin
 from accounts.permissions import TeamScope
 from plans.models import (
     Allocation,
@@ -227,3 +228,9 @@ class WriteOffAdmin(TeamScopedAdmin, ReadOnlyAdmin):
     search_fields = ["=id", "account__customer__name", "account__customer__external_ref"]
     list_select_related = ["account", "proposed_by", "decided_by"]
     date_hierarchy = "proposed_at"
+    readonly_fields = ["import_origin"]
+
+    @admin.display(description=_("created by import"))
+    def import_origin(self, obj):
+        """A policy write-off the account feed made with the account it created."""
+        return import_origin(obj)

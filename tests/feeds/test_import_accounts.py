@@ -834,7 +834,9 @@ def _past_due(days: int) -> str:
 
 
 @pytest.mark.django_db
-def test_new_accounts_past_the_write_off_policy_are_charged_off_as_tonight_would(tmp_path, teams):
+def test_new_accounts_past_the_write_off_policy_are_charged_off_as_tonight_would(
+    tmp_path, teams, admin_user, client
+):
     """The feed charges off what it creates past the policy's days past due, with the write-off
     tonight's step would write, so the first night after a load of old debt has none to do."""
     as_of = date.fromisoformat(BUSINESS_DATE)
@@ -895,10 +897,14 @@ def test_new_accounts_past_the_write_off_policy_are_charged_off_as_tonight_would
         assert (write_off.import_batch_id, write_off.import_row) == (batch.pk, account.import_row)
     assert write_offs["4000102"].policy == policies[("US", "personal_loan")]
     assert write_offs["6200102"].days_past_due == cn_card + 9
-    # The batch is their trail, as for the accounts: no audit entry each.
+    # The batch is their trail, as for the accounts: no audit entry each; the admin shows it.
     assert not LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(WriteOff)
     ).exists()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/plans/writeoff/{write_offs['6200101'].pk}/change/")
+    line = charged["6200101"].import_row
+    assert f"batch #{batch.pk}, line {line} of feed.csv" in page.content.decode()
     # Tonight's step finds nothing the feed missed, and the rest stay in collections.
     assert write_offs_apply_policy(as_of=as_of) == 0
     assert WriteOff.objects.count() == 3

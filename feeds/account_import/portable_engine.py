@@ -221,9 +221,7 @@ class PortableEngine(Engine):
         for account, _ in accounts:
             account.customer_id = by_ref[account._import_ref].pk
         Account.objects.bulk_create(new_accounts, batch_size=500)
-        for write_off in charge_offs:
-            write_off.account_id = write_off.account.pk
-        WriteOff.objects.bulk_create(charge_offs, batch_size=500)
+        WriteOff.objects.bulk_create(charge_offs, batch_size=500)  # their accounts have ids now
         moved = [a for a, _ in accounts if not a._import_created]
         if moved:
             fields = [m.field for m in ACCOUNT_FIELDS] + ["team", "assigned_to", "updated_at"]
